@@ -1,0 +1,9 @@
+// sam3.cpp — `sam3` subcommands. Each lives in its own cmd_<name>.cpp and returns the process exit code.
+#pragma once
+
+namespace sam3::cli {
+
+int cmd_info(int argc, char** argv);
+int cmd_tokenize(int argc, char** argv);
+
+}  // namespace sam3::cli

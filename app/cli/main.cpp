@@ -1,0 +1,51 @@
+// sam3.cpp — the `sam3` command-line tool: `sam3 <command> [options]`, like git.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+
+#include "commands.h"
+
+namespace {
+
+struct Command {
+  const char* name;
+  int (*run)(int, char**);
+  const char* help;
+};
+
+constexpr Command kCommands[] = {
+    {"info", sam3::cli::cmd_info, "print a checkpoint's config and tensor summary"},
+    {"tokenize", sam3::cli::cmd_tokenize, "print the CLIP BPE token ids of texts"},
+};
+
+void usage(FILE* out) {
+  std::fprintf(out, "usage: sam3 <command> [options]\n\ncommands:\n");
+  for (const Command& c : kCommands) std::fprintf(out, "  %-10s %s\n", c.name, c.help);
+  std::fprintf(out, "\nrun 'sam3 <command> --help' for a command's options\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  if (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+    usage(stdout);
+    return 0;
+  }
+  for (const Command& c : kCommands) {
+    if (!std::strcmp(argv[1], c.name)) {
+      try {
+        return c.run(argc - 1, argv + 1);
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "sam3 %s: error: %s\n", c.name, e.what());
+        return 1;
+      }
+    }
+  }
+  std::fprintf(stderr, "sam3: unknown command '%s'\n\n", argv[1]);
+  usage(stderr);
+  return 2;
+}

@@ -1,0 +1,93 @@
+// Unit tests for the tensor type, the arena, safetensors round trips and the fixture comparison helper.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "core/arena.h"
+#include "core/error.h"
+#include "core/tensor.h"
+#include "fixture.h"
+#include "io/safetensors.h"
+
+using namespace sam3;
+
+TEST(Tensor, ReshapeAndSlice) {
+  Tensor t = Tensor::zeros({2, 3, 4});
+  for (int i = 0; i < 24; ++i) t.f32()[i] = static_cast<float>(i);
+  Tensor r = t.reshape({6, -1});
+  EXPECT_EQ(r.shape(), (Shape{6, 4}));
+  EXPECT_EQ(r.f32(), t.f32());
+  Tensor s = t.slice0(1, 2);
+  EXPECT_EQ(s.shape(), (Shape{1, 3, 4}));
+  EXPECT_EQ(s.f32()[0], 12.0f);
+  EXPECT_THROW(t.reshape({5, 5}), Error);
+  EXPECT_THROW(t.slice0(1, 3), Error);
+  EXPECT_THROW(Tensor::empty({2}, DType::I32).f32(), Error);
+}
+
+TEST(Arena, AllocReleasePeak) {
+  Arena a(1024);
+  size_t m = a.mark();
+  Tensor x = a.alloc({10});
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(x.raw()) % 64, 0u);
+  a.alloc({100});
+  EXPECT_GE(a.peak(), 440u);
+  a.release(m);
+  EXPECT_EQ(a.used(), 0u);
+  EXPECT_THROW(a.alloc({1000}), Error);
+}
+
+TEST(Safetensors, RoundTrip) {
+  std::string path = ::testing::TempDir() + "/rt.safetensors";
+  Tensor a = Tensor::empty({2, 3});
+  for (int i = 0; i < 6; ++i) a.f32()[i] = i * 0.5f;
+  Tensor b = Tensor::empty({4}, DType::I64);
+  for (int i = 0; i < 4; ++i) b.data<int64_t>()[i] = -i;
+  write_safetensors(path, {{"a", a}, {"b", b}}, {{"k", "v"}});
+  TensorFile f = read_safetensors(path);
+  EXPECT_EQ(f.metadata.at("k"), "v");
+  EXPECT_TRUE(test::tensors_close(f.get("a"), a, 0, 0));
+  EXPECT_EQ(f.get("b").data<int64_t>()[3], -3);
+  EXPECT_THROW(f.get("c"), Error);
+}
+
+TEST(Safetensors, RejectsMalformed) {
+  std::string path = ::testing::TempDir() + "/bad.safetensors";
+  auto write = [&](const std::string& bytes) {
+    std::ofstream(path, std::ios::binary) << bytes;
+  };
+  auto with_header = [](const std::string& h, size_t data) {
+    std::string s(8, '\0');
+    for (int i = 0; i < 8; ++i) s[i] = static_cast<char>((h.size() >> (8 * i)) & 0xff);
+    return s + h + std::string(data, '\0');
+  };
+  write("abc");
+  EXPECT_THROW(read_safetensors(path), Error);
+  write(with_header("{not json", 0));
+  EXPECT_THROW(read_safetensors(path), Error);
+  write(with_header(R"({"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", 4));  // truncated data
+  EXPECT_THROW(read_safetensors(path), Error);
+  write(with_header(R"({"x":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8));  // size mismatch
+  EXPECT_THROW(read_safetensors(path), Error);
+  write(with_header(R"({"x":{"dtype":"Q9","shape":[2],"data_offsets":[0,8]}})", 8));
+  EXPECT_THROW(read_safetensors(path), Error);
+  std::string huge(8, '\xff');
+  write(huge);
+  EXPECT_THROW(read_safetensors(path), Error);
+}
+
+TEST(Fixture, CompareReportsFirstDisagreement) {
+  Tensor a = Tensor::zeros({2, 2}), b = Tensor::zeros({2, 2});
+  a.f32()[3] = 1.0f;
+  test::CompareStats s = test::compare(a, b, 1e-3, 0);
+  EXPECT_EQ(s.first_bad, 3);
+  EXPECT_EQ(s.n_bad, 1);
+  EXPECT_NE(s.where.find("[1, 1]"), std::string::npos);
+  EXPECT_FALSE(test::tensors_close(a, b, 1e-3, 0));
+}
+
+TEST(Fixture, OpensGolden) {
+  TensorFile f = test::open_fixture("tiny/groceries.image.safetensors");
+  EXPECT_TRUE(f.has("input.image_rgb_u8"));
+}
