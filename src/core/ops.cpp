@@ -1,0 +1,183 @@
+// sam3.cpp — the ops API: argument and shape checks, then dispatch to the optimised CPU kernels.
+// Every check throws sam3::Error naming the op and the argument at fault.
+#include "core/ops.h"
+
+#include <string>
+
+#include "core/error.h"
+#include "kernels/cpu.h"
+
+namespace sam3::ops {
+
+namespace {
+
+[[noreturn]] void fail(const char* op, const std::string& msg) { throw Error(std::string("ops::") + op + ": " + msg); }
+
+void require_f32(const Tensor& t, const char* op, const char* what) {
+  if (t.dtype() != DType::F32) fail(op, std::string(what) + " must be F32, got " + dtype_name(t.dtype()));
+  if (t.numel() > 0 && t.raw() == nullptr) fail(op, std::string(what) + " has no data");
+}
+
+// An optional tensor argument: null pointer or undefined tensor mean "absent".
+const Tensor* optional(const Tensor* t) { return (t && t->raw() != nullptr) ? t : nullptr; }
+
+bool overlaps(const void* a, size_t na, const void* b, size_t nb) {
+  auto pa = reinterpret_cast<uintptr_t>(a), pb = reinterpret_cast<uintptr_t>(b);
+  return na && nb && pa < pb + nb && pb < pa + na;
+}
+
+// [C,H,W] or [1,C,H,W] -> (C,H,W).
+void chw(const Tensor& t, const char* op, const char* what, int64_t* c, int64_t* h, int64_t* w) {
+  if (!(t.dim() == 3 || (t.dim() == 4 && t.size(0) == 1)))
+    fail(op, std::string(what) + " must be [C,H,W] or [1,C,H,W], got " + shape_str(t.shape()));
+  *c = t.size(-3);
+  *h = t.size(-2);
+  *w = t.size(-1);
+}
+
+void check_chw_out(const Tensor& y, const char* op, int64_t c, int64_t h, int64_t w) {
+  require_f32(y, op, "y");
+  int64_t yc, yh, yw;
+  chw(y, op, "y", &yc, &yh, &yw);
+  if (yc != c || yh != h || yw != w)
+    fail(op, "y must be [" + std::to_string(c) + ", " + std::to_string(h) + ", " + std::to_string(w) + "], got " +
+                 shape_str(y.shape()));
+}
+
+}  // namespace
+
+void linear(const Tensor& x, const Tensor& w, const Tensor* b, Tensor& y, int n_threads) {
+  require_f32(x, "linear", "x");
+  require_f32(w, "linear", "w");
+  require_f32(y, "linear", "y");
+  if (x.dim() < 1) fail("linear", "x must have at least one dimension");
+  if (w.dim() != 2) fail("linear", "w must be [N,K], got " + shape_str(w.shape()));
+  const int64_t K = x.size(-1), N = w.size(0);
+  if (w.size(1) != K) fail("linear", "w " + shape_str(w.shape()) + " does not match x " + shape_str(x.shape()));
+  const int64_t M = K ? x.numel() / K : 0;
+  b = optional(b);
+  if (b) {
+    require_f32(*b, "linear", "b");
+    if (b->shape() != Shape{N}) fail("linear", "b must be [" + std::to_string(N) + "], got " + shape_str(b->shape()));
+  }
+  if (y.dim() < 1 || y.size(-1) != N || y.numel() != M * N)
+    fail("linear", "y must be [..., " + std::to_string(N) + "] with " + std::to_string(M) + " rows, got " +
+                       shape_str(y.shape()));
+  if (overlaps(x.raw(), x.nbytes(), y.raw(), y.nbytes())) fail("linear", "y must not overlap x");
+  if (M == 0 || N == 0) return;
+  kernels::cpu::linear(x.f32(), w.f32(), b ? b->f32() : nullptr, y.f32(), M, N, K, n_threads);
+}
+
+void layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps, Tensor& y, int n_threads) {
+  require_f32(x, "layer_norm", "x");
+  require_f32(gamma, "layer_norm", "gamma");
+  require_f32(beta, "layer_norm", "beta");
+  require_f32(y, "layer_norm", "y");
+  if (x.dim() < 1) fail("layer_norm", "x must have at least one dimension");
+  const int64_t C = x.size(-1);
+  if (gamma.shape() != Shape{C}) fail("layer_norm", "gamma must be [" + std::to_string(C) + "], got " + shape_str(gamma.shape()));
+  if (beta.shape() != Shape{C}) fail("layer_norm", "beta must be [" + std::to_string(C) + "], got " + shape_str(beta.shape()));
+  if (y.shape() != x.shape()) fail("layer_norm", "y " + shape_str(y.shape()) + " must have x's shape " + shape_str(x.shape()));
+  if (!(eps >= 0)) fail("layer_norm", "eps must be >= 0");
+  if (x.numel() == 0) return;
+  kernels::cpu::layer_norm(x.f32(), gamma.f32(), beta.f32(), eps, y.f32(), x.numel() / C, C, n_threads);
+}
+
+void gelu_inplace(Tensor& x, int n_threads) {
+  require_f32(x, "gelu_inplace", "x");
+  kernels::cpu::gelu(x.f32(), x.numel(), n_threads);
+}
+
+void relu_inplace(Tensor& x, int n_threads) {
+  require_f32(x, "relu_inplace", "x");
+  kernels::cpu::relu(x.f32(), x.numel(), n_threads);
+}
+
+void add(const Tensor& a, const Tensor& b, Tensor& y, int n_threads) {
+  require_f32(a, "add", "a");
+  require_f32(b, "add", "b");
+  require_f32(y, "add", "y");
+  if (a.shape() != b.shape() || a.shape() != y.shape())
+    fail("add", "shapes differ: a " + shape_str(a.shape()) + ", b " + shape_str(b.shape()) + ", y " + shape_str(y.shape()));
+  kernels::cpu::add(a.f32(), b.f32(), y.f32(), a.numel(), n_threads);
+}
+
+void attention(const AttentionArgs& a, int n_threads) {
+  const char* op = "attention";
+  if (a.n_heads < 1 || a.head_dim < 1 || a.lq < 0 || a.lk < 0)
+    fail(op, "bad sizes: n_heads " + std::to_string(a.n_heads) + ", head_dim " + std::to_string(a.head_dim) +
+                 ", lq " + std::to_string(a.lq) + ", lk " + std::to_string(a.lk));
+  if (!a.q || !a.k || !a.v || !a.out) fail(op, "q, k, v and out must be set");
+  if (a.bias && a.bias_head < 0) fail(op, "bias_head must be >= 0");
+  // Extent (in floats) each strided operand spans; strides must be non-negative.
+  auto span = [&](const char* what, int64_t rows, int64_t row, int64_t head) -> size_t {
+    if (row < 0 || head < 0) fail(op, std::string(what) + " strides must be >= 0");
+    if (rows == 0) return 0;
+    return static_cast<size_t>((rows - 1) * row + (a.n_heads - 1) * head + a.head_dim) * sizeof(float);
+  };
+  size_t sq = span("q", a.lq, a.q_row, a.q_head), sk = span("k", a.lk, a.k_row, a.k_head);
+  size_t sv = span("v", a.lk, a.v_row, a.v_head), so = span("out", a.lq, a.o_row, a.o_head);
+  if ((a.lq > 1 && a.o_row < a.head_dim) || (a.n_heads > 1 && a.o_head < a.head_dim))
+    fail(op, "out strides make output rows overlap");
+  if (overlaps(a.out, so, a.q, sq) || overlaps(a.out, so, a.k, sk) || overlaps(a.out, so, a.v, sv))
+    fail(op, "out must not overlap q, k or v");
+  if (!(a.scale == a.scale)) fail(op, "scale is NaN");
+  if (a.lq == 0) return;
+  kernels::cpu::attention(a, n_threads);
+}
+
+void conv2d(const Tensor& x, const Tensor& w, const Tensor* b, int stride, int pad, Tensor& y, int n_threads) {
+  const char* op = "conv2d";
+  require_f32(x, op, "x");
+  require_f32(w, op, "w");
+  int64_t cin, h, wi;
+  chw(x, op, "x", &cin, &h, &wi);
+  if (w.dim() != 4 || w.size(1) != cin)
+    fail(op, "w must be [Cout, " + std::to_string(cin) + ", kh, kw], got " + shape_str(w.shape()));
+  const int64_t cout = w.size(0), kh = w.size(2), kw = w.size(3);
+  if (stride < 1 || pad < 0) fail(op, "stride must be >= 1 and pad >= 0");
+  if (h + 2 * pad < kh || wi + 2 * pad < kw)
+    fail(op, "kernel " + shape_str(w.shape()) + " larger than padded input " + shape_str(x.shape()));
+  const int64_t ho = (h + 2 * pad - kh) / stride + 1, wo = (wi + 2 * pad - kw) / stride + 1;
+  b = optional(b);
+  if (b) {
+    require_f32(*b, op, "b");
+    if (b->shape() != Shape{cout}) fail(op, "b must be [" + std::to_string(cout) + "], got " + shape_str(b->shape()));
+  }
+  check_chw_out(y, op, cout, ho, wo);
+  if (overlaps(x.raw(), x.nbytes(), y.raw(), y.nbytes())) fail(op, "y must not overlap x");
+  kernels::cpu::conv2d(x.f32(), cin, h, wi, w.f32(), cout, kh, kw, b ? b->f32() : nullptr, stride, pad, y.f32(),
+                       n_threads);
+}
+
+void conv_transpose2d_k2s2(const Tensor& x, const Tensor& w, const Tensor* b, Tensor& y, int n_threads) {
+  const char* op = "conv_transpose2d_k2s2";
+  require_f32(x, op, "x");
+  require_f32(w, op, "w");
+  int64_t cin, h, wi;
+  chw(x, op, "x", &cin, &h, &wi);
+  if (w.dim() != 4 || w.size(0) != cin || w.size(2) != 2 || w.size(3) != 2)
+    fail(op, "w must be [" + std::to_string(cin) + ", Cout, 2, 2], got " + shape_str(w.shape()));
+  const int64_t cout = w.size(1);
+  b = optional(b);
+  if (b) {
+    require_f32(*b, op, "b");
+    if (b->shape() != Shape{cout}) fail(op, "b must be [" + std::to_string(cout) + "], got " + shape_str(b->shape()));
+  }
+  check_chw_out(y, op, cout, 2 * h, 2 * wi);
+  if (overlaps(x.raw(), x.nbytes(), y.raw(), y.nbytes())) fail(op, "y must not overlap x");
+  kernels::cpu::conv_transpose2d_k2s2(x.f32(), cin, h, wi, w.f32(), cout, b ? b->f32() : nullptr, y.f32(),
+                                      n_threads);
+}
+
+void max_pool2d_k2s2(const Tensor& x, Tensor& y, int n_threads) {
+  const char* op = "max_pool2d_k2s2";
+  require_f32(x, op, "x");
+  int64_t c, h, wi;
+  chw(x, op, "x", &c, &h, &wi);
+  check_chw_out(y, op, c, h / 2, wi / 2);
+  if (overlaps(x.raw(), x.nbytes(), y.raw(), y.nbytes())) fail(op, "y must not overlap x");
+  kernels::cpu::max_pool2d_k2s2(x.f32(), c, h, wi, y.f32(), n_threads);
+}
+
+}  // namespace sam3::ops

@@ -1,0 +1,46 @@
+// sam3.cpp — optimised CPU kernels (OpenBLAS sgemm, AVX2/FMA, OpenMP over an explicit thread count).
+//
+// Same contracts as the reference kernels in kernels/ref.h (which the unit tests compare them with), plus
+// `n_threads`. Scratch is per thread and bounded (attention tiles); nothing here allocates O(L²).
+#pragma once
+#include <cstdint>
+
+#include "core/ops.h"
+
+namespace sam3::kernels::cpu {
+
+// y[M,N] = x[M,K] · w[N,K]ᵀ + b[N]  (b may be null). One OpenBLAS sgemm on n_threads threads.
+void linear(const float* x, const float* w, const float* b, float* y, int64_t M, int64_t N, int64_t K,
+            int n_threads);
+
+// Plain sgemm wrapper used by several kernels: C[M,N] = op(A) · op(B) (+ C if accumulate), op(A) = A[M,K] or
+// A[K,M]ᵀ when a_trans, op(B) = B[K,N] or B[N,K]ᵀ when b_trans. Row-major, leading dims lda/ldb/ldc. Runs on
+// n_threads OpenBLAS threads (one when called inside an OpenMP parallel region).
+void sgemm(bool a_trans, bool b_trans, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
+           int64_t ldb, float* C, int64_t ldc, bool accumulate, int n_threads);
+
+// y[rows,C] = LayerNorm(x[rows,C]) · gamma + beta; y may alias x. Threads over rows.
+void layer_norm(const float* x, const float* gamma, const float* beta, float eps, float* y, int64_t rows,
+                int64_t C, int n_threads);
+
+// In place, n elements.
+void gelu(float* x, int64_t n, int n_threads);
+void relu(float* x, int64_t n, int n_threads);
+
+// y[n] = a[n] + b[n]; y may alias a or b.
+void add(const float* a, const float* b, float* y, int64_t n, int n_threads);
+
+// Fused flash-style attention (online softmax), parallel over (head, query tile).
+void attention(const ops::AttentionArgs& a, int n_threads);
+
+// im2col + sgemm (1×1 stride-1 convs skip im2col).
+void conv2d(const float* x, int64_t cin, int64_t h, int64_t w_in, const float* w, int64_t cout, int64_t kh,
+            int64_t kw, const float* b, int stride, int pad, float* y, int n_threads);
+
+// One sgemm [4·Cout, H·W] = wᵀ · x, then scatter into the 2× grid (+ bias).
+void conv_transpose2d_k2s2(const float* x, int64_t cin, int64_t h, int64_t w_in, const float* w, int64_t cout,
+                           const float* b, float* y, int n_threads);
+
+void max_pool2d_k2s2(const float* x, int64_t c, int64_t h, int64_t w_in, float* y, int n_threads);
+
+}  // namespace sam3::kernels::cpu

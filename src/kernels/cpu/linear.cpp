@@ -1,0 +1,22 @@
+// sam3.cpp — linear layer as one OpenBLAS sgemm: y is pre-filled with the bias rows and the product is
+// accumulated onto it (beta = 1), so the bias costs one streaming write instead of a second pass over y.
+#include <cstring>
+
+#include "core/parallel.h"
+#include "kernels/cpu.h"
+
+namespace sam3::kernels::cpu {
+
+void linear(const float* x, const float* w, const float* b, float* y, int64_t M, int64_t N, int64_t K,
+            int n_threads) {
+  if (b) {
+    parallel_for(n_threads, M, [&](int64_t m) { std::memcpy(y + m * N, b, static_cast<size_t>(N) * sizeof(float)); });
+  }
+  if (K == 0) {
+    if (!b) std::memset(y, 0, static_cast<size_t>(M * N) * sizeof(float));
+    return;
+  }
+  sgemm(/*a_trans=*/false, /*b_trans=*/true, M, N, K, x, K, w, K, y, N, /*accumulate=*/b != nullptr, n_threads);
+}
+
+}  // namespace sam3::kernels::cpu

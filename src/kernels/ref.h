@@ -1,0 +1,40 @@
+// sam3.cpp — naive reference kernels: slow, obviously right, kept forever as the oracle for src/kernels/cpu/.
+//
+// Raw-pointer kernels over contiguous row-major f32 data. Accumulation is in double so the reference is
+// (much) more accurate than any f32 kernel it checks. Single-threaded; no scratch beyond small std::vectors.
+#pragma once
+#include <cstdint>
+
+#include "core/ops.h"
+
+namespace sam3::kernels::ref {
+
+// y[M,N] = x[M,K] · w[N,K]ᵀ + b[N]  (b may be null)
+void linear(const float* x, const float* w, const float* b, float* y, int64_t M, int64_t N, int64_t K);
+
+// y[rows,C] = LayerNorm(x[rows,C]) · gamma[C] + beta[C]; y may alias x.
+void layer_norm(const float* x, const float* gamma, const float* beta, float eps, float* y, int64_t rows,
+                int64_t C);
+
+// In place, n elements: x = x/2 · (1 + erf(x/√2)) / x = max(x, 0).
+void gelu(float* x, int64_t n);
+void relu(float* x, int64_t n);
+
+// y[n] = a[n] + b[n]; y may alias a or b.
+void add(const float* a, const float* b, float* y, int64_t n);
+
+// Softmax attention exactly as documented in ops.h. A query whose keys are all masked gets a zero output.
+void attention(const ops::AttentionArgs& a);
+
+// y[Cout,Ho,Wo] = conv(x[Cin,H,W], w[Cout,Cin,kh,kw]) + b[Cout] (b may be null), zero padding.
+void conv2d(const float* x, int64_t cin, int64_t h, int64_t w_in, const float* w, int64_t cout, int64_t kh,
+            int64_t kw, const float* b, int stride, int pad, float* y);
+
+// y[Cout,2H,2W] from x[Cin,H,W], w[Cin,Cout,2,2], b[Cout] (b may be null).
+void conv_transpose2d_k2s2(const float* x, int64_t cin, int64_t h, int64_t w_in, const float* w, int64_t cout,
+                           const float* b, float* y);
+
+// y[C,H/2,W/2] = max over 2×2 blocks of x[C,H,W] (floor).
+void max_pool2d_k2s2(const float* x, int64_t c, int64_t h, int64_t w_in, float* y);
+
+}  // namespace sam3::kernels::ref
