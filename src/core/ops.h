@@ -47,6 +47,20 @@ struct AttentionArgs {
 };
 void attention(const AttentionArgs& args, int n_threads);
 
+// 2-D axial rotary position embedding (ViT RoPE), in place on q or k. Each head vector is viewed as head_dim/2
+// complex numbers made of adjacent pairs (re = x[2j], im = x[2j+1]) and multiplied by row p of a complex table:
+//   z_j <- z_j * (table[p, j, 0] + i*table[p, j, 1]),   p = pos ? pos[i] : i mod table_rows.
+// x(i, h, d) = x[i*row + h*head + d] for i < n_rows, h < n_heads, d < head_dim (e.g. the q part of a packed qkv).
+struct RopeArgs {
+  float* x = nullptr;
+  int64_t row = 0, head = 0;
+  int64_t n_rows = 0, n_heads = 0, head_dim = 0;  // head_dim even
+  const float* table = nullptr;  // [table_rows, head_dim/2, 2] (cos, sin): a complex64 freqs_cis viewed as floats
+  int64_t table_rows = 0;
+  const int32_t* pos = nullptr;  // [n_rows] table rows, or null for i mod table_rows
+};
+void rope(const RopeArgs& args, int n_threads);
+
 // 2-D convolution, batch 1, NCHW: x[Cin,H,W], w[Cout,Cin,kh,kw], b[Cout] (optional) -> y[Cout,Ho,Wo],
 // Ho = (H + 2*pad - kh)/stride + 1.
 void conv2d(const Tensor& x, const Tensor& w, const Tensor* b, int stride, int pad, Tensor& y, int n_threads);
