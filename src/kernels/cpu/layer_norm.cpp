@@ -1,15 +1,77 @@
-// sam3.cpp — LayerNorm. Provisional: the reference kernel on bands of rows, threaded.
-#include <algorithm>
+// sam3.cpp — LayerNorm over the last dim, threaded over rows. Per row (C floats, in L1): pass 1 the mean,
+// pass 2 the biased variance of the deviations (two-pass, no E[x²]-E[x]² cancellation), pass 3 the affine output.
+// ref: torch.nn.functional.layer_norm
+#include <cmath>
 
 #include "core/parallel.h"
 #include "kernels/cpu.h"
-#include "kernels/ref.h"
+#include "kernels/simd_math.h"
 
 namespace sam3::kernels::cpu {
 
+namespace {
+
+#ifdef SAM3_AVX2
+inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+#endif
+
+void norm_row(const float* x, const float* g, const float* b, float eps, float* y, int64_t C) {
+  int64_t i = 0;
+  float sum = 0;
+#ifdef SAM3_AVX2
+  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+  for (; i + 16 <= C; i += 16) {
+    a0 = _mm256_add_ps(a0, _mm256_loadu_ps(x + i));
+    a1 = _mm256_add_ps(a1, _mm256_loadu_ps(x + i + 8));
+  }
+  for (; i + 8 <= C; i += 8) a0 = _mm256_add_ps(a0, _mm256_loadu_ps(x + i));
+  sum = hsum(_mm256_add_ps(a0, a1));
+#endif
+  for (; i < C; ++i) sum += x[i];
+  const float mean = sum / static_cast<float>(C);
+
+  i = 0;
+  float ss = 0;
+#ifdef SAM3_AVX2
+  const __m256 vm = _mm256_set1_ps(mean);
+  a0 = _mm256_setzero_ps();
+  a1 = _mm256_setzero_ps();
+  for (; i + 16 <= C; i += 16) {
+    const __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(x + i), vm);
+    const __m256 d1 = _mm256_sub_ps(_mm256_loadu_ps(x + i + 8), vm);
+    a0 = _mm256_fmadd_ps(d0, d0, a0);
+    a1 = _mm256_fmadd_ps(d1, d1, a1);
+  }
+  for (; i + 8 <= C; i += 8) {
+    const __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(x + i), vm);
+    a0 = _mm256_fmadd_ps(d0, d0, a0);
+  }
+  ss = hsum(_mm256_add_ps(a0, a1));
+#endif
+  for (; i < C; ++i) ss += (x[i] - mean) * (x[i] - mean);
+  const float inv = 1.0f / std::sqrt(ss / static_cast<float>(C) + eps);
+
+  i = 0;
+#ifdef SAM3_AVX2
+  const __m256 vi = _mm256_set1_ps(inv);
+  for (; i + 8 <= C; i += 8) {
+    const __m256 d = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), vm), vi);
+    _mm256_storeu_ps(y + i, _mm256_fmadd_ps(d, _mm256_loadu_ps(g + i), _mm256_loadu_ps(b + i)));
+  }
+#endif
+  for (; i < C; ++i) y[i] = (x[i] - mean) * inv * g[i] + b[i];
+}
+
+}  // namespace
+
 void layer_norm(const float* x, const float* gamma, const float* beta, float eps, float* y, int64_t rows,
                 int64_t C, int n_threads) {
-  parallel_for(n_threads, rows, [&](int64_t r) { ref::layer_norm(x + r * C, gamma, beta, eps, y + r * C, 1, C); });
+  parallel_for(n_threads, rows, [&](int64_t r) { norm_row(x + r * C, gamma, beta, eps, y + r * C, C); });
 }
 
 }  // namespace sam3::kernels::cpu

@@ -1,0 +1,100 @@
+// Unit tests: CPU conv2d (im2col + sgemm, banded) and conv_transpose2d_k2s2 (sgemm + scatter) against the
+// reference direct convolutions, and the ops' shape checks.
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "core/ops.h"
+#include "kernels/cpu.h"
+#include "kernels/ref.h"
+#include "test_kernel_common.h"
+
+using namespace sam3;
+using namespace sam3::test;
+
+namespace {
+
+// Tolerance per output: dot_tol(K+1, Σ|x||w| + |b|) with K = Cin·kh·kw (see test_kernel_common.h), Σ|x||w|
+// computed by the reference conv on absolute values.
+void check_conv(int64_t cin, int64_t h, int64_t w, int64_t cout, int64_t kh, int64_t kw, int stride, int pad,
+                bool bias, int threads, uint32_t seed) {
+  std::mt19937 g(seed);
+  auto x = random_vec(g, cin * h * w), wt = random_vec(g, cout * cin * kh * kw), b = random_vec(g, cout);
+  const int64_t ho = (h + 2 * pad - kh) / stride + 1, wo = (w + 2 * pad - kw) / stride + 1;
+  std::vector<float> got(static_cast<size_t>(cout * ho * wo), NAN), want(got.size()), mag(got.size());
+  const float* bp = bias ? b.data() : nullptr;
+  kernels::cpu::conv2d(x.data(), cin, h, w, wt.data(), cout, kh, kw, bp, stride, pad, got.data(), threads);
+  kernels::ref::conv2d(x.data(), cin, h, w, wt.data(), cout, kh, kw, bp, stride, pad, want.data());
+  auto ax = abs_vec(x), aw = abs_vec(wt), ab = abs_vec(b);
+  kernels::ref::conv2d(ax.data(), cin, h, w, aw.data(), cout, kh, kw, bias ? ab.data() : nullptr, stride, pad,
+                       mag.data());
+  std::vector<double> tol(mag.size());
+  for (size_t i = 0; i < mag.size(); ++i) tol[i] = dot_tol(cin * kh * kw + 1, mag[i]);
+  EXPECT_TRUE(within(got, want, tol,
+                     "conv2d cin=" + std::to_string(cin) + " " + std::to_string(h) + "x" + std::to_string(w) +
+                         " cout=" + std::to_string(cout) + " k=" + std::to_string(kh) + "x" + std::to_string(kw) +
+                         " s=" + std::to_string(stride) + " p=" + std::to_string(pad)));
+}
+
+void check_convt(int64_t cin, int64_t h, int64_t w, int64_t cout, bool bias, int threads, uint32_t seed) {
+  std::mt19937 g(seed);
+  auto x = random_vec(g, cin * h * w), wt = random_vec(g, cin * cout * 4), b = random_vec(g, cout);
+  std::vector<float> got(static_cast<size_t>(cout * 4 * h * w), NAN), want(got.size()), mag(got.size());
+  const float* bp = bias ? b.data() : nullptr;
+  kernels::cpu::conv_transpose2d_k2s2(x.data(), cin, h, w, wt.data(), cout, bp, got.data(), threads);
+  kernels::ref::conv_transpose2d_k2s2(x.data(), cin, h, w, wt.data(), cout, bp, want.data());
+  auto ax = abs_vec(x), aw = abs_vec(wt), ab = abs_vec(b);
+  kernels::ref::conv_transpose2d_k2s2(ax.data(), cin, h, w, aw.data(), cout, bias ? ab.data() : nullptr, mag.data());
+  std::vector<double> tol(mag.size());
+  for (size_t i = 0; i < mag.size(); ++i) tol[i] = dot_tol(cin + 1, mag[i]);
+  EXPECT_TRUE(within(got, want, tol,
+                     "conv_transpose2d cin=" + std::to_string(cin) + " " + std::to_string(h) + "x" +
+                         std::to_string(w) + " cout=" + std::to_string(cout)));
+}
+
+}  // namespace
+
+TEST(KernelConv2d, AwkwardShapes) {
+  uint32_t seed = 1;
+  struct C { int64_t cin, h, w, cout, kh, kw; int stride, pad; };
+  for (const C& c : {C{1, 1, 1, 1, 1, 1, 1, 0}, C{3, 7, 5, 2, 1, 1, 1, 0}, C{5, 13, 11, 7, 3, 3, 1, 1},
+                     C{4, 9, 9, 3, 3, 3, 2, 1}, C{3, 28, 42, 5, 14, 14, 14, 0}, C{3, 29, 31, 4, 14, 14, 14, 0},
+                     C{2, 8, 6, 3, 2, 3, 1, 2}, C{17, 6, 7, 9, 1, 1, 2, 0}, C{6, 5, 5, 2, 5, 5, 1, 2},
+                     C{1, 3, 3, 1, 3, 3, 1, 1}})
+    for (bool bias : {false, true}) check_conv(c.cin, c.h, c.w, c.cout, c.kh, c.kw, c.stride, c.pad, bias,
+                                               static_cast<int>(seed % 2) + 1, seed), ++seed;
+}
+
+// Large enough that the im2col buffer is split into several bands of output rows (band = 8M floats / (K·Wo)).
+TEST(KernelConv2d, BandedIm2col) { check_conv(256, 30, 288, 3, 3, 3, 1, 1, true, 2, 40); }
+
+TEST(KernelConvTranspose, AwkwardShapes) {
+  uint32_t seed = 100;
+  for (int64_t cin : {1, 3, 17})
+    for (int64_t h : {1, 5})
+      for (int64_t w : {1, 7})
+        for (int64_t cout : {1, 2, 9})
+          check_convt(cin, h, w, cout, (seed % 3) != 0, static_cast<int>(seed % 2) + 1, seed), ++seed;
+}
+
+// Several bands of input rows (band = 8M floats / (4·Cout·W)).
+TEST(KernelConvTranspose, Banded) { check_convt(3, 100, 144, 256, true, 2, 7); }
+
+TEST(KernelConv, OpChecks) {
+  Tensor x = Tensor::zeros({1, 3, 8, 8}), w = Tensor::zeros({4, 3, 3, 3}), b = Tensor::zeros({4});
+  Tensor y = Tensor::empty({4, 8, 8}), y1 = Tensor::empty({1, 4, 8, 8});
+  ops::conv2d(x, w, &b, 1, 1, y, 1);
+  ops::conv2d(x, w, &b, 1, 1, y1, 1);
+  Tensor bad_y = Tensor::empty({4, 6, 6}), bad_w = Tensor::zeros({4, 2, 3, 3}), bad_b = Tensor::zeros({5});
+  EXPECT_THROW(ops::conv2d(x, w, &b, 1, 1, bad_y, 1), Error);
+  EXPECT_THROW(ops::conv2d(x, bad_w, &b, 1, 1, y, 1), Error);
+  EXPECT_THROW(ops::conv2d(x, w, &bad_b, 1, 1, y, 1), Error);
+  EXPECT_THROW(ops::conv2d(x, w, &b, 0, 1, y, 1), Error);
+  Tensor x2 = Tensor::zeros({2, 3, 8, 8});
+  EXPECT_THROW(ops::conv2d(x2, w, &b, 1, 1, y, 1), Error);  // batch 2
+  Tensor tw = Tensor::zeros({3, 5, 2, 2}), ty = Tensor::empty({5, 16, 16}), tb = Tensor::zeros({5});
+  ops::conv_transpose2d_k2s2(x, tw, &tb, ty, 1);
+  Tensor bad_tw = Tensor::zeros({3, 5, 3, 3});
+  EXPECT_THROW(ops::conv_transpose2d_k2s2(x, bad_tw, &tb, ty, 1), Error);
+  EXPECT_THROW(ops::conv_transpose2d_k2s2(x, tw, &b, ty, 1), Error);
+  EXPECT_THROW(ops::conv_transpose2d_k2s2(x, tw, &tb, y, 1), Error);
+}
