@@ -1,0 +1,57 @@
+// sam3.cpp — the fusion encoder: image tokens attend to themselves (with the sine position encoding on Q and K) and to
+// the prompt (text + geometry tokens, key-padding masked). Pre-norm layers, no final norm; the prompt is not updated.
+// ref: sam3/model/encoder.py (TransformerEncoderFusion, TransformerEncoderLayer.forward_pre); spec §10
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "core/dump.h"
+#include "core/tensor.h"
+#include "model/config.h"
+#include "model/detector_blocks.h"
+#include "nn/layer_norm.h"
+#include "nn/linear.h"
+#include "nn/params.h"
+
+namespace sam3 {
+
+// The prompt every per-prompt module consumes: tokens [P, d] (fixture prompt.tokens is (P,1,d), same memory) and a
+// key-padding mask, 1 = padding (prompt.mask, U8 (1,P)). Views; the caller owns the storage.
+struct PromptView {
+  Tensor tokens;  // [P, d] or [P, 1, d], F32
+  Tensor mask;    // [P] or [1, P], U8/Bool, nonzero = pad
+  int64_t length() const { return mask.numel(); }
+  const uint8_t* mask_data() const { return mask.data<uint8_t>(); }
+};
+// Checks shapes/dtypes of a PromptView against d_model; throws sam3::Error naming `who`.
+void check_prompt(const PromptView& p, int64_t d_model, const char* who);
+
+struct FusionEncoderLayer {
+  det::MultiheadAttention self_attn, cross_attn_image;
+  nn::Linear linear1, linear2;
+  nn::LayerNorm norm1, norm2, norm3;
+};
+
+struct FusionEncoderOutput {
+  Tensor memory;  // [HW, d] image tokens (token y*W + x); fixture enc.memory (HW,1,d)
+  Tensor pos;     // [HW, d] position encoding in token layout (the decoder adds it to its image keys)
+};
+
+class FusionEncoder {
+ public:
+  // `p` is the scope of `transformer.encoder.` (layers.{i}.*).
+  FusionEncoder(const Config& cfg, const nn::ParamScope& p);
+
+  // feat, pos: the used neck level and its sine encoding, [1, d, H, W] or [d, H, W] (neck.fpn2 / neck.pos2).
+  // Dumps enc.layer{i} (1,HW,d) and enc.memory (HW,1,d).
+  FusionEncoderOutput forward(const Tensor& feat, const Tensor& pos, const PromptView& prompt, int n_threads,
+                              Dumper* dump = nullptr) const;
+
+ private:
+  int64_t d_ = 0;
+  bool pos_at_attn_ = true, pos_at_cross_queries_ = false;
+  bool relu_ = true;
+  std::vector<FusionEncoderLayer> layers_;
+};
+
+}  // namespace sam3

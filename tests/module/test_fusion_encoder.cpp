@@ -1,0 +1,56 @@
+// Module test: the fusion encoder against the fixtures, all 10 cases (enc.layer*, enc.memory). Inputs are the
+// fixture's own neck.fpn2 / neck.pos2 and prompt.tokens / prompt.mask, so only the encoder is under test.
+// Tolerances: docs/numerics.md, "Detector head".
+#include <gtest/gtest.h>
+
+#include "detector_test_util.h"
+#include "model/fusion_encoder.h"
+
+using namespace sam3;
+using namespace sam3::test;
+
+namespace {
+
+// |ours - ref| <= kAtolScale * max|ref| + kRtol * |ref|: see docs/numerics.md (Detector head).
+constexpr double kAtolScale = 2e-6, kRtol = 1e-5;
+
+class FusionEncoderCase : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(FusionEncoderCase, MatchesFixture) {
+  const TinyModel& m = tiny_model();
+  const std::string name = GetParam();
+  TensorFile img = open_fixture("tiny/" + image_of(name) + ".image.safetensors");
+  TensorFile c = open_fixture("tiny/" + name + ".safetensors");
+  FusionEncoder enc(m.cfg, m.scope("transformer.encoder."));
+  DumpCapture cap;
+  FusionEncoderOutput out = enc.forward(img.get("neck.fpn2"), img.get("neck.pos2"), fixture_prompt(c), 2, cap.dumper());
+  TensorFile got = cap.read_back();
+  int compared = 0;
+  for (const auto& [key, ref] : c.tensors) {
+    if (key.rfind("enc.", 0) != 0) continue;
+    ASSERT_TRUE(got.has(key)) << key << " was not dumped";
+    CompareStats s = compare(got.get(key), ref, 0, 0);
+    EXPECT_TRUE(tensors_close(got.get(key), ref, kAtolScale * s.ref_scale, kRtol)) << name << " " << key;
+    std::printf("%s %-12s max_abs %.3g scale %.3g (max_abs/scale %.3g)\n", name.c_str(), key.c_str(), s.max_abs,
+                s.ref_scale, s.max_abs / s.ref_scale);
+    ++compared;
+  }
+  EXPECT_EQ(compared, m.cfg.encoder.num_layers);  // enc.layer0..L-2 and enc.memory
+  EXPECT_TRUE(tensors_close(out.memory.reshape({-1, 1, m.cfg.d_model}), c.get("enc.memory"),
+                            kAtolScale * compare(out.memory, c.get("enc.memory"), 0, 0).ref_scale, kRtol));
+}
+
+INSTANTIATE_TEST_SUITE_P(Tiny, FusionEncoderCase, ::testing::ValuesIn(detector_cases()), case_param_name);
+
+TEST(FusionEncoder, RejectsBadInputs) {
+  const TinyModel& m = tiny_model();
+  TensorFile img = open_fixture("tiny/test_image.image.safetensors");
+  TensorFile c = open_fixture("tiny/test_image.case1.safetensors");
+  FusionEncoder enc(m.cfg, m.scope("transformer.encoder."));
+  EXPECT_THROW(enc.forward(img.get("neck.fpn1"), img.get("neck.pos2"), fixture_prompt(c), 1), Error);
+  PromptView bad{c.get("prompt.tokens"), c.get("text.language_mask")};
+  EXPECT_THROW(enc.forward(img.get("neck.fpn2"), img.get("neck.pos2"), bad, 1), Error);
+  EXPECT_THROW(FusionEncoder(m.cfg, m.scope("transformer.decoder.")), Error);
+}
+
+}  // namespace
