@@ -127,11 +127,63 @@ struct Config {
   SegConfig seg;
   GeometryConfig geometry;
 
-  // Derived sizes (from the fields above, never from constants).
+  // Derived sizes (from the fields above, never from constants). Values: full (tiny).
   int vit_grid() const { return vit.img_size / vit.patch_size; }                 // 72 (tiny: 18)
   int vit_head_dim() const { return vit.embed_dim / vit.num_heads; }             // 64
   int vit_mlp_hidden() const { return static_cast<int>(vit.embed_dim * vit.mlp_ratio); }  // int() truncation: 4736
   int vit_pretrain_grid() const { return vit.pretrain_img_size / vit.patch_size; }  // 24
+  int vit_num_tokens() const { return vit_grid() * vit_grid(); }                  // 5184 (324)
+  // pos_embed rows: the pretrain grid plus the pretraining cls slot (discarded at run time).
+  int vit_pos_embed_tokens() const {                                              // 577 (82)
+    return vit_pretrain_grid() * vit_pretrain_grid() + (vit.pretrain_use_cls_token ? 1 : 0);
+  }
+  bool vit_block_is_global(int block) const;                                      // 7, 15, 23, 31 (1, 3)
+  std::vector<int> vit_window_block_indices() const;                              // the other blocks
+  int vit_window_pad() const {                                                    // 0: grid % window == 0
+    return (vit.window_size - vit_grid() % vit.window_size) % vit.window_size;
+  }
+  int vit_windows_per_side() const { return (vit_grid() + vit_window_pad()) / vit.window_size; }  // 3 (3)
+  // RoPE: positions of a global block are scaled to the pretraining (window) extent when use_interp_rope.
+  // ref: sam3/model/vitdet.py (Attention._setup_rope_freqs: scale_pos = rope_pt_size / input_size)
+  double vit_rope_scale_global() const {                                          // 1/3 (1/3)
+    return vit.use_interp_rope ? static_cast<double>(vit.window_size) / vit_grid() : 1.0;
+  }
+  int vit_rope_freqs_per_axis() const { return vit_head_dim() / 4; }              // 16 (4)
+  // freqs_cis rows of block `block`: window_size^2 for windowed blocks, grid^2 for global ones.
+  int vit_rope_tokens(int block) const {
+    return vit_block_is_global(block) ? vit_num_tokens() : vit.window_size * vit.window_size;
+  }
+  int text_head_dim() const { return text.width / text.heads; }                  // 64 (16)
+  int text_mlp_hidden() const { return static_cast<int>(text.width * text.mlp_ratio); }  // 4096 (256)
+  // Neck level sizes (side of the square map) for every scale factor, and how many are used (scalp drops the last).
+  std::vector<int> fpn_sizes_all() const;                                         // 288,144,72,36 (72,36,18,9)
+  int fpn_levels_used() const { return static_cast<int>(neck.scale_factors.size()) - neck.scalp; }  // 3
+  int mask_logits_size() const { return fpn_sizes_all().at(0); }                  // 288 (72)
 };
+
+// Names of the built-in presets: "sam3" (the official SAM 3 image model, = golden/full_config.json).
+std::vector<std::string> config_preset_names();
+// The preset called `name`; throws sam3::Error listing the known presets if there is none.
+Config config_preset(const std::string& name);
+
+// Parses a config document. Accepted forms: the fixtures' document {"config": {...}, "derived": {...}, ...} (only
+// "config" is read; "derived" entries we can compute are cross-checked, every other top-level key is ignored) or a
+// bare config object {"name": ..., "vit": {...}, ...}. Keys missing from the object keep the `sam3` preset's value;
+// an unknown key or a value of the wrong JSON type throws sam3::Error naming the key path (e.g. "vit.depth") and
+// `source`. The result is validated (validate_config).
+Config parse_config(const std::string& json_text, const std::string& source = "<config>");
+// Reads and parses a config document file (parse_config); errors name the path.
+Config load_config_file(const std::string& path);
+// The bare config object as JSON text, keys in declaration order (= the fixtures' order). parse_config of it gives
+// back an equal Config.
+std::string config_to_json(const Config& config, int indent = 1);
+
+// Checks that the sizes are consistent (patch divides the image, heads divide widths, ...) and that every switch
+// sam3.cpp does not implement has the official value. Throws one sam3::Error listing every problem, each naming
+// its key.
+void validate_config(const Config& config);
+
+bool operator==(const Config& a, const Config& b);  // field by field (via the JSON form)
+inline bool operator!=(const Config& a, const Config& b) { return !(a == b); }
 
 }  // namespace sam3
