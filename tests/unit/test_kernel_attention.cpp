@@ -1,0 +1,206 @@
+// Unit tests: the fused flash-style CPU attention against the reference (full score rows, double), on awkward
+// sizes (1, primes, non-multiples of the 64-query / 256-key tiles and of the SIMD width), strided layouts
+// (packed qkv, head-first, sequence-first), additive bias, key padding (incl. fully masked rows) and large logits.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "core/error.h"
+#include "core/ops.h"
+#include "kernels/cpu.h"
+#include "kernels/ref.h"
+#include "test_kernel_common.h"
+
+using namespace sam3;
+using namespace sam3::test;
+
+namespace {
+
+enum class Layout { kSeqFirst, kPackedQkv, kHeadFirst };
+
+struct Case {
+  int64_t heads, lq, lk, d;
+  Layout layout = Layout::kSeqFirst;
+  bool bias = false, pad = false;
+  float qk_range = 1.0f;  // q, k ~ U(-r, r): large r gives peaked softmax and tests the running max
+};
+
+// Tolerance per output element (i, h, d). With δ = the worst absolute error of query i's scores — dot_tol(D,
+// scale·Σ|q||k|) for the f32 product plus 2 ulp of |s| for the scale/bias adds — each softmax weight is off by a
+// relative ≲ 2δ (numerator and the normaliser), the fast exp adds ≤ 2 eps, and the f32 sums over Lk keys (of l
+// and of Σ p·v) add ≲ (2·sqrt(Lk)+4)·eps relative. All of it multiplies max_j |v_jd|.
+void check(const Case& c, int threads, uint32_t seed) {
+  std::mt19937 g(seed);
+  const int64_t H = c.heads, D = c.d;
+  ops::AttentionArgs a;
+  std::vector<float> qb, kb, vb;
+  // Lay out q, k, v according to c.layout.
+  if (c.layout == Layout::kPackedQkv) {
+    if (c.lq != c.lk) throw Error("packed qkv needs lq == lk");
+    qb = random_vec(g, c.lq * 3 * H * D, -c.qk_range, c.qk_range);
+    for (int64_t i = 0; i < c.lq; ++i)  // v part back to [-1, 1]
+      for (int64_t e = 0; e < H * D; ++e) qb[static_cast<size_t>(i * 3 * H * D + 2 * H * D + e)] /= c.qk_range;
+    a.q = qb.data();
+    a.k = qb.data() + H * D;
+    a.v = qb.data() + 2 * H * D;
+    a.q_row = a.k_row = a.v_row = 3 * H * D;
+    a.q_head = a.k_head = a.v_head = D;
+  } else {
+    qb = random_vec(g, c.lq * H * D, -c.qk_range, c.qk_range);
+    kb = random_vec(g, c.lk * H * D, -c.qk_range, c.qk_range);
+    vb = random_vec(g, c.lk * H * D);
+    a.q = qb.data();
+    a.k = kb.data();
+    a.v = vb.data();
+    if (c.layout == Layout::kSeqFirst) {
+      a.q_row = a.k_row = a.v_row = H * D;
+      a.q_head = a.k_head = a.v_head = D;
+    } else {
+      a.q_row = a.k_row = a.v_row = D;
+      a.q_head = c.lq * D;
+      a.k_head = a.v_head = c.lk * D;
+    }
+  }
+  std::vector<float> bias;
+  if (c.bias) {
+    bias = random_vec(g, H * c.lq * c.lk, -2.0f, 2.0f);
+    a.bias = bias.data();
+    a.bias_head = c.lq * c.lk;
+  }
+  std::vector<uint8_t> pad;
+  if (c.pad) {
+    pad.resize(static_cast<size_t>(c.lk));
+    for (int64_t j = 0; j < c.lk; ++j) pad[static_cast<size_t>(j)] = (g() % 3 == 0) ? 1 : 0;
+    pad[0] = 0;  // at least one live key (the all-masked case has its own test)
+    a.key_pad = pad.data();
+  }
+  a.n_heads = H;
+  a.lq = c.lq;
+  a.lk = c.lk;
+  a.head_dim = D;
+  a.scale = 1.0f / std::sqrt(static_cast<float>(D));
+  // Output: sequence-first (or head-first for the head-first layout), poisoned with NaN.
+  std::vector<float> got(static_cast<size_t>(c.lq * H * D), NAN), want(got.size(), NAN);
+  if (c.layout == Layout::kHeadFirst) {
+    a.o_row = D;
+    a.o_head = c.lq * D;
+  } else {
+    a.o_row = H * D;
+    a.o_head = D;
+  }
+  ops::AttentionArgs r = a;
+  a.out = got.data();
+  r.out = want.data();
+  kernels::cpu::attention(a, threads);
+  kernels::ref::attention(r);
+
+  std::vector<double> tol(got.size());
+  for (int64_t h = 0; h < H; ++h) {
+    std::vector<double> vmax(static_cast<size_t>(D), 0.0);
+    for (int64_t j = 0; j < c.lk; ++j)
+      for (int64_t d = 0; d < D; ++d)
+        vmax[static_cast<size_t>(d)] = std::max(vmax[static_cast<size_t>(d)], std::fabs(double(a.v[j * a.v_row + h * a.v_head + d])));
+    for (int64_t i = 0; i < c.lq; ++i) {
+      double delta = 0;
+      for (int64_t j = 0; j < c.lk; ++j) {
+        double abs_dot = 0, dot = 0;
+        for (int64_t d = 0; d < D; ++d) {
+          const double qv = a.q[i * a.q_row + h * a.q_head + d], kv = a.k[j * a.k_row + h * a.k_head + d];
+          abs_dot += std::fabs(qv * kv);
+          dot += qv * kv;
+        }
+        double s = dot * a.scale + (c.bias ? bias[static_cast<size_t>(h * c.lq * c.lk + i * c.lk + j)] : 0.0);
+        delta = std::max(delta, dot_tol(D, a.scale * abs_dot) + 2 * kEps * std::fabs(s));
+      }
+      for (int64_t d = 0; d < D; ++d) {
+        const size_t o = static_cast<size_t>(i * a.o_row + h * a.o_head + d);
+        tol[o] = vmax[static_cast<size_t>(d)] *
+                 (2 * delta + (2 * std::sqrt(static_cast<double>(c.lk)) + 6) * kEps) + 1e-30;
+      }
+    }
+  }
+  EXPECT_TRUE(within(got, want, tol,
+                     "attention H=" + std::to_string(H) + " lq=" + std::to_string(c.lq) + " lk=" +
+                         std::to_string(c.lk) + " d=" + std::to_string(D) + " layout=" +
+                         std::to_string(static_cast<int>(c.layout)) + (c.bias ? " bias" : "") +
+                         (c.pad ? " pad" : "") + " threads=" + std::to_string(threads)));
+}
+
+}  // namespace
+
+TEST(KernelAttention, AwkwardSizes) {
+  uint32_t seed = 1;
+  for (int64_t lq : {1, 7, 64, 65, 131})
+    for (int64_t lk : {1, 5, 255, 256, 257, 600})
+      for (int64_t d : {1, 8, 13, 32, 64}) {
+        check({2, lq, lk, d}, static_cast<int>(seed % 2) + 1, seed);
+        ++seed;
+      }
+}
+
+TEST(KernelAttention, Layouts) {
+  check({3, 97, 97, 16, Layout::kPackedQkv}, 2, 1);
+  check({4, 300, 300, 32, Layout::kPackedQkv}, 1, 2);
+  check({3, 70, 301, 24, Layout::kHeadFirst}, 2, 3);
+  check({1, 577, 577, 64, Layout::kSeqFirst}, 2, 4);
+}
+
+TEST(KernelAttention, BiasPadAndPeakedSoftmax) {
+  check({2, 66, 300, 32, Layout::kSeqFirst, true, false}, 2, 5);
+  check({2, 66, 300, 32, Layout::kSeqFirst, false, true}, 2, 6);
+  check({3, 200, 513, 16, Layout::kHeadFirst, true, true}, 1, 7);
+  check({2, 129, 777, 64, Layout::kSeqFirst, false, false, 4.0f}, 2, 8);  // logits up to ~±128: peaked rows
+  check({2, 33, 300, 64, Layout::kSeqFirst, true, true, 3.0f}, 2, 9);
+}
+
+TEST(KernelAttention, FullyMaskedRowsAndMaskedBias) {
+  // All keys padded -> zero output (reference convention); a -inf bias masks like padding.
+  const int64_t H = 2, L = 70, D = 8;
+  std::mt19937 g(10);
+  auto q = random_vec(g, L * H * D), k = random_vec(g, L * H * D), v = random_vec(g, L * H * D);
+  std::vector<uint8_t> pad(static_cast<size_t>(L), 1);
+  std::vector<float> bias(static_cast<size_t>(H * L * L), 0.0f);
+  for (int64_t j = 0; j < L; ++j)
+    for (int64_t i = 0; i < L; ++i) bias[static_cast<size_t>(i * L + j)] = (j > i) ? -INFINITY : 0.0f;  // causal, head 0
+  ops::AttentionArgs a;
+  a.q = q.data(), a.k = k.data(), a.v = v.data();
+  a.q_row = a.k_row = a.v_row = a.o_row = H * D;
+  a.q_head = a.k_head = a.v_head = a.o_head = D;
+  a.n_heads = H, a.lq = L, a.lk = L, a.head_dim = D, a.scale = 0.3f;
+  std::vector<float> out(static_cast<size_t>(L * H * D), NAN), want(out.size(), NAN);
+  a.key_pad = pad.data();
+  a.out = out.data();
+  ops::attention(a, 2);
+  for (float o : out) EXPECT_EQ(o, 0.0f);
+  a.key_pad = nullptr;
+  a.bias = bias.data();
+  a.bias_head = L * L;
+  ops::attention(a, 2);
+  ops::AttentionArgs r = a;
+  r.out = want.data();
+  kernels::ref::attention(r);
+  EXPECT_TRUE(within(out, want, {1e-5}, "causal bias"));  // |v| ≤ 1, D = 8, L = 70: far inside 1e-5
+}
+
+TEST(KernelAttention, OpChecks) {
+  std::vector<float> buf(1000, 0.0f);
+  ops::AttentionArgs a;
+  a.q = a.k = a.v = buf.data();
+  a.out = buf.data() + 500;
+  a.q_row = a.k_row = a.v_row = a.o_row = 8;
+  a.q_head = a.k_head = a.v_head = a.o_head = 4;
+  a.n_heads = 2, a.lq = 10, a.lk = 10, a.head_dim = 4, a.scale = 0.5f;
+  ops::attention(a, 1);
+  ops::AttentionArgs b = a;
+  b.out = buf.data() + 40;  // overlaps q/k/v
+  EXPECT_THROW(ops::attention(b, 1), Error);
+  b = a;
+  b.head_dim = 0;
+  EXPECT_THROW(ops::attention(b, 1), Error);
+  b = a;
+  b.v = nullptr;
+  EXPECT_THROW(ops::attention(b, 1), Error);
+  b = a;
+  b.o_row = 2;  // output rows overlap each other
+  EXPECT_THROW(ops::attention(b, 1), Error);
+}
