@@ -54,6 +54,18 @@ inline const TinyModel& tiny_model() {
   return *m;
 }
 
+// The standard detector-head tolerance (docs/numerics.md, "Detector head"): element-wise
+//   |ours - ref| <= kAtolScale·max|ref| + kAtolFloor + kRtol·|ref|.
+// kAtolScale: 10× the largest max_abs/scale measured on any detector tensor (≈2e-7..3e-6); kAtolFloor: the
+// reference's own noise on O(1) operands, for values that are small only through cancellation (e.g. a presence
+// logit of 0.018 computed from terms of size ~1).
+constexpr double kAtolScale = 2e-6, kAtolFloor = 1e-6, kRtol = 1e-5;
+inline ::testing::AssertionResult matches_fixture(const Tensor& actual, const Tensor& ref, double* ratio = nullptr) {
+  const CompareStats s = compare(actual, ref, 0, 0);
+  if (ratio) *ratio = s.ref_scale > 0 ? s.max_abs / s.ref_scale : s.max_abs;
+  return tensors_close(actual, ref, kAtolScale * s.ref_scale + kAtolFloor, kRtol);
+}
+
 // The fixture's prompt for a case (prompt.tokens (P,1,d), prompt.mask (1,P)).
 inline PromptView fixture_prompt(const TensorFile& c) { return PromptView{c.get("prompt.tokens"), c.get("prompt.mask")}; }
 
