@@ -1,0 +1,113 @@
+// ref: sam3/model/vl_combiner.py (SAM3VLBackbone._forward_image_no_act_ckpt), sam3/model/necks.py
+#include "model/image_encoder.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/error.h"
+#include "model/position_encoding.h"
+#include "nn/scratch.h"
+
+namespace sam3 {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+}  // namespace
+
+EncoderFlops encoder_flops(const Config& cfg) {
+  const VitConfig& v = cfg.vit;
+  const double C = v.embed_dim, hidden = static_cast<double>(static_cast<int64_t>(v.embed_dim * v.mlp_ratio));
+  const int64_t G = v.img_size / v.patch_size;
+  EncoderFlops f;
+  f.patch_embed = 2.0 * static_cast<double>(G * G) * C * 3 * v.patch_size * v.patch_size;
+  const int64_t ws = v.window_size > 0 ? v.window_size : G;
+  const int64_t Gp = (G + ws - 1) / ws * ws;
+  const double Lp = static_cast<double>(Gp * Gp), L = static_cast<double>(G * G);
+  for (int i = 0; i < v.depth; ++i) {
+    const bool global = v.window_size == 0 ||
+                        std::find(v.global_att_blocks.begin(), v.global_att_blocks.end(), i) != v.global_att_blocks.end();
+    // Windowed blocks run on the padded grid; global blocks on the real one.
+    const double rows = global ? L : Lp;
+    const double linears = 2.0 * rows * (C * 3 * C + C * C + 2 * C * hidden);
+    // QKᵀ and P·V: 2 products of lq × lk × C multiply-adds each.
+    const double attn = global ? 4.0 * L * L * C : 4.0 * (Lp / (ws * ws)) * (ws * ws) * (ws * ws) * C;
+    (global ? f.global_blocks : f.window_blocks) += linears + attn;
+  }
+  const double d = cfg.d_model;
+  const size_t used = cfg.neck.scale_factors.size() - static_cast<size_t>(std::max(0, cfg.neck.scalp));
+  for (size_t i = 0; i < used && i < cfg.neck.scale_factors.size(); ++i) {
+    const double s = cfg.neck.scale_factors[i];
+    const double g2 = static_cast<double>(G * G);
+    const double n = static_cast<double>(neck_level_size(s, G));
+    double ch = C;
+    if (s == 4.0) {
+      f.neck += 2.0 * g2 * C * (C / 2) * 4 + 2.0 * (4 * g2) * (C / 2) * (C / 4) * 4;
+      ch = C / 4;
+    } else if (s == 2.0) {
+      f.neck += 2.0 * g2 * C * (C / 2) * 4;
+      ch = C / 2;
+    }
+    f.neck += 2.0 * n * n * ch * d + 2.0 * n * n * d * d * 9;
+  }
+  return f;
+}
+
+ImageEncoder::ImageEncoder(const Config& cfg, const nn::ParamScope& root)
+    : cfg_(cfg),
+      vit_(cfg, root.sub("backbone").sub("vision_backbone").sub("trunk")),
+      neck_(cfg, root.sub("backbone").sub("vision_backbone").sub("convs"), vit_.embed_dim(), vit_.grid()) {
+  if (cfg.resolution != cfg.vit.img_size)
+    throw Error("config: resolution (" + std::to_string(cfg.resolution) + ") must equal vit.img_size (" +
+                std::to_string(cfg.vit.img_size) + ")");
+  used_levels_ = neck_.num_levels() - cfg.neck.scalp;
+  for (int i = 0; i < used_levels_; ++i)
+    pos_.push_back(sine_position_encoding(cfg.pos_enc, neck_.level_size(i), neck_.level_size(i)));
+}
+
+size_t ImageEncoder::scratch_bytes() const {
+  size_t neck = 0;
+  for (int i = 0; i < neck_.num_levels(); ++i) neck = std::max(neck, neck_.scratch_bytes(i));
+  return nn::arena_bytes({1, vit_.embed_dim(), vit_.grid(), vit_.grid()}) + std::max(vit_.scratch_bytes(), neck);
+}
+
+// ref: necks.py (Sam3DualViTDetNeck.forward) + vl_combiner.py (scalp drops the last levels)
+void ImageEncoder::forward(const Tensor& image, ImageFeatures& out, Arena& arena, int n_threads, Dumper& dump,
+                           EncoderTimings* timings) const {
+  const auto t_start = Clock::now();
+  EncoderTimings t;
+  if (dump.enabled()) dump.add("preprocess.image", image);
+  ArenaScope scope(arena);
+  const int64_t G = vit_.grid();
+  Tensor z = arena.alloc({1, vit_.embed_dim(), G, G});
+  vit_.forward(image, z, arena, n_threads, dump, &t.vit);
+
+  auto t0 = Clock::now();
+  out.fpn.clear();
+  out.pos.clear();
+  for (int i = 0; i < used_levels_; ++i) {
+    const int64_t s = neck_.level_size(i);
+    Tensor y = Tensor::empty({1, neck_.out_dim(), s, s});
+    neck_.forward_level(i, z, y, arena, n_threads);
+    out.fpn.push_back(y);
+    out.pos.push_back(pos_[static_cast<size_t>(i)]);
+  }
+  t.neck = seconds_since(t0);
+  if (dump.enabled()) {
+    for (int i = 0; i < neck_.num_levels(); ++i) {
+      const int64_t s = neck_.level_size(i);
+      if (i < used_levels_) {
+        dump.add("neck.fpn" + std::to_string(i), out.fpn[static_cast<size_t>(i)]);
+        dump.add("neck.pos" + std::to_string(i), out.pos[static_cast<size_t>(i)]);
+      } else {  // dropped by scalp: computed only for the dump, to compare with the fixture
+        Tensor y = Tensor::empty({1, neck_.out_dim(), s, s});
+        neck_.forward_level(i, z, y, arena, n_threads);
+        dump.add("neck.fpn" + std::to_string(i), y);
+      }
+    }
+  }
+  t.total = seconds_since(t_start);
+  if (timings) *timings = t;
+}
+
+}  // namespace sam3
