@@ -1,0 +1,97 @@
+// sam3.cpp — segmentation head (see segmentation_head.h).
+// ref: sam3/model/maskformer_segmentation.py (UniversalSegmentationHead.forward, SegmentationHead._embed_pixels,
+//      PixelDecoder.forward, MaskPredictor.forward)
+#include "model/segmentation_head.h"
+
+#include <string>
+
+#include "core/error.h"
+#include "core/ops.h"
+#include "core/ops_detector.h"
+
+namespace sam3 {
+
+SegmentationHead::SegmentationHead(const Config& cfg, const nn::ParamScope& p) {
+  const SegConfig& s = cfg.seg;
+  d_ = cfg.d_model;
+  groups_ = s.groupnorm_groups;
+  if (s.interpolation_mode != "nearest")
+    throw Error("segmentation head: seg.interpolation_mode '" + s.interpolation_mode + "' is not implemented");
+  const int stages = cfg.fpn_levels_used() - 1;  // one per finer level; conv_layers beyond that are never used
+  if (stages < 0 || stages > s.num_upsampling_stages)
+    throw Error("segmentation head: " + std::to_string(cfg.fpn_levels_used()) + " neck levels need " +
+                std::to_string(stages) + " up-sampling stages, seg.num_upsampling_stages is " +
+                std::to_string(s.num_upsampling_stages));
+  cross_attend_prompt_ = det::MultiheadAttention::load(p.sub("cross_attend_prompt"), d_, s.cross_attend_prompt_heads);
+  cross_attn_norm_ = nn::LayerNorm::load(p.sub("cross_attn_norm"), d_, 1e-5);
+  nn::ParamScope pd = p.sub("pixel_decoder");
+  for (int i = 0; i < stages; ++i) {
+    convs_.push_back(nn::Conv2d::load(pd.sub("conv_layers").sub(i), d_, d_, 3, 1, 1));
+    gn_weight_.push_back(pd.sub("norms").sub(i).get("weight", {d_}));
+    gn_bias_.push_back(pd.sub("norms").sub(i).get("bias", {d_}));
+  }
+  instance_seg_head_ = nn::Conv2d::load(p.sub("instance_seg_head"), d_, d_, 1, 1, 0);
+  semantic_seg_head_ = nn::Conv2d::load(p.sub("semantic_seg_head"), d_, 1, 1, 1, 0);
+  mask_embed_ = det::Mlp::load(p.sub("mask_predictor").sub("mask_embed"), d_, d_, d_, 3);
+}
+
+SegmentationOutput SegmentationHead::forward(const Tensor& memory, int64_t feat_h, int64_t feat_w,
+                                             const std::vector<Tensor>& fpn, const Tensor& queries,
+                                             const PromptView& prompt, int n_threads, Dumper* dump) const {
+  check_prompt(prompt, d_, "segmentation head");
+  const int64_t hw = feat_h * feat_w;
+  if (memory.numel() != hw * d_)
+    throw Error("segmentation head: memory " + shape_str(memory.shape()) + " is not [" + std::to_string(hw) + ", " +
+                std::to_string(d_) + "]");
+  if (static_cast<int>(fpn.size()) != num_stages())
+    throw Error("segmentation head: expected " + std::to_string(num_stages()) + " finer neck levels, got " +
+                std::to_string(fpn.size()));
+  if (queries.size(-1) != d_) throw Error("segmentation head: queries " + shape_str(queries.shape()) + " are not [Q, d]");
+  const bool dumping = dump && dump->enabled();
+  const int64_t Q = queries.numel() / d_;
+
+  // 1. e = memory + MHA(LN(memory), prompt, prompt, key_padding_mask)   (no positional encodings)
+  const Tensor mem = memory.reshape({hw, d_});
+  const Tensor ptok = prompt.tokens.reshape({prompt.length(), d_});
+  Tensor xattn = cross_attend_prompt_.forward(det::layer_norm(cross_attn_norm_, mem, n_threads), ptok, ptok,
+                                              prompt.mask_data(), det::AttnBias{}, n_threads);
+  if (dumping) dump->add("seg.prompt_xattn", xattn.reshape({hw, 1, d_}));
+  ops::add(xattn, mem, xattn, n_threads);
+
+  // 2. pixel decoder, coarse to fine: p = ReLU(GN(conv3x3(feat + nearest(p))))
+  Tensor p = det::tokens_to_nchw(xattn, feat_h, feat_w);  // [d, feat_h, feat_w]
+  for (int s = 0; s < num_stages(); ++s) {
+    const Tensor& feat = fpn[static_cast<size_t>(num_stages() - 1 - s)];
+    if (feat.size(-3) != d_)
+      throw Error("segmentation head: neck level " + shape_str(feat.shape()) + " does not have " + std::to_string(d_) +
+                  " channels");
+    const int64_t h = feat.size(-2), w = feat.size(-1);
+    Tensor up = Tensor::empty({d_, h, w});
+    ops::upsample_nearest(p, &feat, up, n_threads);
+    p = Tensor::empty({d_, h, w});
+    convs_[static_cast<size_t>(s)].forward(up, p, n_threads);
+    ops::group_norm(p, groups_, gn_weight_[static_cast<size_t>(s)], gn_bias_[static_cast<size_t>(s)], 1e-5f,
+                    /*relu=*/true, p, n_threads);
+  }
+  const int64_t H = p.size(1), W = p.size(2);
+  if (dumping) dump->add("seg.pixel_embed", p.reshape({1, d_, H, W}));
+
+  // 3. heads: instance embedding (1×1), semantic logits (1×1), masks = mask_embed(queries) · instance embedding.
+  SegmentationOutput out;
+  Tensor inst = Tensor::empty({d_, H, W});
+  instance_seg_head_.forward(p, inst, n_threads);
+  out.semantic_seg = Tensor::empty({1, H, W});
+  semantic_seg_head_.forward(p, out.semantic_seg, n_threads);
+  const Tensor me = mask_embed_.forward(queries.reshape({Q, d_}), n_threads);  // [Q, d]
+  out.pred_masks = Tensor::empty({Q, H, W});
+  Tensor masks2d = out.pred_masks.reshape({Q, H * W});
+  ops::matmul(me, inst.reshape({d_, H * W}), masks2d, n_threads);
+  if (dumping) {
+    dump->add("seg.mask_embed", me.reshape({1, Q, d_}));
+    dump->add("out.pred_masks", out.pred_masks.reshape({1, Q, H, W}));
+    dump->add("out.semantic_seg", out.semantic_seg.reshape({1, 1, H, W}));
+  }
+  return out;
+}
+
+}  // namespace sam3

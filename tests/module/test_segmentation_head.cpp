@@ -1,0 +1,92 @@
+// Module test: the segmentation head against the fixtures, all 10 cases (seg.prompt_xattn, seg.pixel_embed where
+// stored, seg.mask_embed, out.pred_masks, out.semantic_seg), from the fixture's enc.memory, dec.hs and prompt.
+// The finer neck levels: test_image stores neck.fpn0/fpn1; groceries does not, so they are computed from its
+// vit.out with the project's Neck (itself tested against test_image's levels by the image-encoder tests), and the
+// test first checks that this route reproduces test_image's stored levels. Tolerances: docs/numerics.md.
+#include <gtest/gtest.h>
+
+#include "core/arena.h"
+#include "detector_test_util.h"
+#include "model/neck.h"
+#include "model/segmentation_head.h"
+
+using namespace sam3;
+using namespace sam3::test;
+
+namespace {
+
+// Neck levels 0 .. n-1 computed from the image fixture's trunk output.
+std::vector<Tensor> neck_levels_from_trunk(const TinyModel& m, const TensorFile& img, int n) {
+  const Tensor& z = img.get("vit.out");  // [1, C, G, G]
+  Neck neck(m.cfg, m.scope("backbone.vision_backbone.convs."), z.size(1), z.size(2));
+  std::vector<Tensor> out;
+  for (int i = 0; i < n; ++i) {
+    Arena arena(neck.scratch_bytes(i));
+    Tensor y = Tensor::empty({1, neck.out_dim(), neck.level_size(i), neck.level_size(i)});
+    neck.forward_level(i, z, y, arena, 2);
+    out.push_back(y);
+  }
+  return out;
+}
+
+// The finer levels the head needs (finest first), from the fixture when stored, else from the trunk output.
+std::vector<Tensor> finer_levels(const TinyModel& m, const TensorFile& img, int n) {
+  bool stored = true;
+  for (int i = 0; i < n; ++i) stored = stored && img.has("neck.fpn" + std::to_string(i));
+  if (!stored) return neck_levels_from_trunk(m, img, n);
+  std::vector<Tensor> out;
+  for (int i = 0; i < n; ++i) out.push_back(img.get("neck.fpn" + std::to_string(i)));
+  return out;
+}
+
+TEST(SegmentationHeadInputs, NeckRouteReproducesStoredLevels) {
+  const TinyModel& m = tiny_model();
+  TensorFile img = open_fixture("tiny/test_image.image.safetensors");
+  std::vector<Tensor> lv = neck_levels_from_trunk(m, img, 2);
+  for (int i = 0; i < 2; ++i) EXPECT_TRUE(matches_fixture(lv[static_cast<size_t>(i)], img.get("neck.fpn" + std::to_string(i)))) << i;
+}
+
+class SegmentationHeadCase : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(SegmentationHeadCase, MatchesFixture) {
+  const TinyModel& m = tiny_model();
+  const std::string name = GetParam();
+  TensorFile img = open_fixture("tiny/" + image_of(name) + ".image.safetensors");
+  TensorFile c = open_fixture("tiny/" + name + ".safetensors");
+  SegmentationHead head(m.cfg, m.scope("segmentation_head."));
+  ASSERT_EQ(head.num_stages(), 2);
+  const Tensor& p2 = img.get("neck.fpn2");
+  const Tensor& hs = c.get("dec.hs");  // (L,Q,1,d)
+  const int64_t L = hs.size(0), Q = hs.size(1), d = hs.size(3);
+  Tensor queries = hs.reshape({L, Q, d}).slice0(L - 1, L).reshape({Q, d});
+  DumpCapture cap;
+  SegmentationOutput out = head.forward(c.get("enc.memory"), p2.size(-2), p2.size(-1), finer_levels(m, img, 2), queries,
+                                        fixture_prompt(c), 2, cap.dumper());
+  TensorFile got = cap.read_back();
+  int compared = 0;
+  for (const char* key : {"seg.prompt_xattn", "seg.pixel_embed", "seg.mask_embed", "out.pred_masks", "out.semantic_seg"}) {
+    if (!c.has(key)) continue;  // seg.pixel_embed is stored for test_image.case1 only
+    double ratio = 0;
+    EXPECT_TRUE(matches_fixture(got.get(key), c.get(key), &ratio)) << name << " " << key;
+    CompareStats s = compare(got.get(key), c.get(key), 0, 0);
+    std::printf("%s %-18s max_abs %.3g max_abs/scale %.3g\n", name.c_str(), key, s.max_abs, ratio);
+    ++compared;
+  }
+  EXPECT_GE(compared, 4);
+  EXPECT_TRUE(tensors_close(out.pred_masks.reshape(c.get("out.pred_masks").shape()), got.get("out.pred_masks"), 0, 0));
+}
+
+INSTANTIATE_TEST_SUITE_P(Tiny, SegmentationHeadCase, ::testing::ValuesIn(detector_cases()), case_param_name);
+
+TEST(SegmentationHead, RejectsBadInputs) {
+  const TinyModel& m = tiny_model();
+  TensorFile img = open_fixture("tiny/test_image.image.safetensors");
+  TensorFile c = open_fixture("tiny/test_image.case1.safetensors");
+  SegmentationHead head(m.cfg, m.scope("segmentation_head."));
+  const Tensor& q = c.get("seg.mask_embed");
+  const Tensor& mem = c.get("enc.memory");
+  EXPECT_THROW(head.forward(mem, 18, 18, {img.get("neck.fpn0")}, q, fixture_prompt(c), 1), Error);
+  EXPECT_THROW(head.forward(mem, 17, 18, {img.get("neck.fpn0"), img.get("neck.fpn1")}, q, fixture_prompt(c), 1), Error);
+}
+
+}  // namespace
