@@ -1,0 +1,31 @@
+// sam3.cpp — ImageState: one image's embedding plus reusable scratch memory (one thread at a time).
+#include "api/internal.h"
+#include "core/error.h"
+
+namespace sam3 {
+
+ImageState::ImageState(std::shared_ptr<const Model> model) : impl_(std::make_unique<Impl>()) {
+  if (!model) throw Error("ImageState: no model");
+  impl_->model = std::move(model);
+}
+ImageState::~ImageState() = default;
+ImageState::ImageState(ImageState&&) noexcept = default;
+ImageState& ImageState::operator=(ImageState&&) noexcept = default;
+ImageState::Impl& ImageState::impl() { return *impl_; }
+const Model& ImageState::model() const { return *impl_->model; }
+bool ImageState::has_image() const { return !impl_->embedding.empty(); }
+
+const ImageEmbedding& ImageState::embedding() const {
+  if (!has_image()) throw Error("ImageState: no image set (call set_image or set_embedding first)");
+  return impl_->embedding;
+}
+
+void ImageState::set_embedding(const ImageEmbedding& embedding) {
+  if (embedding.empty()) throw Error("ImageState::set_embedding: the embedding is empty");
+  if (embedding.config_name() != impl_->model->config_name())
+    throw Error("ImageState::set_embedding: embedding made with config '" + embedding.config_name() +
+                "', the model's config is '" + impl_->model->config_name() + "'");
+  impl_->embedding = embedding;
+}
+
+}  // namespace sam3

@@ -1,0 +1,80 @@
+// sam3.cpp — Model: load (weights + config + checks), encode, embeddings.
+#include <chrono>
+
+#include "api/internal.h"
+#include "core/dump.h"
+#include "core/error.h"
+#include "core/parallel.h"
+#include "model/weights_schema.h"
+#include "nn/params.h"
+
+namespace sam3 {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+}  // namespace
+
+ModelParams model_default_params() { return ModelParams{}; }
+EncodeParams encode_default_params() { return EncodeParams{}; }
+
+int resolve_threads(int n_threads) { return n_threads > 0 ? n_threads : default_thread_count(); }
+
+Model::Model() : impl_(std::make_unique<Impl>()) {}
+Model::~Model() = default;
+const Model::Impl& Model::impl() const { return *impl_; }
+const std::string& Model::config_name() const { return impl_->config.name; }
+int Model::input_size() const { return impl_->config.vit.img_size; }
+double Model::load_seconds() const { return impl_->load_seconds; }
+
+std::shared_ptr<const Model> Model::load(const std::string& weights_path, const ModelParams& params) {
+  const auto t0 = Clock::now();
+  std::shared_ptr<Model> m(new Model());
+  Impl& d = *m->impl_;
+  d.path = weights_path;
+  d.weights = load_weight_file(weights_path);
+  if (!params.config_path.empty()) {
+    d.config = load_config_file(params.config_path);
+  } else if (auto it = d.weights.metadata.find("config"); it != d.weights.metadata.end()) {
+    d.config = parse_config(it->second, weights_path + " (metadata 'config')");
+  } else {
+    d.config = config_preset("sam3");
+  }
+  if (params.validate_weights) validate_weights(d.config, d.weights);
+  d.image_encoder = std::make_unique<ImageEncoder>(d.config, nn::ParamScope(d.weights.tensors, weights_path));
+  d.load_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  return m;
+}
+
+ImageEmbedding Model::load_embedding(const std::string& path) const {
+  auto impl = std::make_shared<ImageEmbedding::Impl>();
+  impl->features = load_image_features(path, impl_->config);
+  return ImageEmbedding(std::move(impl));
+}
+
+ImageEmbedding encode_preprocessed(const Model& model, const Tensor& input, int image_height, int image_width,
+                                   Arena& scratch, const EncodeParams& params, double preprocess_ms) {
+  const auto t0 = Clock::now();
+  const Model::Impl& m = model.impl();
+  const ImageEncoder& enc = *m.image_encoder;
+  if (image_height <= 0 || image_width <= 0) throw Error("encode: empty image");
+  if (scratch.capacity() < enc.scratch_bytes()) scratch = Arena(enc.scratch_bytes());
+  Dumper dump = params.dump_dir.empty() ? Dumper::from_env() : Dumper(params.dump_dir);
+  auto impl = std::make_shared<ImageEmbedding::Impl>();
+  impl->features.config_name = m.config.name;
+  impl->features.image_height = image_height;
+  impl->features.image_width = image_width;
+  EncoderTimings t;
+  enc.forward(input, impl->features, scratch, resolve_threads(params.n_threads), dump, &t);
+  dump.flush("image");
+  EncodeTimings& out = impl->timings;
+  out.preprocess_ms = preprocess_ms;
+  out.patch_embed_ms = t.vit.patch_embed * 1e3;
+  out.window_blocks_ms = t.vit.window_blocks * 1e3;
+  out.global_blocks_ms = t.vit.global_blocks * 1e3;
+  out.neck_ms = (t.neck + t.vit.output) * 1e3;
+  out.total_ms = preprocess_ms + ms_since(t0);
+  return ImageEmbedding(std::move(impl));
+}
+
+}  // namespace sam3
