@@ -26,10 +26,20 @@ uint64_t rd64(const uint8_t* p) { return uint64_t{rd32(p)} | (uint64_t{rd32(p + 
 
 ZipReader ZipReader::open(const std::string& path) { return ZipReader(MappedFile::open(path)); }
 
-ZipReader::ZipReader(std::shared_ptr<const MappedFile> file) : file_(std::move(file)) {
-  const uint8_t* base = file_->data();
-  const uint64_t size = file_->size();
-  auto fail = [&](const std::string& why) { return Error("malformed zip archive '" + file_->path() + "': " + why); };
+ZipReader::ZipReader(std::shared_ptr<const MappedFile> file)
+    : base_(file->data()), size_(file->size()), name_(file->path()), keep_(file) {
+  parse();
+}
+
+ZipReader::ZipReader(const uint8_t* data, size_t size, std::string name, std::shared_ptr<const void> keepalive)
+    : base_(data), size_(size), name_(std::move(name)), keep_(std::move(keepalive)) {
+  parse();
+}
+
+void ZipReader::parse() {
+  const uint8_t* base = base_;
+  const uint64_t size = size_;
+  auto fail = [&](const std::string& why) { return Error("malformed zip archive '" + name_ + "': " + why); };
   // [b, b+n) lies inside the file (overflow-safe).
   auto inside = [&](uint64_t b, uint64_t n) { return b <= size && n <= size - b; };
 
@@ -149,7 +159,7 @@ const ZipEntry* ZipReader::find(const std::string& name) const {
 
 const ZipEntry& ZipReader::get(const std::string& name) const {
   const ZipEntry* e = find(name);
-  if (!e) throw Error("entry '" + name + "' not found in zip archive '" + file_->path() + "'");
+  if (!e) throw Error("entry '" + name + "' not found in zip archive '" + name_ + "'");
   return *e;
 }
 
@@ -159,7 +169,7 @@ bool ZipReader::crc_ok(const ZipEntry& e) const {
 }
 
 void ZipReader::check_crc(const ZipEntry& e) const {
-  if (!crc_ok(e)) throw Error("zip archive '" + file_->path() + "': CRC32 mismatch in entry '" + e.name + "' (corrupted)");
+  if (!crc_ok(e)) throw Error("zip archive '" + name_ + "': CRC32 mismatch in entry '" + e.name + "' (corrupted)");
 }
 
 }  // namespace sam3

@@ -29,6 +29,9 @@ class ZipReader {
   // Parses the end-of-central-directory record (ZIP64 when present), the central directory and every local header.
   explicit ZipReader(std::shared_ptr<const MappedFile> file);
   static ZipReader open(const std::string& path);
+  // The same over bytes in memory (fuzzing, tests); `keepalive` (may be null) keeps them alive, `name` is for
+  // messages.
+  ZipReader(const uint8_t* data, size_t size, std::string name, std::shared_ptr<const void> keepalive = {});
 
   const std::vector<ZipEntry>& entries() const { return entries_; }
   // nullptr if absent.
@@ -36,18 +39,25 @@ class ZipReader {
   // Throws sam3::Error naming the entry and the archive if absent.
   const ZipEntry& get(const std::string& name) const;
   // Zero-copy pointer to the entry's bytes (valid while the mapping lives; see keepalive()).
-  const uint8_t* data(const ZipEntry& e) const { return file_->data() + e.data_offset; }
+  const uint8_t* data(const ZipEntry& e) const { return base_ + e.data_offset; }
   // Computes the CRC32 of the entry's bytes and compares it with the central directory (reads every byte).
   bool crc_ok(const ZipEntry& e) const;
   // Throws sam3::Error if crc_ok(e) is false.
   void check_crc(const ZipEntry& e) const;
 
-  const std::string& path() const { return file_->path(); }
-  std::shared_ptr<const MappedFile> file() const { return file_; }
+  const std::string& path() const { return name_; }
+  size_t size() const { return size_; }  // of the whole archive
+  // Keeps the archive's bytes alive (the MappedFile when opened from a file).
+  const std::shared_ptr<const void>& keepalive() const { return keep_; }
   bool zip64() const { return zip64_; }  // true if the archive has a ZIP64 end-of-central-directory record
 
  private:
-  std::shared_ptr<const MappedFile> file_;
+  void parse();
+
+  const uint8_t* base_;
+  size_t size_;
+  std::string name_;
+  std::shared_ptr<const void> keep_;
   std::vector<ZipEntry> entries_;
   std::unordered_map<std::string, size_t> index_;
   bool zip64_ = false;

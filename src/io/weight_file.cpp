@@ -1,0 +1,72 @@
+// ref: sam3/model_builder.py (_load_checkpoint: keeps "detector" keys, strips the prefix)
+#include "io/weight_file.h"
+
+#include <cstdio>
+#include <cstring>
+
+#include "core/error.h"
+#include "io/safetensors.h"
+#include "io/torch_checkpoint.h"
+
+namespace sam3 {
+
+namespace {
+
+constexpr const char* kImagePrefix = "detector.";
+constexpr const char* kSkipAfterStrip[] = {"backbone.vision_backbone.sam2_convs.", "tracker."};
+
+bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+bool skipped_after_strip(const std::string& k) {
+  for (const char* p : kSkipAfterStrip) {
+    if (starts_with(k, p)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool image_model_key(const std::string& key, std::string* stripped) {
+  if (!starts_with(key, kImagePrefix)) return false;
+  std::string k = key.substr(std::strlen(kImagePrefix));
+  if (skipped_after_strip(k)) return false;  // detector.backbone.vision_backbone.sam2_convs.* (video neck)
+  if (stripped) *stripped = std::move(k);
+  return true;
+}
+
+WeightFile load_torch_checkpoint(const std::string& path) {
+  TorchCheckpoint ck = read_torch_checkpoint(path);
+  WeightFile wf;
+  wf.format = "torch";
+  wf.keepalive = ck.keepalive;
+  bool has_prefix = false;
+  for (const auto& kv : ck.tensors) has_prefix = has_prefix || starts_with(kv.first, kImagePrefix);
+  for (auto& [key, t] : ck.tensors) {
+    std::string k;
+    bool keep = has_prefix ? image_model_key(key, &k) : !skipped_after_strip(key);
+    if (!has_prefix) k = key;
+    if (keep && !wf.tensors.emplace(k, t).second)
+      throw Error("torch checkpoint '" + path + "': two keys map to '" + k + "'");
+    if (!keep) wf.skipped.push_back(key);
+  }
+  for (std::string& k : ck.non_tensors) wf.skipped.push_back(std::move(k));
+  return wf;
+}
+
+WeightFile load_weight_file(const std::string& path) {
+  char magic[2] = {0, 0};
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) throw Error("cannot open weights '" + path + "': " + std::strerror(errno));
+  const size_t n = std::fread(magic, 1, 2, f);
+  std::fclose(f);
+  if (n == 2 && magic[0] == 'P' && magic[1] == 'K') return load_torch_checkpoint(path);
+  TensorFile st = read_safetensors(path);
+  WeightFile wf;
+  wf.format = "safetensors";
+  wf.tensors = std::move(st.tensors);
+  wf.metadata = std::move(st.metadata);
+  wf.keepalive = std::move(st.keepalive);
+  return wf;
+}
+
+}  // namespace sam3
