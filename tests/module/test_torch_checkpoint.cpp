@@ -19,6 +19,7 @@
 #include "io/torch_checkpoint.h"
 #include "io/torch_writer.h"
 #include "io/weight_file.h"
+#include "io/zip_reader.h"
 #include "io/zip_writer.h"
 
 using namespace sam3;
@@ -185,6 +186,8 @@ TEST(TorchCheckpoint, TinyFixture) {
   EXPECT_EQ(ck.tensors.back().first, "tracker.transformer.encoder.norm.bias");
   EXPECT_EQ(ck.tensors[100].first, "detector.backbone.language_backbone.encoder.transformer.resblocks.1.ln_2.bias");
   EXPECT_TRUE(ck.non_tensors.empty());
+  // PyTorch's writer always emits the ZIP64 end records (miniz MZ_ZIP_FLAG_WRITE_ZIP64): the fixture exercises them.
+  EXPECT_TRUE(ZipReader::open(test::golden_path(kTiny)).zip64());
 }
 
 TEST(TorchCheckpoint, LayoutRule) {
