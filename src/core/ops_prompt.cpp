@@ -7,6 +7,14 @@
 
 #include "core/error.h"
 
+// Bit-faithful float32 geometry (box corners, RoI sample positions) needs every product rounded as torch rounds it:
+// no fused multiply-add contraction in this file.
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
 namespace sam3::ops {
 
 void roi_align(const Tensor& x, const Tensor& boxes, float spatial_scale, int sampling_ratio, bool aligned, Tensor& y,
@@ -67,6 +75,10 @@ RoiGeometry roi_geometry(const RoiAlignArgs& a, int64_t box) {
   g.grid_h = std::max(gh, 0);
   g.grid_w = std::max(gw, 0);
   return g;
+}
+
+float roi_sample_coord(float start, float bin, int p, int i, int grid) {
+  return start + static_cast<float>(p) * bin + static_cast<float>(i + .5f) * bin / static_cast<float>(grid);
 }
 
 }  // namespace sam3::kernels

@@ -52,9 +52,7 @@ struct RoiGeometry {
   float count = 1;             // max(grid_h·grid_w, 1)
 };
 RoiGeometry roi_geometry(const RoiAlignArgs& a, int64_t box);
-// Sample coordinate of sub-sample i in bin p along one axis (float32, torchvision's expression order).
-inline float roi_sample_coord(float start, float bin, int p, int i, int grid) {
-  return start + static_cast<float>(p) * bin + static_cast<float>(i + .5f) * bin / static_cast<float>(grid);
-}
+// Sample coordinate of sub-sample i in bin p along one axis (float32, torchvision's expression order, no FMA).
+float roi_sample_coord(float start, float bin, int p, int i, int grid);
 
 }  // namespace sam3::kernels

@@ -7,6 +7,14 @@
 #include "core/ops_prompt.h"
 #include "core/parallel.h"
 
+// Bit-faithful float32 geometry (box corners, RoI sample positions) needs every product rounded as torch rounds it:
+// no fused multiply-add contraction in this file.
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
 namespace sam3::kernels::cpu {
 
 namespace {

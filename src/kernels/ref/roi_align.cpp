@@ -3,6 +3,14 @@
 // ref: torchvision/csrc/ops/cpu/roi_align_kernel.cpp, roi_align_common.h
 #include "core/ops_prompt.h"
 
+// Bit-faithful float32 geometry (box corners, RoI sample positions) needs every product rounded as torch rounds it:
+// no fused multiply-add contraction in this file.
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
 namespace sam3::kernels::ref {
 
 namespace {
