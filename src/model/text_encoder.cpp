@@ -1,0 +1,91 @@
+// sam3.cpp — text encoder (spec §7). ref: sam3/model/text_encoder_ve.py
+#include "model/text_encoder.h"
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "core/error.h"
+#include "core/ops.h"
+
+namespace sam3 {
+
+TextEncoder::TextEncoder(const nn::ParamScope& p, const Config& cfg)
+    : context_(cfg.text.context_length),
+      width_(cfg.text.width),
+      vocab_(cfg.text.vocab_size),
+      d_model_(cfg.d_model) {
+  const int64_t hidden = static_cast<int64_t>(cfg.text.width * cfg.text.mlp_ratio);  // int() as upstream
+  const nn::ParamScope enc = p.sub("encoder");
+  token_embedding_ = enc.sub("token_embedding").get("weight", {vocab_, width_});
+  positional_embedding_ = enc.get("positional_embedding", {context_, width_});
+  const nn::ParamScope blocks = enc.sub("transformer").sub("resblocks");
+  for (int i = 0; i < cfg.text.layers; ++i) {
+    const nn::ParamScope b = blocks.sub(i);
+    Block blk;
+    blk.ln_1 = nn::LayerNorm::load(b.sub("ln_1"), width_, prompt::kLayerNormEps);
+    blk.ln_2 = nn::LayerNorm::load(b.sub("ln_2"), width_, prompt::kLayerNormEps);
+    blk.attn = prompt::MultiheadAttention::load(b.sub("attn"), width_, cfg.text.heads);
+    blk.c_fc = nn::Linear::load(b.sub("mlp").sub("c_fc"), width_, hidden);
+    blk.c_proj = nn::Linear::load(b.sub("mlp").sub("c_proj"), hidden, width_);
+    blocks_.push_back(std::move(blk));
+  }
+  ln_final_ = nn::LayerNorm::load(enc.sub("ln_final"), width_, prompt::kLayerNormEps);
+  resizer_ = nn::Linear::load(p.sub("resizer"), width_, d_model_);
+}
+
+// ref: text_encoder_ve.py (VETextEncoder.forward -> TextTransformer.forward -> Transformer -> ResidualAttentionBlock)
+TextFeatures TextEncoder::encode(const std::vector<int64_t>& ids, int n_threads, Dumper* dump) const {
+  if (static_cast<int64_t>(ids.size()) != context_)
+    throw Error("TextEncoder: expected " + std::to_string(context_) + " token ids (context_length), got " +
+                std::to_string(ids.size()));
+  const int64_t L = context_, W = width_;
+  const bool dumping = dump && dump->enabled();
+
+  // Token embedding gather, then + positional embedding.
+  Tensor x = Tensor::empty({L, W});
+  for (int64_t i = 0; i < L; ++i) {
+    const int64_t id = ids[static_cast<size_t>(i)];
+    if (id < 0 || id >= vocab_)
+      throw Error("TextEncoder: token id " + std::to_string(id) + " at position " + std::to_string(i) +
+                  " is outside the vocabulary [0, " + std::to_string(vocab_) + ")");
+    std::memcpy(x.f32() + i * W, token_embedding_.f32() + id * W, static_cast<size_t>(W) * sizeof(float));
+  }
+  if (dumping) dump->add("text.token_embed", x.reshape({1, L, W}));
+  ops::add(x, positional_embedding_, x, n_threads);
+
+  Tensor t = Tensor::empty({L, W}), y = Tensor::empty({L, W});
+  Tensor h = blocks_.empty() ? Tensor() : Tensor::empty({L, blocks_[0].c_fc.out_features});
+  for (size_t i = 0; i < blocks_.size(); ++i) {
+    const Block& b = blocks_[i];
+    b.ln_1.forward(x, t, n_threads);
+    b.attn.self_attention(t, nullptr, /*causal=*/true, y, n_threads);
+    ops::add(x, y, x, n_threads);
+    b.ln_2.forward(x, t, n_threads);
+    b.c_fc.forward(t, h, n_threads);
+    ops::gelu_inplace(h, n_threads);
+    b.c_proj.forward(h, y, n_threads);
+    ops::add(x, y, x, n_threads);
+    if (dumping) {
+      char name[32];
+      std::snprintf(name, sizeof(name), "text.block%02zu", i);
+      dump->add(name, x.reshape({1, L, W}));
+    }
+  }
+  ln_final_.forward(x, t, n_threads);
+  if (dumping) dump->add("text.ln_final", t.reshape({1, L, W}));
+
+  TextFeatures out;
+  out.token_ids = ids;
+  out.features = Tensor::empty({L, 1, d_model_});
+  resizer_.forward(t, out.features, n_threads);
+  out.mask = Tensor::empty({1, L}, DType::U8);
+  for (int64_t i = 0; i < L; ++i) out.mask.data<uint8_t>()[i] = ids[static_cast<size_t>(i)] == 0 ? 1 : 0;
+  if (dumping) {
+    dump->add("text.language_features", out.features);
+    dump->add("text.language_mask", out.mask);
+  }
+  return out;
+}
+
+}  // namespace sam3
