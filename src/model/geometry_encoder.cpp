@@ -145,6 +145,13 @@ GeometryFeatures GeometryEncoder::encode(const std::vector<BoxPrompt>& boxes, co
   const int64_t H = s[1], W = s[2], HW = H * W, d = d_;
   const int64_t N = static_cast<int64_t>(boxes.size());
   const bool dumping = dump && dump->enabled();
+  for (int64_t b = 0; b < N; ++b) {
+    const BoxPrompt& bx = boxes[static_cast<size_t>(b)];
+    if (!std::isfinite(bx.cx) || !std::isfinite(bx.cy) || !std::isfinite(bx.w) || !std::isfinite(bx.h))
+      throw Error("GeometryEncoder: box " + std::to_string(b) + " has a non-finite coordinate (cxcywh " +
+                  std::to_string(bx.cx) + ", " + std::to_string(bx.cy) + ", " + std::to_string(bx.w) + ", " +
+                  std::to_string(bx.h) + ")");
+  }
 
   // Sequence-first image tokens and positions (the detector's flatten(2).permute(2, 0, 1)).
   const Tensor mem = nchw_to_seq(img, d, HW);

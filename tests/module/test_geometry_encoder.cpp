@@ -174,6 +174,8 @@ TEST(GeometryEncoder, RejectsMismatchedImageFeatures) {
   Tensor ok = Tensor::zeros({1, m.cfg.d_model, 4, 4});
   Tensor pos = Tensor::zeros({1, m.cfg.d_model, 4, 5});
   EXPECT_THROW(enc.encode({}, ok, pos, 1), Error);
+  BoxPrompt nan_box{0.5f, std::nanf(""), 0.1f, 0.1f, true};
+  EXPECT_THROW(enc.encode({nan_box}, ok, ok, 1), Error);
 }
 
 }  // namespace
