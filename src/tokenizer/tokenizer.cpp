@@ -27,6 +27,49 @@ uint64_t pair_key(int32_t left, int32_t right) {
   return (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) | static_cast<uint32_t>(right);
 }
 
+// Fibonacci hashing of a 64-bit key (the table index is taken from the high bits' mix, masked).
+uint64_t mix(uint64_t k) { return (k * 0x9E3779B97F4A7C15ull) >> 20; }
+
+// Token text -> id while reading the merges. The texts live back to back in one arena (reserved up front, so
+// string_views into it stay valid); open addressing keeps construction free of per-token allocations.
+class TokenIndex {
+ public:
+  explicit TokenIndex(size_t arena_bytes, size_t max_tokens) : slots_(size_t{1} << 17, -1) {
+    while (slots_.size() < max_tokens * 2) slots_.resize(slots_.size() * 2, -1);
+    arena_.reserve(arena_bytes);
+    off_.reserve(max_tokens + 1);
+    off_.push_back(0);
+  }
+  // Appends the text of token `id` (ids must be added in order 0, 1, 2, ...); false if the text already exists.
+  bool add(std::string_view a, std::string_view b = {}) {
+    const size_t start = arena_.size();
+    arena_.append(a).append(b);
+    const std::string_view t(arena_.data() + start, arena_.size() - start);
+    const auto id = static_cast<int32_t>(off_.size() - 1);
+    size_t i = slot_of(t);
+    if (slots_[i] >= 0) {
+      arena_.resize(start);
+      return false;
+    }
+    slots_[i] = id;
+    off_.push_back(arena_.size());
+    return true;
+  }
+  int32_t find(std::string_view t) const { return slots_[slot_of(t)]; }
+
+ private:
+  std::string_view text(int32_t id) const { return {arena_.data() + off_[id], off_[id + 1] - off_[id]}; }
+  // The slot holding `t`, or the empty slot where it would go.
+  size_t slot_of(std::string_view t) const {
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = std::hash<std::string_view>{}(t) & mask;; i = (i + 1) & mask)
+      if (slots_[i] < 0 || text(slots_[i]) == t) return i;
+  }
+  std::string arena_;
+  std::vector<size_t> off_;     // token id -> start in arena_ (and end = next start)
+  std::vector<int32_t> slots_;  // -1 = empty
+};
+
 // gunzip of a whole in-memory .gz file.
 std::string gunzip(const unsigned char* data, size_t size, const std::string& source) {
   z_stream zs{};
@@ -66,56 +109,69 @@ Tokenizer Tokenizer::from_gzip(const unsigned char* data, size_t size, const std
 
   // ref: bytes_to_unicode: printable bytes map to themselves, the other 68 bytes to U+0100.. in increasing order;
   // the vocabulary lists them in that order (ids 0..255), then the same with "</w>" (ids 256..511).
-  std::unordered_map<std::string, int32_t> encoder;  // token text -> id, only needed while reading the merges
-  encoder.reserve(kVocabSize);
   std::array<char32_t, 256> byte_char{};
+  std::array<int, 256> id_byte{};
   int32_t next_id = 0, extra = 0;
   auto printable = [](int b) { return (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE); };
   for (int pass = 0; pass < 2; ++pass)
     for (int b = 0; b < 256; ++b)
       if (printable(b) == (pass == 0)) {
         byte_char[b] = pass == 0 ? char32_t(b) : char32_t(256 + extra++);
+        id_byte[next_id] = b;
         t.byte_id_[b] = next_id++;
       }
-  for (int b = 0; b < 256; ++b) {
-    std::string s;
-    text::utf8_append(s, byte_char[b]);
-    encoder.emplace(s, t.byte_id_[b]);
-    encoder.emplace(s + "</w>", t.byte_id_[b] + 256);
-  }
+  TokenIndex index(text.size() + 4096, kFirstMergeId + kNumMerges);  // token text -> id, only while reading merges
+  for (int end_of_word = 0; end_of_word < 2; ++end_of_word)
+    for (int id = 0; id < 256; ++id) {
+      std::string s;
+      text::utf8_append(s, byte_char[id_byte[id]]);
+      index.add(s, end_of_word ? "</w>" : "");
+    }
 
   // ref: SimpleTokenizer.__init__: merges = lines[1 : 48895], rank = index, merged token id = 512 + rank.
   // Every merge must combine tokens that already exist (made by an earlier merge): that makes the heap-based BPE
   // in bpe() give exactly the result of upstream's "merge the lowest-ranked pair everywhere, repeat" loop.
-  t.merge_rank_.reserve(kNumMerges);
+  size_t slots = 1;
+  while (slots * 2 < size_t{kNumMerges} * 5) slots *= 2;  // load factor <= 0.4
+  t.slot_key_.assign(slots, kEmptyKey);
+  t.slot_rank_.assign(slots, -1);
+  t.slot_mask_ = slots - 1;
   size_t pos = text.find('\n');
   if (pos == std::string::npos) throw Error(source + ": BPE vocabulary has no merges");
   ++pos;
   for (int32_t rank = 0; rank < kNumMerges; ++rank) {
-    if (pos > text.size()) throw Error(source + ": BPE vocabulary has only " + std::to_string(rank) + " merges, need " +
-                                       std::to_string(kNumMerges));
+    if (pos > text.size())
+      throw Error(source + ": BPE vocabulary has only " + std::to_string(rank) + " merges, need " +
+                  std::to_string(kNumMerges));
     size_t eol = text.find('\n', pos);
     if (eol == std::string::npos) eol = text.size();
     const std::string_view line(text.data() + pos, eol - pos);
     pos = eol + 1;
     const size_t sp = line.find(' ');
-    const std::string left(line.substr(0, sp == std::string_view::npos ? 0 : sp));
-    const std::string right(sp == std::string_view::npos ? std::string_view() : line.substr(sp + 1));
-    auto l = encoder.find(left), r = encoder.find(right);
-    if (left.empty() || right.empty() || right.find(' ') != std::string::npos || l == encoder.end() ||
-        r == encoder.end())
+    const std::string_view left = line.substr(0, sp == std::string_view::npos ? 0 : sp);
+    const std::string_view right = sp == std::string_view::npos ? std::string_view() : line.substr(sp + 1);
+    const int32_t l = left.empty() ? -1 : index.find(left);
+    const int32_t r = right.empty() ? -1 : index.find(right);
+    if (l < 0 || r < 0 || right.find(' ') != std::string_view::npos)
       throw Error(source + ": bad merge line " + std::to_string(rank + 1) + " '" + std::string(line) + "'");
-    if (!t.merge_rank_.emplace(pair_key(l->second, r->second), rank).second ||
-        !encoder.emplace(left + right, kFirstMergeId + rank).second)
+    const uint64_t key = pair_key(l, r);
+    uint64_t i = mix(key) & t.slot_mask_;
+    while (t.slot_key_[i] != kEmptyKey && t.slot_key_[i] != key) i = (i + 1) & t.slot_mask_;
+    if (t.slot_key_[i] == key || !index.add(left, right))
       throw Error(source + ": merge line " + std::to_string(rank + 1) + " '" + std::string(line) +
                   "' repeats an earlier pair or token");
+    t.slot_key_[i] = key;
+    t.slot_rank_[i] = rank;
   }
   return t;
 }
 
 int32_t Tokenizer::merge_rank(int32_t left, int32_t right) const {
-  const auto it = merge_rank_.find(pair_key(left, right));
-  return it == merge_rank_.end() ? -1 : it->second;
+  const uint64_t key = pair_key(left, right);
+  for (uint64_t i = mix(key) & slot_mask_;; i = (i + 1) & slot_mask_) {
+    if (slot_key_[i] == key) return slot_rank_[i];
+    if (slot_key_[i] == kEmptyKey) return -1;
+  }
 }
 
 // ref: SimpleTokenizer.bpe. Upstream repeatedly takes the lowest-ranked adjacent pair and merges all its

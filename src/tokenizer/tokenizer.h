@@ -20,7 +20,6 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace sam3 {
@@ -56,8 +55,13 @@ class Tokenizer {
   // BPE of one pre-token given as UTF-8 bytes; appends its ids to `out`.
   void bpe(std::string_view bytes, std::vector<int32_t>& out) const;
 
-  std::array<int32_t, 256> byte_id_{};                // byte -> id of its byte-unicode character (0..255)
-  std::unordered_map<uint64_t, int32_t> merge_rank_;  // (left id << 32 | right id) -> rank; merged id = 512 + rank
+  std::array<int32_t, 256> byte_id_{};  // byte -> id of its byte-unicode character (0..255)
+  // Merge ranks as an open-addressing hash table (linear probing, power-of-two size, load <= 0.4):
+  // slot_key_[i] = left id << 32 | right id (kEmptyKey if unused), slot_rank_[i] its rank; merged id = 512 + rank.
+  static constexpr uint64_t kEmptyKey = ~uint64_t{0};
+  std::vector<uint64_t> slot_key_;
+  std::vector<int32_t> slot_rank_;
+  uint64_t slot_mask_ = 0;
 };
 
 }  // namespace sam3
