@@ -4,6 +4,7 @@
 namespace sam3::cli {
 
 int cmd_info(int argc, char** argv);
+int cmd_make_random_checkpoint(int argc, char** argv);  // cmd_random_checkpoint.cpp
 int cmd_tokenize(int argc, char** argv);
 
 }  // namespace sam3::cli

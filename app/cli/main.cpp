@@ -15,6 +15,7 @@ struct Command {
 
 constexpr Command kCommands[] = {
     {"info", sam3::cli::cmd_info, "print a checkpoint's config and tensor summary"},
+    {"make-random-checkpoint", sam3::cli::cmd_make_random_checkpoint, "write a random checkpoint (official layout)"},
     {"tokenize", sam3::cli::cmd_tokenize, "print the CLIP BPE token ids of texts"},
 };
 

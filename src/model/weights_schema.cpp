@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "io/weight_file.h"
 
 namespace sam3 {
 
@@ -316,6 +317,10 @@ void validate_weights(const Config& config, const std::map<std::string, Tensor>&
                     " problem" + (problems.size() == 1 ? "" : "s") + "):";
   for (const std::string& p : problems) msg += "\n  " + p;
   throw Error(msg);
+}
+
+void validate_weights(const Config& config, const WeightFile& file) {
+  validate_weights(config, file.tensors, file.format.empty() ? std::string("weights") : file.format + " weights");
 }
 
 }  // namespace sam3

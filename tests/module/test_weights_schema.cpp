@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "fixture.h"
+#include "io/weight_file.h"
 #include "model/config.h"
 #include "model/weights_schema.h"
 
@@ -145,6 +146,28 @@ TEST(WeightsSchema, RopeTablesMatchOfficial) {
   EXPECT_EQ(vit_rope_table(full, 7).shape(), (Shape{5184, 32}));
   EXPECT_EQ(vit_rope_table(full, 0).shape(), (Shape{576, 32}));
   EXPECT_THROW(vit_rope_table(full, 32), Error);
+}
+
+// The official tiny checkpoint passes strict validation; its RoPE buffers are bit-identical to ours.
+TEST(WeightsSchema, OfficialTinyCheckpointValidates) {
+  const Config c = tiny_config();
+  const WeightFile wf = load_weight_file(test::golden_path("tiny/sam3_random.pt"));
+  EXPECT_NO_THROW(validate_weights(c, wf));
+  EXPECT_TRUE(weight_problems(c, wf.tensors).empty());
+  EXPECT_EQ(wf.skipped.size(), 30u);  // 22 sam2_convs.* + 8 tracker.*
+  int64_t params = 0;
+  for (const auto& [name, t] : wf.tensors) params += is_rope_buffer(name) ? 0 : t.numel();
+  EXPECT_EQ(params, 4497742);
+  for (int b = 0; b < c.vit.depth; ++b) {
+    const Tensor& t = wf.tensors.at("backbone.vision_backbone.trunk.blocks." + std::to_string(b) + ".attn.freqs_cis");
+    const Tensor ours = vit_rope_table(c, b);
+    ASSERT_EQ(t.shape(), ours.shape());
+    const Tensor a = Tensor::borrow(const_cast<void*>(ours.raw()), {ours.numel() * 2}, DType::F32, ours.keepalive());
+    const Tensor e = Tensor::borrow(const_cast<void*>(t.raw()), {t.numel() * 2}, DType::F32, t.keepalive());
+    EXPECT_TRUE(test::tensors_close(a, e, 1e-6, 0)) << "block " << b;  // tolerance: see RopeTablesMatchOfficial
+  }
+  // Against the wrong config every mismatch is reported.
+  EXPECT_THROW(validate_weights(config_preset("sam3"), wf), Error);
 }
 
 std::map<std::string, Tensor> zero_weights(const std::vector<TensorSpec>& specs) {
