@@ -72,36 +72,50 @@ Taps linear_taps(int64_t in, int64_t out) {
   return t;
 }
 
-// sigmoid(x) > 0.5 exactly as float32 computes it: false for x <= 0; for tiny positive x the float sigmoid rounds
-// to 0.5 (not kept), so those are evaluated; from 1e-4 up it is certainly > 0.5.
-inline bool mask_on(float x) {
-  if (x <= 0.0f) return false;
-  if (x >= 1e-4f) return true;
-  return sigmoid(x) > 0.5f;
+// Row of 0/1 bytes: sigmoid(v) > 0.5 exactly as float32 computes it. False for v <= 0; certainly true from 1e-4 up;
+// for tiny positive v the float sigmoid rounds to 0.5 (not kept), so those few are evaluated.
+void mask_row(const float* v, int64_t n, uint8_t* out) {
+  for (int64_t x = 0; x < n; ++x) out[x] = v[x] > 0.0f ? 1 : 0;
+  for (int64_t x = 0; x < n; ++x)
+    if (v[x] > 0.0f && v[x] < 1e-4f) out[x] = sigmoid(v[x]) > 0.5f ? 1 : 0;
 }
 
 }  // namespace
 
+// Separable: every source row is first interpolated along x (torch's inner sum t = a·wx0 + b·wx1, same float ops),
+// then each output row is t0·wy0 + t1·wy1, a contiguous vectorisable pass.
 void upsample_mask(const float* logits, int64_t h, int64_t w, int64_t height, int64_t width, float* logits_out,
                    uint8_t* mask_out, int n_threads) {
   if (h <= 0 || w <= 0 || height <= 0 || width <= 0)
     throw Error("upsample_mask: empty size " + std::to_string(h) + "x" + std::to_string(w) + " -> " +
                 std::to_string(height) + "x" + std::to_string(width));
   const Taps ty = linear_taps(h, height), tx = linear_taps(w, width);
-  parallel_for(n_threads, height, [&](int64_t y) {
-    const size_t ky = static_cast<size_t>(y);
-    const float* r0 = logits + ty.i0[ky] * w;
-    const float* r1 = logits + ty.i1[ky] * w;
-    const float wy0 = ty.w0[ky], wy1 = ty.w1[ky];
+  std::vector<float> rows(static_cast<size_t>(h * width));  // x-interpolated source rows [h, width]
+  std::vector<uint8_t> used(static_cast<size_t>(h), 0);
+  for (int64_t y = 0; y < height; ++y) used[static_cast<size_t>(ty.i0[static_cast<size_t>(y)])] =
+      used[static_cast<size_t>(ty.i1[static_cast<size_t>(y)])] = 1;
+  parallel_for(n_threads, h, [&](int64_t r) {
+    if (!used[static_cast<size_t>(r)]) return;
+    const float* src = logits + r * w;
+    float* dst = rows.data() + r * width;
     for (int64_t x = 0; x < width; ++x) {
       const size_t kx = static_cast<size_t>(x);
-      // torch: out = wy0·(wx0·a + wx1·b) + wy1·(wx0·c + wx1·d)
-      const float t0 = r0[tx.i0[kx]] * tx.w0[kx] + r0[tx.i1[kx]] * tx.w1[kx];
-      const float t1 = r1[tx.i0[kx]] * tx.w0[kx] + r1[tx.i1[kx]] * tx.w1[kx];
-      const float v = t0 * wy0 + t1 * wy1;
-      if (logits_out) logits_out[y * width + x] = v;
-      if (mask_out) mask_out[y * width + x] = mask_on(v) ? 1 : 0;
+      dst[x] = src[tx.i0[kx]] * tx.w0[kx] + src[tx.i1[kx]] * tx.w1[kx];
     }
+  });
+  parallel_for(n_threads, height, [&](int64_t y) {
+    const size_t ky = static_cast<size_t>(y);
+    const float* t0 = rows.data() + ty.i0[ky] * width;
+    const float* t1 = rows.data() + ty.i1[ky] * width;
+    const float wy0 = ty.w0[ky], wy1 = ty.w1[ky];
+    std::vector<float> local;
+    float* v = logits_out ? logits_out + y * width : nullptr;
+    if (!v) {
+      local.resize(static_cast<size_t>(width));
+      v = local.data();
+    }
+    for (int64_t x = 0; x < width; ++x) v[x] = t0[x] * wy0 + t1[x] * wy1;  // torch: out = t0·wy0 + t1·wy1
+    if (mask_out) mask_row(v, width, mask_out + y * width);
   });
 }
 

@@ -41,6 +41,8 @@ TEST_P(DecoderCase, MatchesFixture) {
     ASSERT_TRUE(got.has(key)) << key << " was not dumped";
     double ratio = 0;
     EXPECT_TRUE(matches_fixture(got.get(key), ref, &ratio)) << name << " " << key;
+    std::printf("%s %-26s max_abs/scale %.3g max_abs %.3g\n", name.c_str(), key.c_str(), ratio,
+                compare(got.get(key), ref, 0, 0).max_abs);
     if (ratio > worst) {
       worst = ratio;
       worst_key = key;
