@@ -30,8 +30,8 @@ uint64_t pair_key(int32_t left, int32_t right) {
 // Fibonacci hashing of a 64-bit key (the table index is taken from the high bits' mix, masked).
 uint64_t mix(uint64_t k) { return (k * 0x9E3779B97F4A7C15ull) >> 20; }
 
-// Token text -> id while reading the merges. The texts live back to back in one arena (reserved up front, so
-// string_views into it stay valid); open addressing keeps construction free of per-token allocations.
+// Token text -> id while reading the merges. The texts live back to back in one arena, addressed by offsets;
+// open addressing keeps construction free of per-token allocations.
 class TokenIndex {
  public:
   explicit TokenIndex(size_t arena_bytes, size_t max_tokens) : slots_(size_t{1} << 17, -1) {
