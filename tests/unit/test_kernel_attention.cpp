@@ -132,7 +132,7 @@ TEST(KernelAttention, AwkwardSizes) {
   uint32_t seed = 1;
   for (int64_t lq : {1, 7, 64, 65, 131})
     for (int64_t lk : {1, 5, 255, 256, 257, 600})
-      for (int64_t d : {1, 8, 13, 32, 64}) {
+      for (int64_t d : {1, 8, 13, 16, 32, 48, 64}) {
         check({2, lq, lk, d}, static_cast<int>(seed % 2) + 1, seed);
         ++seed;
       }
@@ -154,32 +154,35 @@ TEST(KernelAttention, BiasPadAndPeakedSoftmax) {
 }
 
 TEST(KernelAttention, FullyMaskedRowsAndMaskedBias) {
-  // All keys padded -> zero output (reference convention); a -inf bias masks like padding.
-  const int64_t H = 2, L = 70, D = 8;
-  std::mt19937 g(10);
-  auto q = random_vec(g, L * H * D), k = random_vec(g, L * H * D), v = random_vec(g, L * H * D);
-  std::vector<uint8_t> pad(static_cast<size_t>(L), 1);
-  std::vector<float> bias(static_cast<size_t>(H * L * L), 0.0f);
-  for (int64_t j = 0; j < L; ++j)
-    for (int64_t i = 0; i < L; ++i) bias[static_cast<size_t>(i * L + j)] = (j > i) ? -INFINITY : 0.0f;  // causal, head 0
-  ops::AttentionArgs a;
-  a.q = q.data(), a.k = k.data(), a.v = v.data();
-  a.q_row = a.k_row = a.v_row = a.o_row = H * D;
-  a.q_head = a.k_head = a.v_head = a.o_head = D;
-  a.n_heads = H, a.lq = L, a.lk = L, a.head_dim = D, a.scale = 0.3f;
-  std::vector<float> out(static_cast<size_t>(L * H * D), NAN), want(out.size(), NAN);
-  a.key_pad = pad.data();
-  a.out = out.data();
-  ops::attention(a, 2);
-  for (float o : out) EXPECT_EQ(o, 0.0f);
-  a.key_pad = nullptr;
-  a.bias = bias.data();
-  a.bias_head = L * L;
-  ops::attention(a, 2);
-  ops::AttentionArgs r = a;
-  r.out = want.data();
-  kernels::ref::attention(r);
-  EXPECT_TRUE(within(out, want, {1e-5}, "causal bias"));  // |v| ≤ 1, D = 8, L = 70: far inside 1e-5
+  // All keys padded -> zero output (reference convention); a -inf bias masks like padding. D = 8 takes the
+  // generic path, D = 16 the AVX2 micro-kernels.
+  for (int64_t D : {8, 16}) {
+    const int64_t H = 2, L = 70;
+    std::mt19937 g(10);
+    auto q = random_vec(g, L * H * D), k = random_vec(g, L * H * D), v = random_vec(g, L * H * D);
+    std::vector<uint8_t> pad(static_cast<size_t>(L), 1);
+    std::vector<float> bias(static_cast<size_t>(H * L * L), 0.0f);
+    for (int64_t j = 0; j < L; ++j)
+      for (int64_t i = 0; i < L; ++i) bias[static_cast<size_t>(i * L + j)] = (j > i) ? -INFINITY : 0.0f;  // causal, head 0
+    ops::AttentionArgs a;
+    a.q = q.data(), a.k = k.data(), a.v = v.data();
+    a.q_row = a.k_row = a.v_row = a.o_row = H * D;
+    a.q_head = a.k_head = a.v_head = a.o_head = D;
+    a.n_heads = H, a.lq = L, a.lk = L, a.head_dim = D, a.scale = 0.3f;
+    std::vector<float> out(static_cast<size_t>(L * H * D), NAN), want(out.size(), NAN);
+    a.key_pad = pad.data();
+    a.out = out.data();
+    ops::attention(a, 2);
+    for (float o : out) EXPECT_EQ(o, 0.0f);
+    a.key_pad = nullptr;
+    a.bias = bias.data();
+    a.bias_head = L * L;
+    ops::attention(a, 2);
+    ops::AttentionArgs r = a;
+    r.out = want.data();
+    kernels::ref::attention(r);
+    EXPECT_TRUE(within(out, want, {1e-5}, "causal bias D=" + std::to_string(D)));  // |v| ≤ 1, D ≤ 16, L = 70
+  }
 }
 
 TEST(KernelAttention, OpChecks) {
