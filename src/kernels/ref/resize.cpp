@@ -1,0 +1,174 @@
+// sam3.cpp — reference resize kernels (see kernels/resize.h for the exact arithmetic): every output element is
+// computed on its own, straight from the definition, with no precomputed passes or threads. Slow; the oracle.
+// ref: torch aten/src/ATen/native/cpu/UpSampleKernel.cpp (_compute_weights_aa, separable AA kernel,
+//      cpu_upsample_linear_channels_last), torchvision v2.Resize; spec §3, §17.1, §17.2
+//
+// No floating-point contraction in this file: where the official build fused (and where it did not) is part of
+// the result, so every fma below is explicit.
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "core/error.h"
+#include "kernels/resize.h"
+
+namespace sam3::kernels {
+
+AATaps aa_bilinear_taps(int64_t in_size, int64_t out_size) {
+  if (in_size <= 0 || out_size <= 0)
+    throw Error("aa_bilinear_taps: sizes must be positive, got " + std::to_string(in_size) + " -> " +
+                std::to_string(out_size));
+  // ref: UpSampleKernel.cpp HelperInterpBase::_compute_weights_aa, scalar_t = float (every cast below is torch's)
+  const float scale = static_cast<float>(in_size) / static_cast<float>(out_size);
+  const float support = scale >= 1.0f ? scale : 1.0f;
+  const float invscale = scale >= 1.0f ? static_cast<float>(1.0 / scale) : 1.0f;
+  AATaps t;
+  t.max_taps = static_cast<int64_t>(std::ceil(support)) * 2 + 1;
+  t.start.resize(static_cast<size_t>(out_size));
+  t.count.resize(static_cast<size_t>(out_size));
+  t.weights.assign(static_cast<size_t>(out_size * t.max_taps), 0.0f);
+  for (int64_t i = 0; i < out_size; ++i) {
+    const float center = static_cast<float>(scale * (static_cast<double>(i) + 0.5));
+    const int64_t start = std::max(static_cast<int64_t>(center - support + 0.5), int64_t{0});
+    int64_t count = std::min(static_cast<int64_t>(center + support + 0.5), in_size) - start;
+    count = std::clamp(count, int64_t{1}, t.max_taps);
+    float* w = &t.weights[static_cast<size_t>(i * t.max_taps)];
+    float total = 0.0f;
+    for (int64_t j = 0; j < count; ++j) {
+      // (j + start) - center is int64 - float -> float; + 0.5 and * invscale in double; the filter takes float.
+      const float x = static_cast<float>((static_cast<float>(j + start) - center + 0.5) * invscale);
+      const float ax = std::fabs(x);
+      w[j] = ax < 1.0f ? 1.0f - ax : 0.0f;
+      total += w[j];
+    }
+    if (total != 0.0f)
+      for (int64_t j = 0; j < count; ++j) w[j] /= total;
+    t.start[static_cast<size_t>(i)] = start;
+    t.count[static_cast<size_t>(i)] = count;
+  }
+  return t;
+}
+
+LinearTaps linear_taps(int64_t in_size, int64_t out_size) {
+  if (in_size <= 0 || out_size <= 0)
+    throw Error("linear_taps: sizes must be positive, got " + std::to_string(in_size) + " -> " +
+                std::to_string(out_size));
+  // ref: UpSampleKernel.cpp cpu_upsample_linear_channels_last + UpSample.h compute_source_index_and_lambda
+  LinearTaps t;
+  const size_t n = static_cast<size_t>(out_size);
+  t.i0.resize(n);
+  t.i1.resize(n);
+  t.l0.resize(n);
+  t.l1.resize(n);
+  const float scale = static_cast<float>(in_size) / static_cast<float>(out_size);
+  for (int64_t i = 0; i < out_size; ++i) {
+    const size_t k = static_cast<size_t>(i);
+    if (in_size == out_size) {
+      t.i0[k] = t.i1[k] = i;
+      t.l0[k] = 1.0f;
+      t.l1[k] = 0.0f;
+      continue;
+    }
+    const double src = std::max(static_cast<double>(scale) * (static_cast<double>(i) + 0.5) - 0.5, 0.0);
+    const int64_t i0 = std::min(static_cast<int64_t>(src), in_size - 1);
+    t.i0[k] = i0;
+    t.i1[k] = i0 + (i0 < in_size - 1 ? 1 : 0);
+    t.l1[k] = static_cast<float>(src - static_cast<double>(i0));
+    t.l0[k] = 1.0f - t.l1[k];
+  }
+  return t;
+}
+
+namespace ref {
+namespace {
+
+// acc = v(0)*w0; taps 1..n-1: the first (n-1) - (n-1)%4 as acc + v*w (two roundings), the rest as fma.
+template <class Value>
+float aa_accumulate(const Value& v, const float* w, int64_t n) {
+  float acc = v(0) * w[0];
+  const int64_t plain = (n - 1) - (n - 1) % 4;
+  int64_t j = 1;
+  for (; j <= plain; ++j) acc = acc + v(j) * w[j];
+  for (; j < n; ++j) acc = std::fma(v(j), w[j], acc);
+  return acc;
+}
+
+void check(const U8Planes& in, int64_t out_h, int64_t out_w) {
+  if (!in.data || in.channels <= 0 || in.height <= 0 || in.width <= 0 || out_h <= 0 || out_w <= 0)
+    throw Error("resize_aa: empty input or output (" + std::to_string(in.channels) + "x" + std::to_string(in.height) +
+                "x" + std::to_string(in.width) + " -> " + std::to_string(out_h) + "x" + std::to_string(out_w) + ")");
+}
+
+}  // namespace
+
+void resize_aa_f32(const U8Planes& in, int64_t out_h, int64_t out_w, float* out) {
+  check(in, out_h, out_w);
+  const bool do_w = in.width != out_w, do_h = in.height != out_h;  // torch skips an unchanged axis
+  const AATaps tw = aa_bilinear_taps(in.width, out_w), th = aa_bilinear_taps(in.height, out_h);
+  for (int64_t c = 0; c < in.channels; ++c) {
+    const uint8_t* plane = in.data + c * in.c_stride;
+    for (int64_t oy = 0; oy < out_h; ++oy) {
+      for (int64_t ox = 0; ox < out_w; ++ox) {
+        // First pass (W): the value of input row y at output column ox.
+        auto row_value = [&](int64_t y) -> float {
+          const uint8_t* row = plane + y * in.y_stride;
+          if (!do_w) return static_cast<float>(row[ox * in.x_stride]);
+          const int64_t x0 = tw.start[static_cast<size_t>(ox)];
+          return aa_accumulate([&](int64_t j) { return static_cast<float>(row[(x0 + j) * in.x_stride]); },
+                               &tw.weights[static_cast<size_t>(ox * tw.max_taps)], tw.count[static_cast<size_t>(ox)]);
+        };
+        // Second pass (H) over the first pass's values.
+        float v;
+        if (!do_h) {
+          v = row_value(oy);
+        } else {
+          const int64_t y0 = th.start[static_cast<size_t>(oy)];
+          v = aa_accumulate([&](int64_t j) { return row_value(y0 + j); },
+                            &th.weights[static_cast<size_t>(oy * th.max_taps)], th.count[static_cast<size_t>(oy)]);
+        }
+        out[(c * out_h + oy) * out_w + ox] = v;
+      }
+    }
+  }
+}
+
+void resize_aa_u8(const U8Planes& in, int64_t out_h, int64_t out_w, uint8_t* out) {
+  check(in, out_h, out_w);
+  std::vector<float> f(static_cast<size_t>(in.channels * out_h * out_w));
+  resize_aa_f32(in, out_h, out_w, f.data());
+  for (size_t i = 0; i < f.size(); ++i) {
+    const float r = std::nearbyint(f[i]);  // default rounding mode: half to even, as torch.round
+    out[i] = static_cast<uint8_t>(std::clamp(r, 0.0f, 255.0f));
+  }
+}
+
+void upsample_bilinear_f32(const float* in, int64_t n, int64_t h, int64_t w, float* out, int64_t out_h,
+                           int64_t out_w) {
+  if (!in || n < 0 || h <= 0 || w <= 0 || out_h <= 0 || out_w <= 0)
+    throw Error("upsample_bilinear: empty input or output (" + std::to_string(h) + "x" + std::to_string(w) + " -> " +
+                std::to_string(out_h) + "x" + std::to_string(out_w) + ")");
+  const LinearTaps ty = linear_taps(h, out_h), tx = linear_taps(w, out_w);
+  for (int64_t k = 0; k < n; ++k) {
+    const float* p = in + k * h * w;
+    for (int64_t y = 0; y < out_h; ++y) {
+      const size_t sy = static_cast<size_t>(y);
+      for (int64_t x = 0; x < out_w; ++x) {
+        const size_t sx = static_cast<size_t>(x);
+        const float w00 = ty.l0[sy] * tx.l0[sx], w01 = ty.l0[sy] * tx.l1[sx];
+        const float w10 = ty.l1[sy] * tx.l0[sx], w11 = ty.l1[sy] * tx.l1[sx];
+        const double a = p[ty.i0[sy] * w + tx.i0[sx]], b = p[ty.i0[sy] * w + tx.i1[sx]];
+        const double c = p[ty.i1[sy] * w + tx.i0[sx]], d = p[ty.i1[sy] * w + tx.i1[sx]];
+        out[(k * out_h + y) * out_w + x] = static_cast<float>(a * w00 + b * w01 + c * w10 + d * w11);
+      }
+    }
+  }
+}
+
+}  // namespace ref
+}  // namespace sam3::kernels
