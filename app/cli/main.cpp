@@ -14,6 +14,8 @@ struct Command {
 };
 
 constexpr Command kCommands[] = {
+    {"bench", sam3::cli::cmd_bench, "time the image encoder (per stage, GFLOP/s, peak memory)"},
+    {"encode", sam3::cli::cmd_encode, "encode an image once and save its embedding"},
     {"info", sam3::cli::cmd_info, "print a checkpoint's config and tensor summary"},
     {"make-random-checkpoint", sam3::cli::cmd_make_random_checkpoint, "write a random checkpoint (official layout)"},
     {"tokenize", sam3::cli::cmd_tokenize, "print the CLIP BPE token ids of texts"},

@@ -29,9 +29,14 @@ EncoderFlops encoder_flops(const Config& cfg) {
                         std::find(v.global_att_blocks.begin(), v.global_att_blocks.end(), i) != v.global_att_blocks.end();
     // Windowed blocks run on the padded grid; global blocks on the real one.
     const double rows = global ? L : Lp;
+    f.qkv += 2.0 * rows * C * 3 * C;
+    f.proj += 2.0 * rows * C * C;
+    f.fc1 += 2.0 * rows * C * hidden;
+    f.fc2 += 2.0 * rows * hidden * C;
     const double linears = 2.0 * rows * (C * 3 * C + C * C + 2 * C * hidden);
     // QKᵀ and P·V: 2 products of lq × lk × C multiply-adds each.
     const double attn = global ? 4.0 * L * L * C : 4.0 * (Lp / (ws * ws)) * (ws * ws) * (ws * ws) * C;
+    (global ? f.attn_global : f.attn_window) += attn;
     (global ? f.global_blocks : f.window_blocks) += linears + attn;
   }
   const double d = cfg.d_model;

@@ -29,6 +29,8 @@ struct EncoderFlops {
   double window_blocks = 0;  // all windowed blocks: linears + attention
   double global_blocks = 0;  // all global blocks
   double neck = 0;           // the used levels
+  // The blocks' work by operation (summed over all blocks): part of window_blocks + global_blocks.
+  double qkv = 0, proj = 0, fc1 = 0, fc2 = 0, attn_window = 0, attn_global = 0;
   double total() const { return patch_embed + window_blocks + global_blocks + neck; }
 };
 EncoderFlops encoder_flops(const Config& cfg);

@@ -251,14 +251,22 @@ void VisionTransformer::patch_embed(const Tensor& image, Tensor& x, Arena& arena
 }
 
 // ref: vitdet.py (Block.forward, Attention.forward, apply_rotary_enc)
-void VisionTransformer::run_block(const VitBlock& b, Tensor& x, Buffers& buf, int n_threads) const {
+void VisionTransformer::run_block(const VitBlock& b, Tensor& x, Buffers& buf, int n_threads, VitTimings::Ops& t) const {
   const int64_t Lp = layout_.tokens(), C = dim_, D = head_dim_;
+  auto clock = Clock::now();
+  auto lap = [&clock](double& acc) {  // adds the time since the previous lap to acc
+    const auto now = Clock::now();
+    acc += std::chrono::duration<double>(now - clock).count();
+    clock = now;
+  };
   // h = norm1(x); window partition pads with zeros *after* the norm, so padding rows of h are zero.
   b.norm1.forward(x, buf.h, n_threads);
   if (!b.global)
     for (int64_t r : pad_rows_) std::memset(buf.h.f32() + r * C, 0, static_cast<size_t>(C) * sizeof(float));
+  lap(t.norm);
   // qkv[row] = (q | k | v), each (heads, head_dim).
   b.qkv.forward(buf.h, buf.qkv, n_threads);
+  lap(t.qkv);
   float* qkv = buf.qkv.f32();
   const Tensor& table = b.global ? rope_global_ : rope_window_;
   if (table.defined()) {
@@ -276,6 +284,7 @@ void VisionTransformer::run_block(const VitBlock& b, Tensor& x, Buffers& buf, in
       ops::rope(r, n_threads);
     }
   }
+  lap(t.rope);
   // Attention output -> h (the LN output is dead once qkv exists).
   ops::AttentionArgs a;
   a.q_row = a.k_row = a.v_row = 3 * C;
@@ -293,6 +302,7 @@ void VisionTransformer::run_block(const VitBlock& b, Tensor& x, Buffers& buf, in
     a.lq = a.lk = Lp;
     a.key_pad = pad_mask_.empty() ? nullptr : pad_mask_.data();
     ops::attention(a, n_threads);
+    lap(t.attn_global);
   } else {
     const int64_t W = layout_.window_tokens();
     a.lq = a.lk = W;
@@ -303,22 +313,30 @@ void VisionTransformer::run_block(const VitBlock& b, Tensor& x, Buffers& buf, in
       a.out = buf.h.f32() + w * W * C;
       ops::attention(a, n_threads);
     }
+    lap(t.attn_window);
   }
   // x += proj(attn)
   Tensor y = view_prefix(buf.qkv, Lp, C);
   b.proj.forward(buf.h, y, n_threads);
+  lap(t.proj);
   ops::add(x, y, x, n_threads);
+  lap(t.add);
   // x += fc2(gelu(fc1(norm2(x)))), in chunks of tokens
   b.norm2.forward(x, buf.h, n_threads);
+  lap(t.norm);
   for (int64_t r0 = 0; r0 < Lp; r0 += mlp_chunk_) {
     const int64_t r1 = std::min(Lp, r0 + mlp_chunk_);
     Tensor hid = buf.hidden.slice0(0, r1 - r0);
     b.fc1.forward(buf.h.slice0(r0, r1), hid, n_threads);
+    lap(t.fc1);
     ops::gelu_inplace(hid, n_threads);
+    lap(t.gelu);
     Tensor yc = y.slice0(r0, r1);
     b.fc2.forward(hid, yc, n_threads);
+    lap(t.fc2);
     Tensor xc = x.slice0(r0, r1);
     ops::add(xc, yc, xc, n_threads);
+    lap(t.add);
   }
 }
 
@@ -342,7 +360,7 @@ void VisionTransformer::forward(const Tensor& image, Tensor& out, Arena& arena, 
   buf.hidden = arena.alloc({mlp_chunk_, hidden_});
   for (size_t i = 0; i < blocks_.size(); ++i) {
     t0 = Clock::now();
-    run_block(blocks_[i], buf.x, buf, n_threads);
+    run_block(blocks_[i], buf.x, buf, n_threads, t.ops);
     (blocks_[i].global ? t.global_blocks : t.window_blocks) += seconds_since(t0);
     if (dump.enabled()) dump.add(block_name(i), to_grid(buf.x));
   }

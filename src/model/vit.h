@@ -60,6 +60,17 @@ struct VitTimings {
   double window_blocks = 0;  // all windowed blocks
   double global_blocks = 0;  // all global blocks
   double output = 0;         // ln_post + layout change to NCHW
+  // Inside the blocks, summed over all of them, by operation.
+  struct Ops {
+    double norm = 0;         // norm1, norm2 (+ zeroing the padding rows)
+    double qkv = 0;          // attn.qkv linear
+    double rope = 0;         // RoPE on q and k
+    double attn_window = 0;  // attention of the windowed blocks
+    double attn_global = 0;  // attention of the global blocks
+    double proj = 0;         // attn.proj linear
+    double fc1 = 0, gelu = 0, fc2 = 0;
+    double add = 0;          // residual adds
+  } ops;
 };
 
 class VisionTransformer {
@@ -84,7 +95,7 @@ class VisionTransformer {
  private:
   struct Buffers;
   void patch_embed(const Tensor& image, Tensor& x, Arena& arena, int n_threads, Dumper& dump) const;
-  void run_block(const VitBlock& b, Tensor& x, Buffers& buf, int n_threads) const;
+  void run_block(const VitBlock& b, Tensor& x, Buffers& buf, int n_threads, VitTimings::Ops& t) const;
   Tensor to_grid(const Tensor& x) const;  // window-major [Lp, C] -> owned [1, G, G, C] (for dumps)
 
   Config cfg_;

@@ -9,6 +9,8 @@
 //    - windowed blocks with padding (grid not a multiple of the window) == a naive re-implementation of
 //      vitdet.py's Block written out below with explicit window_partition / unpartition;
 //    - the checkpoint's freqs_cis must match the config (a wrong config is rejected).
+// 3. The public API: encode from the image file (decode + pre-process + encoder) against the fixtures, embedding
+//    save/load, ImageState, concurrent encodes on one Model.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -17,6 +19,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "core/arena.h"
 #include "core/dump.h"
@@ -30,6 +33,7 @@
 #include "model/position_encoding.h"
 #include "model/vit.h"
 #include "nn/params.h"
+#include "sam3/sam3.h"
 
 using namespace sam3;
 using sam3::test::compare;
@@ -533,4 +537,101 @@ TEST(ImageEncoderSmallConfig, EmbeddingSaveLoadRoundTrip) {
   other.name = "other";
   EXPECT_THROW(load_image_features(path, other), Error);
   std::remove(path.c_str());
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The public API (include/sam3/sam3.h) end to end: decode + pre-process + encode from the image file, embeddings
+// saved and loaded, ImageState.
+
+namespace {
+
+Tensor as_tensor(const sam3::FeatureMap& f) {
+  return Tensor::borrow(const_cast<float*>(f.data), {1, f.channels, f.height, f.width}, DType::F32);
+}
+
+std::shared_ptr<const sam3::Model> tiny_api_model() {
+  sam3::ModelParams p = sam3::model_default_params();
+  p.config_path = golden_path("tiny/config.json");
+  return sam3::Model::load(golden_path("tiny/sam3_random.pt"), p);
+}
+
+}  // namespace
+
+TEST(ImageEncoderApi, EncodeFileMatchesFixtureAndRoundTrips) {
+  auto model = tiny_api_model();
+  EXPECT_EQ(model->config_name(), "tiny");
+  EXPECT_EQ(model->input_size(), 252);
+  sam3::EncodeParams ep = sam3::encode_default_params();
+  ep.n_threads = 2;
+  for (const std::string image : {"test_image", "groceries"}) {
+    const sam3::ImageEmbedding emb = model->encode_file(golden_path("images/" + image + ".jpg"), ep);
+    TensorFile fixture = open_fixture("tiny/" + image + ".image.safetensors");
+    const Tensor& rgb = fixture.get("input.image_rgb_u8");
+    EXPECT_EQ(emb.image_height(), rgb.size(0));
+    EXPECT_EQ(emb.image_width(), rgb.size(1));
+    ASSERT_EQ(emb.num_levels(), 3);
+    // Decoding and pre-processing are bit-exact (their own tests), so the encoder tolerance applies unchanged.
+    for (int i = 0; i < emb.num_levels(); ++i) {
+      const std::string fk = "neck.fpn" + std::to_string(i), pk = "neck.pos" + std::to_string(i);
+      if (fixture.has(fk)) {
+        const double scale = compare(fixture.get(fk), fixture.get(fk), 0, 0).ref_scale;
+        EXPECT_TRUE(tensors_close(as_tensor(emb.level(i)), fixture.get(fk), 1e-5 * scale, 0)) << image << " " << fk;
+      }
+      if (fixture.has(pk)) {
+        EXPECT_TRUE(tensors_close(as_tensor(emb.pos_encoding(i)), fixture.get(pk), 2e-6, 0)) << image << " " << pk;
+      }
+    }
+    EXPECT_GT(emb.timings().total_ms, 0);
+
+    // Saved and loaded back: identical, and usable by an ImageState.
+    const std::string path = temp_dir("api_" + image) + ".safetensors";
+    emb.save(path);
+    const sam3::ImageEmbedding back = model->load_embedding(path);
+    EXPECT_EQ(back.image_width(), emb.image_width());
+    EXPECT_EQ(back.image_height(), emb.image_height());
+    EXPECT_EQ(back.config_name(), "tiny");
+    for (int i = 0; i < emb.num_levels(); ++i) {
+      EXPECT_TRUE(tensors_close(as_tensor(back.level(i)), as_tensor(emb.level(i)), 0, 0));
+      EXPECT_TRUE(tensors_close(as_tensor(back.pos_encoding(i)), as_tensor(emb.pos_encoding(i)), 0, 0));
+    }
+    sam3::ImageState state(model);
+    EXPECT_FALSE(state.has_image());
+    EXPECT_THROW(state.embedding(), std::runtime_error);
+    state.set_embedding(back);
+    EXPECT_TRUE(state.has_image());
+    std::remove(path.c_str());
+  }
+}
+
+TEST(ImageEncoderApi, ImageStateAndViewsAndConcurrentEncodes) {
+  auto model = tiny_api_model();
+  TensorFile fixture = open_fixture("tiny/groceries.image.safetensors");
+  const Tensor& rgb = fixture.get("input.image_rgb_u8");
+  sam3::ImageView view;
+  view.rgb = rgb.data<uint8_t>();
+  view.height = static_cast<int>(rgb.size(0));
+  view.width = static_cast<int>(rgb.size(1));
+  sam3::EncodeParams ep = sam3::encode_default_params();
+  ep.n_threads = 1;
+  // Two threads encode with the same Model at once (the thread-safety contract); both equal a state's result.
+  sam3::ImageEmbedding e1, e2;
+  std::thread t1([&] { e1 = model->encode(view, ep); });
+  std::thread t2([&] { e2 = model->encode(view, ep); });
+  t1.join();
+  t2.join();
+  sam3::ImageState state(model);
+  state.set_image(view, ep);
+  state.set_image(view, ep);  // the second call reuses the state's scratch
+  const sam3::ImageEmbedding& e3 = state.embedding();
+  for (int i = 0; i < e1.num_levels(); ++i) {
+    EXPECT_TRUE(tensors_close(as_tensor(e2.level(i)), as_tensor(e1.level(i)), 0, 0));
+    EXPECT_TRUE(tensors_close(as_tensor(e3.level(i)), as_tensor(e1.level(i)), 0, 0));
+  }
+  const double scale = compare(fixture.get("neck.fpn2"), fixture.get("neck.fpn2"), 0, 0).ref_scale;
+  EXPECT_TRUE(tensors_close(as_tensor(e1.level(2)), fixture.get("neck.fpn2"), 1e-5 * scale, 0));
+  // Bad inputs are named errors.
+  sam3::ImageView empty;
+  EXPECT_THROW(model->encode(empty, ep), std::runtime_error);
+  EXPECT_THROW(model->encode_file(golden_path("tiny/config.json"), ep), std::runtime_error);
+  EXPECT_THROW(model->load_embedding(golden_path("tiny/test_image.image.safetensors")), std::runtime_error);
 }
