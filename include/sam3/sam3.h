@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>  // Segmentation
 
 namespace sam3 {
 
@@ -147,5 +148,112 @@ class ImageState {
  private:
   std::unique_ptr<Impl> impl_;
 };
+
+// ==== Segmentation (owner: pipeline) ================================================================================
+// Promptable concept segmentation on an image set into an ImageState, as Sam3Processor does it:
+//
+//   sam3::ImageState state(model);
+//   state.set_image(image);                                          // or set_embedding(model->load_embedding(...))
+//   sam3::Prompt dog;   dog.text = "dog";
+//   sam3::Prompt cup;   cup.boxes.push_back(sam3::PromptBox::from_xyxy(10, 20, 110, 140, W, H));   // text "visual"
+//   sam3::SegmentResult r = sam3::segment(state, {dog, cup});        // one PromptResult per prompt, in order
+//   sam3::PromptResult lower = sam3::rethreshold(r.prompts[0], 0.3f);   // no model run
+//
+// Every prompt is an independent query of the model (its own text, boxes and instances), exactly like a fresh
+// Sam3Processor prompt on the same image; several prompts in one call share the image-level work (text features
+// are cached per model, the box-free geometry tokens per image). segment() uses the state's scratch memory: one
+// thread at a time per ImageState (the contract above); different ImageStates may segment concurrently.
+
+// One exemplar box in the form Sam3Processor.add_geometric_prompt takes: centre x, centre y, width, height,
+// normalised to [0, 1] by the ORIGINAL image's width and height; positive (true) or negative (false) exemplar.
+struct PromptBox {
+  float cx = 0, cy = 0, w = 0, h = 0;
+  bool positive = true;
+  // Pixel corners (x0, y0, x1, y1) of the original image -> normalised cxcywh, in float32 exactly as a user of the
+  // official processor computes it: box_xyxy_to_cxcywh ((x0+x1)/2, (y0+y1)/2, x1-x0, y1-y0), then / [W, H, W, H].
+  static PromptBox from_xyxy(float x0, float y0, float x1, float y1, int image_width, int image_height,
+                             bool positive = true);
+  // The pixel corners again: (cx - w/2)·W, (cy - h/2)·H, (cx + w/2)·W, (cy + h/2)·H.
+  void to_xyxy(int image_width, int image_height, float xyxy[4]) const;
+};
+
+// A prompt: a text (noun phrase), exemplar boxes, or both. Boxes are used in the order given (upstream appends them
+// in call order). An empty text with boxes means "boxes only": the text "visual" is encoded, as upstream does. A
+// prompt with neither is an error.
+struct Prompt {
+  std::string text;
+  std::vector<PromptBox> boxes;
+};
+
+struct SegmentParams {
+  int n_threads = 0;        // 0: one per online CPU
+  float threshold = 0.5f;   // keep a query when score > threshold (strict, as upstream); score in [0, 1]
+  bool masks = true;        // instance masks at the original image size (false: scores and boxes only)
+  bool semantic = true;     // the semantic mask (semantic_seg head, same post-processing as instance masks)
+  // Record every per-prompt intermediate (fixture names: text.*, geo.*, prompt.*, enc.*, dec.*, score.*, seg.*,
+  // out.*, final.*) into <dir>/prompt<i>.safetensors. Empty: $SAM3_DUMP if set, else nothing.
+  std::string dump_dir;
+};
+SegmentParams segment_default_params();
+
+// A binary mask at the original image size, row-major, one byte per pixel (0 or 1).
+struct Mask {
+  int width = 0, height = 0;
+  std::vector<uint8_t> data;  // data[y·width + x]
+  int64_t area() const;       // number of 1 pixels
+};
+
+// One detected instance (a kept query).
+struct Instance {
+  int query = 0;        // index of the decoder query it comes from (results are in ascending query order)
+  float score = 0;      // sigmoid(class logit) · sigmoid(presence logit)
+  float box[4] = {};    // x0, y0, x1, y1 in original-image pixels; NOT clipped to the image (as upstream)
+  Mask mask;            // empty when SegmentParams::masks is false
+};
+
+// Wall time of one prompt, milliseconds.
+struct PromptTimings {
+  double text_ms = 0;         // tokenizer + text encoder (≈0 when the text was cached)
+  double geometry_ms = 0;     // geometry encoder (boxes, CLS) + prompt assembly
+  double fusion_ms = 0;       // fusion encoder
+  double decoder_ms = 0;      // DETR decoder + box head
+  double scoring_ms = 0;      // dot-product scoring
+  double mask_head_ms = 0;    // segmentation head (pixel decoder, instance and semantic heads)
+  double postprocess_ms = 0;  // threshold, boxes, mask up-sampling
+  double total_ms = 0;
+};
+
+// Raw per-query outputs kept so that a result can be re-thresholded without running the model (library internal).
+struct PromptOutputs;
+
+struct PromptResult {
+  Prompt prompt;              // as given
+  std::string text_used;      // the text actually encoded ("visual" for a boxes-only prompt)
+  bool text_cached = false;   // the text features came from the model's cache
+  float threshold = 0.5f;
+  int image_width = 0, image_height = 0;
+  std::vector<Instance> instances;
+  Mask semantic;              // empty when SegmentParams::semantic is false
+  std::vector<float> probs;   // score of every query (instances are those with probs[q] > threshold)
+  PromptTimings timings;
+  std::shared_ptr<const PromptOutputs> outputs;  // raw logits, boxes and mask logits of every query
+};
+
+struct SegmentResult {
+  int image_width = 0, image_height = 0;
+  std::vector<PromptResult> prompts;  // one per prompt, in the order given
+  double total_ms = 0;
+};
+
+// Runs every prompt on the state's image. Throws sam3::Error (naming the prompt) for an empty prompt, a text the
+// tokenizer rejects, non-finite boxes, or when no image is set.
+SegmentResult segment(ImageState& state, const std::vector<Prompt>& prompts,
+                      const SegmentParams& params = segment_default_params());
+PromptResult segment(ImageState& state, const Prompt& prompt, const SegmentParams& params = segment_default_params());
+
+// The same prompt's result at another threshold, from the kept raw outputs (post-processing only). `masks`: also
+// up-sample the instance masks. Throws if `result` has no raw outputs.
+PromptResult rethreshold(const PromptResult& result, float threshold, int n_threads = 0, bool masks = true);
+
 
 }  // namespace sam3
