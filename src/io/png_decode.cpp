@@ -55,12 +55,25 @@ bool png_header_c(png_structp png, png_infop info, PngHeader* h) {
   return true;
 }
 
-// Sets up the transforms and reads all rows into `rows` (one pointer per image row, each png_get_rowbytes long).
-bool png_rows_c(png_structp png, png_infop info, int bit_depth, png_bytepp rows) {
+// Sets up the transforms; returns the number of interlace passes (1 or 7) in *passes.
+bool png_start_c(png_structp png, png_infop info, int bit_depth, int* passes) {
   if (setjmp(png_jmpbuf(png))) return false;
   if (bit_depth < 8) png_set_packing(png);  // one byte per sample, values unscaled
-  png_set_interlace_handling(png);
+  *passes = png_set_interlace_handling(png);
   png_read_update_info(png, info);
+  return true;
+}
+
+// Reads the next row (non-interlaced images).
+bool png_read_row_c(png_structp png, png_bytep row) {
+  if (setjmp(png_jmpbuf(png))) return false;
+  png_read_row(png, row, nullptr);
+  return true;
+}
+
+// Reads all passes of an interlaced image into `rows` (one pointer per image row).
+bool png_read_image_c(png_structp png, png_bytepp rows) {
+  if (setjmp(png_jmpbuf(png))) return false;
   png_read_image(png, rows);  // no png_read_end: trailing chunks do not change the pixels
   return true;
 }
@@ -94,6 +107,44 @@ struct PngDecoder {
 
 void check_signature(const uint8_t* data, size_t size, const std::string& name) {
   if (size < 8 || png_sig_cmp(data, 0, 8) != 0) throw Error("cannot decode PNG '" + name + "': bad PNG signature");
+}
+
+// One decoded row (depth < 8 unpacked to a byte per sample, 16 bit big-endian) -> RGB as PIL converts it.
+void convert_row(const uint8_t* in, const PngHeader& h, int channels, int64_t width, const uint8_t (*palette)[3],
+                 uint8_t* out) {
+  const int bytes_per_sample = h.bit_depth == 16 ? 2 : 1;
+  for (int64_t x = 0; x < width; ++x, out += 3) {
+    const uint8_t* p = in + static_cast<size_t>(x) * channels * bytes_per_sample;
+    switch (h.color_type) {
+      case PNG_COLOR_TYPE_GRAY: {
+        uint8_t v;
+        switch (h.bit_depth) {
+          case 1: v = p[0] ? 255 : 0; break;                     // PIL "1" -> bit2rgb
+          case 2: v = static_cast<uint8_t>(p[0] * 0x55); break;  // unpackL2
+          case 4: v = static_cast<uint8_t>(p[0] * 0x11); break;  // unpackL4
+          case 16: v = p[0] != 0 ? 255 : p[1]; break;            // "I;16" -> RGB clips at 255 (I16_RGB)
+          default: v = p[0]; break;
+        }
+        out[0] = out[1] = out[2] = v;
+        break;
+      }
+      case PNG_COLOR_TYPE_PALETTE: {
+        const uint8_t* rgb = palette[p[0]];
+        out[0] = rgb[0];
+        out[1] = rgb[1];
+        out[2] = rgb[2];
+        break;
+      }
+      case PNG_COLOR_TYPE_GRAY_ALPHA:  // 16 bit: PIL "LA;16B" -> RGBA takes the high byte; alpha dropped
+        out[0] = out[1] = out[2] = p[0];
+        break;
+      default:  // RGB / RGBA, 8 bit or 16 bit big-endian (PIL "RGB;16B"/"RGBA;16B" take the high byte)
+        out[0] = p[0];
+        out[1] = p[bytes_per_sample];
+        out[2] = p[2 * bytes_per_sample];
+        break;
+    }
+  }
 }
 
 }  // namespace
@@ -151,47 +202,26 @@ Image decode_png(const uint8_t* data, size_t size, const DecodeOptions& opts, co
     }
   }
 
-  // All rows at their decoded depth (needed for interlaced images, whose passes revisit every row).
-  std::vector<uint8_t> raw(row_len * static_cast<size_t>(height));
-  std::vector<png_bytep> rows(static_cast<size_t>(height));
-  for (int64_t y = 0; y < height; ++y) rows[y] = raw.data() + static_cast<size_t>(y) * row_len;
-  if (!png_rows_c(dec.png, dec.info, h.bit_depth, rows.data())) dec.fail("pixels");
+  int passes = 1;
+  if (!png_start_c(dec.png, dec.info, h.bit_depth, &passes)) dec.fail("pixels");
+  if (png_get_rowbytes(dec.png, dec.info) != row_len)
+    throw Error("cannot decode PNG '" + name + "': unexpected row size " +
+                std::to_string(png_get_rowbytes(dec.png, dec.info)) + " (expected " + std::to_string(row_len) + ")");
 
   Image img = Image::allocate(height, width);
-  for (int64_t y = 0; y < height; ++y) {
-    const uint8_t* in = rows[y];
-    uint8_t* out = img.row(y);
-    for (int64_t x = 0; x < width; ++x, out += 3) {
-      const uint8_t* p = in + static_cast<size_t>(x) * channels * bytes_per_sample;
-      switch (h.color_type) {
-        case PNG_COLOR_TYPE_GRAY: {
-          uint8_t v;
-          switch (h.bit_depth) {
-            case 1: v = p[0] ? 255 : 0; break;                         // PIL "1" -> bit2rgb
-            case 2: v = static_cast<uint8_t>(p[0] * 0x55); break;      // unpackL2
-            case 4: v = static_cast<uint8_t>(p[0] * 0x11); break;      // unpackL4
-            case 16: v = p[0] != 0 ? 255 : p[1]; break;                // "I;16" -> RGB clips at 255 (I16_RGB)
-            default: v = p[0]; break;
-          }
-          out[0] = out[1] = out[2] = v;
-          break;
-        }
-        case PNG_COLOR_TYPE_PALETTE: {
-          const uint8_t* rgb = palette[p[0]];
-          out[0] = rgb[0];
-          out[1] = rgb[1];
-          out[2] = rgb[2];
-          break;
-        }
-        case PNG_COLOR_TYPE_GRAY_ALPHA:  // 16 bit: PIL "LA;16B" -> RGBA takes the high byte; alpha dropped
-          out[0] = out[1] = out[2] = p[0];
-          break;
-        default:  // RGB / RGBA, 8 bit or 16 bit big-endian (PIL "RGB;16B"/"RGBA;16B" take the high byte)
-          out[0] = p[0];
-          out[1] = p[bytes_per_sample];
-          out[2] = p[2 * bytes_per_sample];
-          break;
-      }
+  if (passes > 1) {
+    // Interlaced: every pass revisits every row, so all rows are held at their decoded depth.
+    std::vector<uint8_t> raw(row_len * static_cast<size_t>(height));
+    std::vector<png_bytep> rows(static_cast<size_t>(height));
+    for (int64_t y = 0; y < height; ++y) rows[static_cast<size_t>(y)] = raw.data() + static_cast<size_t>(y) * row_len;
+    if (!png_read_image_c(dec.png, rows.data())) dec.fail("pixels");
+    for (int64_t y = 0; y < height; ++y)
+      convert_row(rows[static_cast<size_t>(y)], h, channels, width, palette, img.row(y));
+  } else {
+    std::vector<uint8_t> raw(row_len);
+    for (int64_t y = 0; y < height; ++y) {
+      if (!png_read_row_c(dec.png, raw.data())) dec.fail("pixels");
+      convert_row(raw.data(), h, channels, width, palette, img.row(y));
     }
   }
   return img;
