@@ -3,6 +3,7 @@
 #include <memory>
 #include <string>
 
+#include "api/detector.h"  // segmentation (owner: pipeline)
 #include "core/arena.h"
 #include "core/tensor.h"
 #include "io/weight_file.h"
@@ -18,6 +19,7 @@ struct Model::Impl {
   Config config;
   WeightFile weights;  // mmapped; every module borrows its tensors from here
   std::unique_ptr<ImageEncoder> image_encoder;
+  std::unique_ptr<const Detector> detector;  // per-prompt modules (api/detector.h, owner: pipeline)
   double load_seconds = 0;
 };
 
@@ -30,6 +32,7 @@ struct ImageState::Impl {
   std::shared_ptr<const Model> model;
   ImageEmbedding embedding;
   Arena scratch;  // grown to the encoder's need on first use, then reused
+  ImagePromptCache prompt_cache;  // per-image work shared by prompts (api/detector.h, owner: pipeline)
 };
 
 // n_threads <= 0 -> one per online CPU.

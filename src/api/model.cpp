@@ -42,6 +42,7 @@ std::shared_ptr<const Model> Model::load(const std::string& weights_path, const 
   }
   if (params.validate_weights) validate_weights(d.config, d.weights);
   d.image_encoder = std::make_unique<ImageEncoder>(d.config, nn::ParamScope(d.weights.tensors, weights_path));
+  d.detector = std::make_unique<const Detector>(d.config, nn::ParamScope(d.weights.tensors, weights_path));
   d.load_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   return m;
 }

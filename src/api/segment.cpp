@@ -1,0 +1,317 @@
+// sam3.cpp — segment(): prompts on an encoded image -> instances (score, pixel box, mask), semantic mask, timings.
+// Per prompt: tokenizer + text encoder (cached per model) -> geometry encoder (box-free result cached per image) ->
+// prompt assembly -> fusion encoder -> decoder -> scoring -> segmentation head -> post-processing.
+// ref: sam3/model/sam3_image_processor.py (Sam3Processor.set_text_prompt, add_geometric_prompt, _forward_grounding),
+//      sam3/model/sam3_image.py (Sam3Image.forward_grounding, _encode_prompt); spec §2, §9, §14
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+
+#include "api/detector.h"
+#include "api/internal.h"
+#include "core/dump.h"
+#include "core/error.h"
+
+namespace sam3 {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+
+// The text a boxes-only prompt encodes. ref: sam3_image_processor.py (add_geometric_prompt: forward_text(["visual"]))
+constexpr const char* kVisualText = "visual";
+
+bool blank(const std::string& s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; });
+}
+
+std::string prompt_name(size_t i, const Prompt& p) {
+  std::string s = "prompt " + std::to_string(i);
+  if (!p.text.empty()) s += " ('" + p.text + "')";
+  return s;
+}
+
+std::vector<BoxPrompt> model_boxes(const Prompt& p, const std::string& who) {
+  std::vector<BoxPrompt> out;
+  for (size_t b = 0; b < p.boxes.size(); ++b) {
+    const PromptBox& x = p.boxes[b];
+    if (!std::isfinite(x.cx) || !std::isfinite(x.cy) || !std::isfinite(x.w) || !std::isfinite(x.h))
+      throw Error(who + ": box " + std::to_string(b) + " has a non-finite coordinate");
+    out.push_back(BoxPrompt{x.cx, x.cy, x.w, x.h, x.positive});
+  }
+  return out;
+}
+
+// numpy.packbits (big bit order) of n masks [n, H·W] -> [n, ceil(H·W/8)], as final.masks_packbits.
+Tensor packbits(const std::vector<Instance>& inst, int64_t pixels) {
+  const int64_t n = static_cast<int64_t>(inst.size()), row = (pixels + 7) / 8;
+  Tensor t = Tensor::zeros({n, row}, DType::U8);
+  for (int64_t i = 0; i < n; ++i) {
+    const std::vector<uint8_t>& m = inst[static_cast<size_t>(i)].mask.data;
+    uint8_t* o = t.data<uint8_t>() + i * row;
+    for (int64_t p = 0; p < pixels && p < static_cast<int64_t>(m.size()); ++p)
+      if (m[static_cast<size_t>(p)]) o[p / 8] = static_cast<uint8_t>(o[p / 8] | (0x80 >> (p % 8)));
+  }
+  return t;
+}
+
+void dump_final(Dumper& dump, const PromptResult& r) {
+  const int64_t Q = static_cast<int64_t>(r.probs.size()), N = static_cast<int64_t>(r.instances.size());
+  Tensor probs = Tensor::empty({Q});
+  std::memcpy(probs.f32(), r.probs.data(), static_cast<size_t>(Q) * sizeof(float));
+  Tensor keep = Tensor::empty({N}, DType::I64), scores = Tensor::empty({N}), boxes = Tensor::empty({N, 4});
+  Tensor counts = Tensor::empty({N}, DType::I64);
+  for (int64_t i = 0; i < N; ++i) {
+    const Instance& in = r.instances[static_cast<size_t>(i)];
+    keep.data<int64_t>()[i] = in.query;
+    scores.f32()[i] = in.score;
+    for (int k = 0; k < 4; ++k) boxes.f32()[i * 4 + k] = in.box[k];
+    counts.data<int64_t>()[i] = in.mask.area();
+  }
+  dump.add("final.probs_all", probs);
+  dump.add("final.keep_idx", keep);
+  dump.add("final.scores", scores);
+  dump.add("final.boxes_xyxy", boxes);
+  dump.add("final.mask_pixel_counts", counts);
+  dump.add("final.masks_packbits", packbits(r.instances, static_cast<int64_t>(r.image_height) * r.image_width));
+}
+
+// Threshold, pixel boxes, masks (Sam3Processor._forward_grounding) from the raw outputs into `r`.
+void fill_detections(PromptResult& r, const PromptOutputs& o, float threshold, bool masks, bool semantic,
+                     int n_threads) {
+  const int64_t H = o.image_height, W = o.image_width;
+  r.threshold = threshold;
+  r.image_height = static_cast<int>(H);
+  r.image_width = static_cast<int>(W);
+  r.probs = detection_probs(o.raw.pred_logits, o.raw.presence_logit);
+  const std::vector<int64_t> keep = select_detections(r.probs, threshold);
+  const Tensor& pm = o.raw.pred_masks;  // [Q, h, w]
+  const int64_t mh = pm.size(1), mw = pm.size(2);
+  r.instances.clear();
+  r.instances.resize(keep.size());
+  for (size_t n = 0; n < keep.size(); ++n) {
+    Instance& in = r.instances[n];
+    const int64_t q = keep[n];
+    in.query = static_cast<int>(q);
+    in.score = r.probs[static_cast<size_t>(q)];
+    const std::array<float, 4> b = box_to_pixels(o.raw.pred_boxes.f32() + q * 4, W, H);
+    std::copy(b.begin(), b.end(), in.box);
+    if (masks) {
+      in.mask.width = static_cast<int>(W);
+      in.mask.height = static_cast<int>(H);
+      in.mask.data.resize(static_cast<size_t>(H * W));
+      upsample_mask(pm.f32() + q * mh * mw, mh, mw, H, W, nullptr, in.mask.data.data(), n_threads);
+    }
+  }
+  r.semantic = Mask{};
+  if (semantic && o.raw.semantic_seg.defined() && o.raw.semantic_seg.numel() > 0) {
+    const Tensor& s = o.raw.semantic_seg;  // [1, h, w]
+    r.semantic.width = static_cast<int>(W);
+    r.semantic.height = static_cast<int>(H);
+    r.semantic.data.resize(static_cast<size_t>(H * W));
+    upsample_mask(s.f32(), s.size(-2), s.size(-1), H, W, nullptr, r.semantic.data.data(), n_threads);
+  }
+}
+
+// The box-free geometry tokens of this image (the CLS token after the encoder layers): the same for every
+// text-only prompt, so computed once per image.
+std::shared_ptr<const GeometryFeatures> no_box_geometry(ImageState::Impl& st, const Detector& det,
+                                                        const ImageFeatures& f, int n_threads) {
+  ImagePromptCache& c = st.prompt_cache;
+  const void* key = &st.embedding.impl();
+  if (c.key != key || !c.no_box_geometry) {
+    c = ImagePromptCache{};
+    c.key = key;
+    c.embedding = st.embedding;
+    c.no_box_geometry = std::make_shared<const GeometryFeatures>(
+        det.prompt_encoder.geometry_encoder().encode({}, f.fpn.back(), f.pos.back(), n_threads));
+  }
+  return c.no_box_geometry;
+}
+
+PromptResult run_prompt(ImageState::Impl& st, const Detector& det, const Prompt& prompt, size_t index,
+                        const SegmentParams& params, int n_threads) {
+  const auto t_start = Clock::now();
+  const std::string who = prompt_name(index, prompt);
+  const ImageFeatures& f = st.embedding.impl().features;
+  const bool has_text = !blank(prompt.text);
+  if (!has_text && prompt.boxes.empty())
+    throw Error(who + ": empty prompt (give a text, exemplar boxes, or both)");
+  if (!(params.threshold >= 0.0f && params.threshold <= 1.0f))
+    throw Error("segment: threshold " + std::to_string(params.threshold) + " is outside [0, 1]");
+  const std::vector<BoxPrompt> boxes = model_boxes(prompt, who);
+
+  PromptResult r;
+  r.prompt = prompt;
+  r.text_used = has_text ? prompt.text : kVisualText;
+  Dumper dump = params.dump_dir.empty() ? Dumper::from_env() : Dumper(params.dump_dir);
+  const bool dumping = dump.enabled();
+  Dumper* dp = dumping ? &dump : nullptr;
+
+  // Text (cached per model; a dumping run encodes afresh so that every text.* intermediate is recorded).
+  auto t0 = Clock::now();
+  std::vector<int64_t> ids;
+  try {
+    ids = det.tokenizer.tokenize(r.text_used, det.config.text.context_length);
+  } catch (const Error& e) {
+    throw Error(who + ": " + e.what());
+  }
+  std::shared_ptr<const TextFeatures> text;
+  if (dumping) {
+    text = std::make_shared<const TextFeatures>(det.prompt_encoder.text_encoder().encode(ids, n_threads, dp));
+  } else {
+    const size_t hits = det.prompt_encoder.text_cache().hits();
+    text = det.prompt_encoder.text_features(ids, n_threads);
+    r.text_cached = det.prompt_encoder.text_cache().hits() > hits;
+  }
+  r.timings.text_ms = ms_since(t0);
+
+  // Geometry tokens + prompt assembly.
+  t0 = Clock::now();
+  GeometryFeatures geo;
+  if (boxes.empty() && !dumping) {
+    geo = *no_box_geometry(st, det, f, n_threads);
+  } else {
+    if (dumping) {
+      const int64_t N = static_cast<int64_t>(boxes.size());
+      Tensor cxcywh = Tensor::empty({N, 1, 4}), labels = Tensor::empty({N, 1}, DType::I64);
+      for (int64_t b = 0; b < N; ++b) {
+        const BoxPrompt& x = boxes[static_cast<size_t>(b)];
+        float* c = cxcywh.f32() + b * 4;
+        c[0] = x.cx, c[1] = x.cy, c[2] = x.w, c[3] = x.h;
+        labels.data<int64_t>()[b] = x.positive ? 1 : 0;
+      }
+      dump.add("geo.in.box_cxcywh", cxcywh);
+      dump.add("geo.in.box_labels", labels);
+      dump.add("geo.in.box_mask", Tensor::zeros({1, N}, DType::U8));
+    }
+    geo = det.prompt_encoder.geometry_encoder().encode(boxes, f.fpn.back(), f.pos.back(), n_threads, dp);
+  }
+  const EncodedPrompt ep = assemble_prompt(text, std::move(geo));
+  if (dumping) {
+    dump.add("prompt.tokens", ep.tokens);
+    dump.add("prompt.mask", ep.mask);
+  }
+  const PromptView pv{ep.tokens, ep.mask};
+  r.timings.geometry_ms = ms_since(t0);
+
+  // Detector.
+  const Tensor& feat = f.fpn.back();
+  const int64_t fh = feat.size(-2), fw = feat.size(-1);
+  t0 = Clock::now();
+  const FusionEncoderOutput enc = det.fusion_encoder.forward(feat, f.pos.back(), pv, n_threads, dp);
+  r.timings.fusion_ms = ms_since(t0);
+  t0 = Clock::now();
+  const DecoderOutput dec = det.decoder.forward(enc.memory, enc.pos, fh, fw, pv, n_threads, dp);
+  r.timings.decoder_ms = ms_since(t0);
+  t0 = Clock::now();
+  const Tensor logits = det.scoring.forward(dec.hs, pv, n_threads, dp);  // [L, Q]
+  r.timings.scoring_ms = ms_since(t0);
+  t0 = Clock::now();
+  std::vector<Tensor> finer(f.fpn.begin(), f.fpn.begin() + det.segmentation_head.num_stages());
+  const SegmentationOutput seg =
+      det.segmentation_head.forward(enc.memory, fh, fw, finer, dec.queries(), pv, n_threads, dp);
+  r.timings.mask_head_ms = ms_since(t0);
+
+  // Post-processing (kept raw outputs make re-thresholding cheap).
+  t0 = Clock::now();
+  auto out = std::make_shared<PromptOutputs>();
+  const int64_t L = logits.size(0);
+  out->raw.pred_logits = logits.slice0(L - 1, L).reshape({-1});
+  out->raw.presence_logit = dec.presence_logit();
+  out->raw.pred_boxes = dec.pred_boxes;
+  out->raw.pred_masks = seg.pred_masks;
+  out->raw.semantic_seg = seg.semantic_seg;
+  out->image_height = f.image_height;
+  out->image_width = f.image_width;
+  fill_detections(r, *out, params.threshold, params.masks, params.semantic, n_threads);
+  r.outputs = std::move(out);
+  r.timings.postprocess_ms = ms_since(t0);
+  r.timings.total_ms = ms_since(t_start);
+  if (dumping) {
+    dump_final(dump, r);
+    dump.flush("prompt" + std::to_string(index));
+  }
+  return r;
+}
+
+}  // namespace
+
+SegmentParams segment_default_params() { return SegmentParams{}; }
+
+int64_t Mask::area() const {
+  int64_t n = 0;
+  for (uint8_t v : data) n += v != 0;
+  return n;
+}
+
+PromptBox PromptBox::from_xyxy(float x0, float y0, float x1, float y1, int image_width, int image_height,
+                               bool positive) {
+  if (image_width <= 0 || image_height <= 0)
+    throw Error("PromptBox::from_xyxy: image size " + std::to_string(image_width) + "x" +
+                std::to_string(image_height) + " is empty");
+  // ref: sam3/model/box_ops.py (box_xyxy_to_cxcywh), then the notebooks' normalize_bbox (÷ W, H), all float32.
+  const float W = static_cast<float>(image_width), H = static_cast<float>(image_height);
+  PromptBox b;
+  b.cx = ((x0 + x1) / 2.0f) / W;
+  b.cy = ((y0 + y1) / 2.0f) / H;
+  b.w = (x1 - x0) / W;
+  b.h = (y1 - y0) / H;
+  b.positive = positive;
+  return b;
+}
+
+void PromptBox::to_xyxy(int image_width, int image_height, float xyxy[4]) const {
+  const float W = static_cast<float>(image_width), H = static_cast<float>(image_height);
+  xyxy[0] = (cx - 0.5f * w) * W;
+  xyxy[1] = (cy - 0.5f * h) * H;
+  xyxy[2] = (cx + 0.5f * w) * W;
+  xyxy[3] = (cy + 0.5f * h) * H;
+}
+
+SegmentResult segment(ImageState& state, const std::vector<Prompt>& prompts, const SegmentParams& params) {
+  const auto t0 = Clock::now();
+  if (!state.has_image()) throw Error("segment: no image set (call set_image or set_embedding first)");
+  if (prompts.empty()) throw Error("segment: no prompts");
+  ImageState::Impl& st = state.impl();
+  const Detector& det = *st.model->impl().detector;
+  const int n_threads = resolve_threads(params.n_threads);
+  SegmentResult res;
+  res.image_width = state.embedding().image_width();
+  res.image_height = state.embedding().image_height();
+  for (size_t i = 0; i < prompts.size(); ++i) res.prompts.push_back(run_prompt(st, det, prompts[i], i, params, n_threads));
+  res.total_ms = ms_since(t0);
+  return res;
+}
+
+PromptResult segment(ImageState& state, const Prompt& prompt, const SegmentParams& params) {
+  return std::move(segment(state, std::vector<Prompt>{prompt}, params).prompts.front());
+}
+
+PromptResult rethreshold(const PromptResult& result, float threshold, int n_threads, bool masks) {
+  if (!result.outputs) throw Error("rethreshold: the result carries no raw outputs");
+  if (!(threshold >= 0.0f && threshold <= 1.0f))
+    throw Error("rethreshold: threshold " + std::to_string(threshold) + " is outside [0, 1]");
+  const auto t0 = Clock::now();
+  PromptResult r = result;
+  fill_detections(r, *result.outputs, threshold, masks, /*semantic=*/false, resolve_threads(n_threads));
+  r.semantic = result.semantic;  // does not depend on the threshold
+  r.timings = PromptTimings{};
+  r.timings.postprocess_ms = r.timings.total_ms = ms_since(t0);
+  return r;
+}
+
+// ---- Detector -------------------------------------------------------------------------------------------------
+
+Detector::Detector(const Config& cfg, const nn::ParamScope& root)
+    : config(cfg),
+      tokenizer(Tokenizer::create()),
+      prompt_encoder(root, cfg),
+      fusion_encoder(cfg, root.sub("transformer").sub("encoder")),
+      decoder(cfg, root.sub("transformer").sub("decoder")),
+      scoring(cfg, root.sub("dot_prod_scoring")),
+      segmentation_head(cfg, root.sub("segmentation_head")) {}
+
+}  // namespace sam3
