@@ -1,0 +1,885 @@
+// sam3.cpp web UI — the page's state and its wiring. One image at a time: it is uploaded once (a server session
+// encodes it in the background), then every change of the prompts (concepts, example boxes) runs a segmentation
+// of that session. The server is asked for every instance (threshold 0) so that the threshold slider filters on
+// the client, without running the model again.
+import { Api, ApiError } from './api.js';
+import { parseMask, rleBounds } from './rle.js';
+import { instanceColor, paintMasks, paintSemantic, paintHover, drawOverlay, exportPng } from './render.js';
+
+const $ = (id) => document.getElementById(id);
+const api = new Api();
+
+// Threshold sent with every segment request: 0 keeps every query the model scored (instances are the queries
+// with score > threshold, strictly), so the slider can go anywhere in [0, 1] on the client.
+const REQUEST_THRESHOLD = 0;
+const POLL_MS = 200;        // session status polling while the image encodes
+const MIN_BOX_SCREEN_PX = 4; // a smaller drag is a click, not a box
+
+const state = {
+  file: null, name: '', image: null, w: 0, h: 0,
+  session: null,            // {id, status, progress, encodeMs, error}
+  loadToken: 0,             // bumps on every new image: stale uploads and polls stop
+  uploadMs: null,
+  concepts: [],             // [{id, text}]
+  activeConcept: null,      // id of the concept new boxes go with
+  boxes: [],                // [{x0, y0, x1, y1, positive, concept: id | null}], image pixels
+  nextId: 1,
+  boxMode: 'positive',
+  result: null,             // see setResult()
+  resultStale: false,
+  threshold: 0.5,
+  show: { masks: true, boxes: true, semantic: false },
+  hoverKey: null,
+  drawing: null,            // box being dragged: {x0, y0, x1, y1, positive}
+  scale: 1,
+  inFlight: false, pending: false,
+  idMap: null,
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// Server status and settings
+
+async function checkHealth() {
+  const el = $('server-status');
+  try {
+    const h = await api.health();
+    const parts = [h.model && basename(h.model), h.config, h.dtype, h.threads && `${h.threads} threads`].filter(Boolean);
+    const q = h.queue?.length ?? h.queue_length;
+    if (q) parts.push(`${q} queued`);
+    el.textContent = parts.length ? parts.join(' · ') : 'Server ready';
+    el.title = JSON.stringify(h, null, 1);
+    el.dataset.state = 'ok';
+  } catch (e) {
+    el.dataset.state = 'error';
+    if (e.status === 401 || e.status === 403) {
+      el.textContent = 'API key needed';
+      $('settings').open = true;
+      $('api-key').focus();
+    } else {
+      el.textContent = 'Server unreachable';
+      el.title = e.message;
+    }
+  }
+}
+
+function basename(p) { return String(p).split(/[\\/]/).pop(); }
+
+$('api-key').value = api.key;
+$('settings-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  api.setKey($('api-key').value);
+  $('settings').open = false;
+  checkHealth();
+  if (state.file && (!state.session || state.session.status === 'failed')) startUpload();
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Messages
+
+let toastTimer = 0;
+function toast(msg, kind = 'error') {
+  const t = $('toast');
+  t.textContent = msg;
+  t.dataset.kind = kind;
+  t.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { t.hidden = true; }, kind === 'error' ? 9000 : 4000);
+}
+$('toast').addEventListener('click', () => { $('toast').hidden = true; });
+
+function reportError(e, what) {
+  console.error(what, e);
+  if (e instanceof ApiError && (e.status === 401 || e.status === 403)) {
+    $('settings').open = true;
+    $('api-key').focus();
+    toast(`${what}: the server needs a valid API key (Settings, top right).`);
+  } else {
+    toast(`${what}: ${e.message}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Loading an image
+
+async function loadFile(file) {
+  if (!file) return;
+  if (file.type && !file.type.startsWith('image/')) {
+    toast(`"${file.name}" is not an image.`);
+    return;
+  }
+  let image;
+  try {
+    image = await createImageBitmap(file);
+  } catch {
+    toast(`This browser cannot read "${file.name || 'the image'}" as an image.`);
+    return;
+  }
+  const token = ++state.loadToken;
+  const old = state.session;
+  if (old && old.id) api.deleteSession(old.id).catch(() => {});
+  Object.assign(state, {
+    file, name: file.name || 'pasted image', image, w: image.width, h: image.height, session: null,
+    uploadMs: null, boxes: [], result: null, resultStale: false, hoverKey: null, drawing: null,
+    idMap: new Uint16Array(image.width * image.height),
+  });
+  $('dropzone').hidden = true;
+  $('viewer').hidden = false;
+  $('image-name').textContent = state.name;
+  $('image-size').textContent = `${image.width} × ${image.height}`;
+  for (const id of ['image-canvas', 'semantic-canvas', 'mask-canvas', 'hover-canvas']) {
+    const c = $(id);
+    c.width = image.width;
+    c.height = image.height;
+  }
+  $('image-canvas').getContext('2d').drawImage(image, 0, 0);
+  clearLayers();
+  fitCanvas();
+  renderBoxes();
+  renderResults();
+  updateTimings();
+  await startUpload(token);
+}
+
+// JPEG and PNG go as they are (the server decodes them like the reference pipeline); anything else the browser
+// can read is converted to PNG first.
+async function uploadBlob() {
+  const f = state.file;
+  if (/^image\/(jpeg|png)$/.test(f.type)) return { blob: f, name: f.name || 'image' };
+  const c = document.createElement('canvas');
+  c.width = state.w;
+  c.height = state.h;
+  c.getContext('2d').drawImage(state.image, 0, 0);
+  const blob = await new Promise((res) => c.toBlob(res, 'image/png'));
+  return { blob, name: (f.name || 'image').replace(/\.[^.]*$/, '') + '.png' };
+}
+
+async function startUpload(token = state.loadToken) {
+  showEncoding('Uploading…', null);
+  state.session = { id: null, status: 'uploading' };
+  updateSegmentButton();
+  try {
+    const { blob, name } = await uploadBlob();
+    const t0 = performance.now();
+    const r = await api.createSession(blob, name);
+    if (token !== state.loadToken) { api.deleteSession(r.session_id).catch(() => {}); return; }
+    state.uploadMs = performance.now() - t0;
+    state.session = { id: r.session_id, status: 'encoding', progress: null };
+    if (r.width !== state.w || r.height !== state.h) {
+      toast(`The server sees this image as ${r.width} × ${r.height}, the browser as ${state.w} × ${state.h} ` +
+            '(an EXIF rotation?). Boxes and masks may not line up.', 'info');
+    }
+    await pollSession(token);
+  } catch (e) {
+    if (token !== state.loadToken) return;
+    state.session = { id: null, status: 'failed', error: e.message };
+    showEncoding(`Upload failed: ${e.message}`, 0, true);
+    reportError(e, 'Upload failed');
+  }
+  updateSegmentButton();
+}
+
+async function pollSession(token) {
+  const t0 = performance.now();
+  for (;;) {
+    if (token !== state.loadToken) return;
+    const s = await api.session(state.session.id);
+    if (token !== state.loadToken) return;
+    state.session.status = s.status;
+    state.session.progress = s.progress ?? null;
+    if (s.status === 'ready') {
+      state.session.encodeMs = s.timings_ms?.encode ?? s.encode_ms ?? null;
+      state.session.timings = s.timings_ms ?? null;
+      hideEncoding();
+      updateTimings();
+      updateSegmentButton();
+      if (buildPrompts().length) requestSegment();
+      return;
+    }
+    if (s.status === 'failed') {
+      state.session.error = s.error || 'unknown error';
+      showEncoding(`Encoding failed: ${state.session.error}`, 0, true);
+      toast(`The server could not encode the image: ${state.session.error}`);
+      return;
+    }
+    const secs = ((performance.now() - t0) / 1000).toFixed(1);
+    const p = typeof s.progress === 'number' ? (s.progress > 1 ? s.progress / 100 : s.progress) : null;
+    showEncoding(s.queued ? `Waiting for the model to be free… (${secs} s)`
+                          : `Encoding image…${p != null ? ` ${Math.round(p * 100)}%` : ''} (${secs} s)`, s.queued ? null : p);
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+function showEncoding(text, progress, failed = false) {
+  $('encode-overlay').hidden = false;
+  $('encode-overlay').classList.toggle('failed', failed);
+  $('encode-text').textContent = text;
+  const bar = $('encode-progress');
+  if (progress == null) bar.removeAttribute('value');
+  else bar.value = progress;
+}
+
+function hideEncoding() { $('encode-overlay').hidden = true; }
+
+// File picking, drag and drop (anywhere on the page), paste.
+$('dropzone').addEventListener('click', () => $('file-input').click());
+$('dropzone').addEventListener('keydown', (ev) => {
+  if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); $('file-input').click(); }
+});
+$('new-image').addEventListener('click', () => $('file-input').click());
+$('file-input').addEventListener('change', () => {
+  const f = $('file-input').files[0];
+  $('file-input').value = '';
+  loadFile(f);
+});
+let dragDepth = 0;
+document.addEventListener('dragenter', (ev) => {
+  if (![...(ev.dataTransfer?.types || [])].includes('Files')) return;
+  ++dragDepth;
+  document.body.classList.add('dragging');
+});
+document.addEventListener('dragleave', () => {
+  if (dragDepth > 0 && --dragDepth === 0) document.body.classList.remove('dragging');
+});
+document.addEventListener('dragover', (ev) => ev.preventDefault());
+document.addEventListener('drop', (ev) => {
+  ev.preventDefault();
+  dragDepth = 0;
+  document.body.classList.remove('dragging');
+  const f = [...(ev.dataTransfer?.files || [])].find((x) => x.type.startsWith('image/')) || ev.dataTransfer?.files[0];
+  if (f) loadFile(f);
+});
+document.addEventListener('paste', (ev) => {
+  const f = [...(ev.clipboardData?.files || [])].find((x) => x.type.startsWith('image/'));
+  if (f) { ev.preventDefault(); loadFile(f); }
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Concepts (chips) and example boxes
+
+function addConcepts(text) {
+  const parts = text.split(',').map((s) => s.trim().replace(/\s+/g, ' ')).filter(Boolean);
+  let added = false;
+  for (const t of parts) {
+    const existing = state.concepts.find((c) => c.text.toLowerCase() === t.toLowerCase());
+    if (existing) { state.activeConcept = existing.id; continue; }
+    const c = { id: state.nextId++, text: t };
+    // Boxes drawn before any concept was typed go with the first concept.
+    if (state.concepts.length === 0) for (const b of state.boxes) if (b.concept == null) b.concept = c.id;
+    state.concepts.push(c);
+    state.activeConcept = c.id;
+    added = true;
+  }
+  renderChips();
+  renderBoxes();
+  if (added) promptsChanged();
+}
+
+function removeConcept(id) {
+  state.concepts = state.concepts.filter((c) => c.id !== id);
+  state.boxes = state.boxes.filter((b) => b.concept !== id);
+  if (state.activeConcept === id) state.activeConcept = state.concepts.length ? state.concepts.at(-1).id : null;
+  renderChips();
+  renderBoxes();
+  promptsChanged();
+}
+
+function renderChips() {
+  const ul = $('chips');
+  ul.replaceChildren();
+  for (const c of state.concepts) {
+    const li = document.createElement('li');
+    li.className = 'chip' + (c.id === state.activeConcept ? ' active' : '');
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'chip-label';
+    b.textContent = c.text;
+    b.setAttribute('aria-pressed', String(c.id === state.activeConcept));
+    b.title = 'Select: new boxes go with this concept';
+    b.addEventListener('click', () => { state.activeConcept = c.id; renderChips(); renderBoxes(); });
+    const x = document.createElement('button');
+    x.type = 'button';
+    x.className = 'chip-remove';
+    x.textContent = '×';
+    x.setAttribute('aria-label', `Remove ${c.text}`);
+    x.addEventListener('click', () => { removeConcept(c.id); $('concept-input').focus(); });
+    li.append(b, x);
+    ul.appendChild(li);
+  }
+  const active = state.concepts.find((c) => c.id === state.activeConcept);
+  $('box-target').textContent = active ? `“${active.text}”` : 'no concept yet: the boxes alone';
+}
+
+const conceptInput = $('concept-input');
+conceptInput.addEventListener('keydown', (ev) => {
+  if (ev.key === 'Enter') {
+    ev.preventDefault();
+    if (conceptInput.value.trim()) { addConcepts(conceptInput.value); conceptInput.value = ''; }
+    else requestSegment();
+  } else if (ev.key === 'Backspace' && conceptInput.value === '' && state.concepts.length) {
+    removeConcept(state.concepts.at(-1).id);
+  }
+});
+conceptInput.addEventListener('input', () => {
+  if (conceptInput.value.includes(',')) {
+    const parts = conceptInput.value.split(',');
+    const rest = parts.pop();
+    addConcepts(parts.join(','));
+    conceptInput.value = rest.trimStart();
+  }
+  updateSegmentButton();
+});
+$('chips-input').addEventListener('click', (ev) => { if (ev.target === $('chips-input')) conceptInput.focus(); });
+
+function setBoxMode(mode) {
+  state.boxMode = mode;
+  $('mode-positive').setAttribute('aria-checked', String(mode === 'positive'));
+  $('mode-negative').setAttribute('aria-checked', String(mode === 'negative'));
+}
+$('mode-positive').addEventListener('click', () => setBoxMode('positive'));
+$('mode-negative').addEventListener('click', () => setBoxMode('negative'));
+document.querySelector('.segmented').addEventListener('keydown', (ev) => {
+  if (['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown'].includes(ev.key)) {
+    ev.preventDefault();
+    setBoxMode(state.boxMode === 'positive' ? 'negative' : 'positive');
+    $(state.boxMode === 'positive' ? 'mode-positive' : 'mode-negative').focus();
+  }
+});
+
+function conceptText(id) { return state.concepts.find((c) => c.id === id)?.text ?? null; }
+
+function renderBoxes() {
+  const ul = $('box-list');
+  ul.replaceChildren();
+  state.boxes.forEach((b, i) => {
+    const li = document.createElement('li');
+    li.className = b.positive ? 'pos' : 'neg';
+    const kind = document.createElement('span');
+    kind.className = 'box-kind';
+    kind.textContent = b.positive ? '+ include' : '− exclude';
+    const coords = document.createElement('span');
+    coords.className = 'box-coords';
+    coords.textContent = `${Math.round(b.x0)}, ${Math.round(b.y0)} → ${Math.round(b.x1)}, ${Math.round(b.y1)}`;
+    li.append(kind, coords);
+    if (state.concepts.length) {
+      const sel = document.createElement('select');
+      sel.setAttribute('aria-label', `Concept of box ${i + 1}`);
+      for (const c of state.concepts) sel.add(new Option(c.text, String(c.id), false, c.id === b.concept));
+      sel.add(new Option('(boxes alone)', '', false, b.concept == null));
+      sel.addEventListener('change', () => { b.concept = sel.value ? Number(sel.value) : null; redrawOverlay(); promptsChanged(); });
+      li.appendChild(sel);
+    }
+    const x = document.createElement('button');
+    x.type = 'button';
+    x.className = 'icon-btn';
+    x.textContent = '×';
+    x.setAttribute('aria-label', `Remove box ${i + 1}`);
+    x.addEventListener('click', () => { state.boxes.splice(i, 1); renderBoxes(); promptsChanged(); });
+    li.appendChild(x);
+    ul.appendChild(li);
+  });
+  if (state.boxes.length > 1) {
+    const li = document.createElement('li');
+    li.className = 'clear-row';
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'btn btn-quiet';
+    b.textContent = 'Remove all boxes';
+    b.addEventListener('click', () => { state.boxes = []; renderBoxes(); promptsChanged(); });
+    li.appendChild(b);
+    ul.appendChild(li);
+  }
+  redrawOverlay();
+}
+
+// The request's prompts: one per concept (with its boxes), plus one for boxes that go with no concept.
+function buildPrompts() {
+  const box = (b) => ({ box: [b.x0, b.y0, b.x1, b.y1].map((v) => Math.round(v * 10) / 10), label: b.positive });
+  const prompts = state.concepts.map((c) => {
+    const p = { text: c.text };
+    const bs = state.boxes.filter((b) => b.concept === c.id);
+    if (bs.length) p.boxes = bs.map(box);
+    return p;
+  });
+  const alone = state.boxes.filter((b) => b.concept == null);
+  if (alone.length) prompts.push({ boxes: alone.map(box) });
+  return prompts;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Segmenting
+
+let changeTimer = 0;
+function promptsChanged() {
+  state.resultStale = true;
+  updateSegmentButton();
+  clearTimeout(changeTimer);
+  changeTimer = setTimeout(() => { if (buildPrompts().length) requestSegment(); }, 120);
+}
+
+function updateSegmentButton() {
+  const btn = $('segment-btn');
+  const hasPrompts = buildPrompts().length > 0 || conceptInput.value.trim() !== '';
+  const s = state.session;
+  btn.disabled = !state.file || !hasPrompts || !s || s.status === 'failed';
+  btn.textContent = state.result && !state.resultStale ? 'Segment again' : 'Segment';
+  if (!state.file) setStatus('');
+  else if (!hasPrompts && !state.inFlight) setStatus('Add a concept or draw a box.');
+}
+
+function setStatus(text) { $('segment-status').textContent = text; }
+
+$('segment-btn').addEventListener('click', () => {
+  if (conceptInput.value.trim()) { addConcepts(conceptInput.value); conceptInput.value = ''; }
+  requestSegment();
+});
+
+// Runs now, or once the running request (or the image encoding) is done; several changes in a row give one run.
+function requestSegment() {
+  const s = state.session;
+  if (!s || !buildPrompts().length) return;
+  if (s.status !== 'ready') {
+    state.pending = true;
+    if (s.status !== 'failed') setStatus('Will segment as soon as the image is encoded…');
+    return;
+  }
+  if (state.inFlight) { state.pending = true; return; }
+  runSegment();
+}
+
+async function runSegment(retried = false) {
+  const prompts = buildPrompts();
+  const token = state.loadToken;
+  state.inFlight = true;
+  state.pending = false;
+  setStatus('Segmenting…');
+  $('segment-btn').setAttribute('aria-busy', 'true');
+  const body = { prompts, threshold: REQUEST_THRESHOLD, semantic: true };
+  const t0 = performance.now();
+  try {
+    const r = await api.segment(state.session.id, body);
+    if (token !== state.loadToken) return;
+    const ms = performance.now() - t0;
+    setResult(r, prompts, ms);
+    setStatus(`Done in ${Math.round(ms)} ms.`);
+  } catch (e) {
+    if (token !== state.loadToken) return;
+    if (e instanceof ApiError && e.status === 404 && !retried) {
+      // The server dropped the session (it keeps a bounded number): upload the image again and retry once.
+      setStatus('The server forgot this image; uploading it again…');
+      state.inFlight = false;
+      await startUpload(token);
+      if (state.session?.status === 'ready') { state.pending = false; state.inFlight = true; await runSegment(true); }
+      return;
+    }
+    setStatus('Segmentation failed.');
+    reportError(e, 'Segmentation failed');
+  } finally {
+    if (token === state.loadToken) {
+      state.inFlight = false;
+      $('segment-btn').removeAttribute('aria-busy');
+      updateSegmentButton();
+      if (state.pending) requestSegment();
+    }
+  }
+}
+
+// Keeps the server's answer and prepares it for drawing: masks parsed into runs, a colour per instance (by
+// score, best first, so the strongest get the most distinct colours), a label and a rank within its prompt.
+function setResult(resp, sentPrompts, roundTripMs) {
+  const prompts = (resp.prompts || []).map((p, pi) => {
+    const sent = sentPrompts[pi] || {};
+    const text = p.text ?? p.prompt?.text ?? sent.text ?? '';
+    const label = text || 'boxes';
+    const instances = (p.instances || []).map((inst, ii) => {
+      let runs = null, maskArea = null;
+      if (inst.mask) {
+        const m = parseMask(inst.mask);
+        if (m.h !== state.h || m.w !== state.w) throw new Error(`mask size ${m.w}x${m.h} is not the image's`);
+        runs = m.runs;
+        maskArea = m.area;
+      }
+      return {
+        key: `${pi}:${ii}`, prompt: pi, index: ii, score: inst.score, box: inst.box, runs, maskArea,
+        area: inst.area ?? maskArea ?? 0, query: inst.query, label, color: '', rank: 0, bounds: undefined,
+      };
+    });
+    [...instances].sort((a, b) => b.score - a.score).forEach((inst, r) => { inst.rank = r + 1; });
+    let semantic = null;
+    if (p.semantic && p.semantic.counts !== undefined) semantic = { ...parseMask(p.semantic), color: '' };
+    return { text, label, sent, instances, semantic, cached: !!p.cached, timings: p.timings_ms ?? null };
+  });
+  const all = prompts.flatMap((p) => p.instances).sort((a, b) => b.score - a.score);
+  all.forEach((inst, i) => { inst.color = instanceColor(i); });
+  prompts.forEach((p, i) => { if (p.semantic) p.semantic.color = instanceColor(i); });
+  state.result = { raw: resp, prompts, all, roundTripMs };
+  state.resultStale = false;
+  state.hoverKey = null;
+  const hasSemantic = prompts.some((p) => p.semantic);
+  $('show-semantic').disabled = !hasSemantic;
+  $('show-semantic').parentElement.title = hasSemantic ? '' : 'The server sent no semantic mask';
+  paintSemanticLayer();
+  renderResults();
+  updateTimings();
+  updateSegmentButton();
+}
+
+function visibleInstances() {
+  if (!state.result) return [];
+  return state.result.all.filter((inst) => inst.score > state.threshold);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Drawing the results
+
+function clearLayers() {
+  for (const id of ['semantic-canvas', 'mask-canvas', 'hover-canvas']) {
+    const c = $(id);
+    c.getContext('2d').clearRect(0, 0, c.width, c.height);
+  }
+}
+
+function paintSemanticLayer() {
+  const c = $('semantic-canvas');
+  const sem = state.result ? state.result.prompts.map((p) => p.semantic).filter(Boolean) : [];
+  paintSemantic(c.getContext('2d'), state.w, state.h, sem);
+  c.hidden = !state.show.semantic;
+}
+
+let renderQueued = false;
+function renderResults() {
+  if (renderQueued) return;
+  renderQueued = true;
+  requestAnimationFrame(() => {
+    renderQueued = false;
+    renderResultsNow();
+  });
+}
+
+function renderResultsNow() {
+  const vis = visibleInstances();
+  const withMask = vis.filter((v) => v.runs);
+  const c = $('mask-canvas');
+  if (state.image) {
+    const edge = Math.max(1, Math.round(1.5 / state.scale));
+    paintMasks(c.getContext('2d'), state.idMap, state.w, state.h, withMask, edge);
+    state.maskIds = withMask;  // idMap values are 1 + index into this list
+  }
+  c.hidden = !state.show.masks;
+  if (state.hoverKey && !vis.some((v) => v.key === state.hoverKey)) state.hoverKey = null;
+  paintHoverLayer();
+  redrawOverlay();
+  renderList(vis);
+  const n = state.result ? state.result.all.length : 0;
+  const t = state.threshold.toFixed(2);
+  $('result-summary').textContent = !state.result
+    ? 'No results yet.'
+    : n === 0
+      ? 'The model found nothing for these prompts.'
+      : vis.length === 0
+        ? `None of the ${n} candidates scores above ${t}: lower the threshold.`
+        : `${vis.length} of ${n} candidates score above ${t}.`;
+  $('download-json').disabled = !state.result;
+  $('download-png').disabled = !state.image;
+}
+
+function redrawOverlay() {
+  if (!state.image) return;
+  const vis = visibleInstances();
+  const hovered = state.hoverKey;
+  const promptBoxes = state.boxes.map((b) => ({ ...b, label: conceptText(b.concept) ?? '' }));
+  drawOverlay($('overlay'), {
+    w: state.w, h: state.h, scale: state.scale,
+    results: vis.map((v) => ({ key: v.key, color: v.color, box: v.box, label: `${v.label} ${v.rank}`, score: v.score })),
+    showBoxes: state.show.boxes, prompts: promptBoxes, drawing: state.drawing, hoverKey: hovered,
+  });
+  $('canvas-wrap').classList.toggle('has-hover', hovered != null);
+}
+
+function paintHoverLayer() {
+  const inst = state.result?.all.find((v) => v.key === state.hoverKey);
+  if (inst && inst.runs && inst.bounds === undefined) inst.bounds = rleBounds(inst.runs, state.h);
+  paintHover($('hover-canvas').getContext('2d'), state.w, state.h, inst && inst.runs && state.show.masks ? inst : null);
+}
+
+function renderList(vis) {
+  const box = $('instance-list');
+  box.replaceChildren();
+  if (!state.result) return;
+  state.result.prompts.forEach((p, pi) => {
+    const shown = vis.filter((v) => v.prompt === pi).sort((a, b) => b.score - a.score);
+    const sec = document.createElement('section');
+    sec.className = 'prompt-group';
+    const h = document.createElement('h3');
+    const title = document.createElement('span');
+    title.textContent = p.text ? `“${p.text}”` : 'Boxes alone';
+    const nb = p.sent.boxes?.length ?? 0;
+    const meta = document.createElement('span');
+    meta.className = 'muted';
+    meta.textContent = `${nb ? `${nb} box${nb > 1 ? 'es' : ''} · ` : ''}${shown.length} of ${p.instances.length}`;
+    h.append(title, meta);
+    sec.appendChild(h);
+    const ol = document.createElement('ol');
+    ol.className = 'instances';
+    for (const v of shown) {
+      const li = document.createElement('li');
+      li.className = 'instance' + (v.key === state.hoverKey ? ' hovered' : '');
+      li.tabIndex = 0;
+      li.dataset.key = v.key;
+      li.dataset.score = String(v.score);
+      li.dataset.box = JSON.stringify(v.box);
+      li.dataset.area = String(v.area);
+      if (v.maskArea != null) li.dataset.maskArea = String(v.maskArea);
+      li.style.setProperty('--c', v.color);
+      const sw = document.createElement('span');
+      sw.className = 'swatch';
+      const name = document.createElement('span');
+      name.className = 'inst-name';
+      name.textContent = `${v.label} ${v.rank}`;
+      const score = document.createElement('span');
+      score.className = 'inst-score';
+      score.textContent = v.score.toFixed(3);
+      const bar = document.createElement('span');
+      bar.className = 'score-bar';
+      bar.style.setProperty('--s', String(Math.max(0, Math.min(1, v.score))));
+      bar.setAttribute('aria-hidden', 'true');
+      const area = document.createElement('span');
+      area.className = 'inst-area muted';
+      area.textContent = `${v.area.toLocaleString()} px`;
+      li.append(sw, name, bar, score, area);
+      li.setAttribute('aria-label', `${v.label} ${v.rank}, score ${v.score.toFixed(3)}, ${v.area} pixels`);
+      ol.appendChild(li);
+    }
+    if (!shown.length) {
+      const li = document.createElement('li');
+      li.className = 'empty muted';
+      li.textContent = p.instances.length ? 'None above the threshold.' : 'Nothing found.';
+      ol.appendChild(li);
+    }
+    sec.appendChild(ol);
+    box.appendChild(sec);
+  });
+}
+
+function setHover(key, fromCanvas = false) {
+  if (key === state.hoverKey) return;
+  state.hoverKey = key;
+  paintHoverLayer();
+  redrawOverlay();
+  for (const li of $('instance-list').querySelectorAll('li.instance')) {
+    const on = li.dataset.key === key;
+    li.classList.toggle('hovered', on);
+    if (on && fromCanvas) li.scrollIntoView({ block: 'nearest' });
+  }
+}
+
+const list = $('instance-list');
+list.addEventListener('mouseover', (ev) => {
+  const li = ev.target.closest('li.instance');
+  if (li) setHover(li.dataset.key);
+});
+list.addEventListener('mouseleave', () => setHover(null));
+list.addEventListener('focusin', (ev) => {
+  const li = ev.target.closest('li.instance');
+  if (li) setHover(li.dataset.key);
+});
+list.addEventListener('focusout', () => setHover(null));
+
+// Threshold and display toggles: client-side only.
+$('threshold').addEventListener('input', () => {
+  state.threshold = Number($('threshold').value);
+  $('threshold-value').textContent = state.threshold.toFixed(2);
+  renderResults();
+});
+for (const [id, key] of [['show-masks', 'masks'], ['show-boxes', 'boxes'], ['show-semantic', 'semantic']]) {
+  $(id).addEventListener('change', () => {
+    state.show[key] = $(id).checked;
+    $('semantic-canvas').hidden = !state.show.semantic;
+    renderResults();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Pointer on the image: drag draws a box, hover highlights the instance under the pointer
+
+const overlay = $('overlay');
+
+function imagePoint(ev) {
+  const r = overlay.getBoundingClientRect();
+  const x = ((ev.clientX - r.left) / r.width) * state.w;
+  const y = ((ev.clientY - r.top) / r.height) * state.h;
+  return [Math.max(0, Math.min(state.w, x)), Math.max(0, Math.min(state.h, y))];
+}
+
+overlay.addEventListener('pointerdown', (ev) => {
+  if (ev.button !== 0 || !state.image) return;
+  ev.preventDefault();
+  overlay.setPointerCapture(ev.pointerId);
+  const [x, y] = imagePoint(ev);
+  const positive = state.boxMode === 'positive' && !ev.altKey && !ev.shiftKey;
+  state.drawing = { x0: x, y0: y, x1: x, y1: y, positive };
+  setHover(null);
+  redrawOverlay();
+});
+
+overlay.addEventListener('pointermove', (ev) => {
+  if (!state.image) return;
+  const [x, y] = imagePoint(ev);
+  if (state.drawing) {
+    state.drawing.x1 = x;
+    state.drawing.y1 = y;
+    redrawOverlay();
+    return;
+  }
+  setHover(hitTest(x, y), true);
+});
+
+overlay.addEventListener('pointerup', (ev) => {
+  const d = state.drawing;
+  if (!d) return;
+  state.drawing = null;
+  const [x, y] = imagePoint(ev);
+  d.x1 = x;
+  d.y1 = y;
+  const b = { x0: Math.min(d.x0, d.x1), y0: Math.min(d.y0, d.y1), x1: Math.max(d.x0, d.x1), y1: Math.max(d.y0, d.y1) };
+  if ((b.x1 - b.x0) * state.scale >= MIN_BOX_SCREEN_PX && (b.y1 - b.y0) * state.scale >= MIN_BOX_SCREEN_PX) {
+    state.boxes.push({ ...b, positive: d.positive, concept: state.activeConcept });
+    renderBoxes();
+    promptsChanged();
+  } else {
+    redrawOverlay();
+  }
+});
+
+overlay.addEventListener('pointercancel', () => { state.drawing = null; redrawOverlay(); });
+overlay.addEventListener('pointerleave', () => { if (!state.drawing) setHover(null); });
+document.addEventListener('keydown', (ev) => {
+  if (ev.key === 'Escape' && state.drawing) { state.drawing = null; redrawOverlay(); }
+});
+
+// The topmost visible instance at image pixel (x, y): from the mask id map, else the smallest box around it.
+function hitTest(x, y) {
+  if (!state.result) return null;
+  const xi = Math.min(state.w - 1, Math.floor(x)), yi = Math.min(state.h - 1, Math.floor(y));
+  if (state.show.masks && state.maskIds) {
+    const id = state.idMap[yi * state.w + xi];
+    if (id) return state.maskIds[id - 1].key;
+  }
+  if (!state.show.boxes) return null;
+  let best = null, bestArea = Infinity;
+  for (const v of visibleInstances()) {
+    const [x0, y0, x1, y1] = v.box;
+    const a = (x1 - x0) * (y1 - y0);
+    if (x >= x0 && x <= x1 && y >= y0 && y <= y1 && a < bestArea) { best = v.key; bestArea = a; }
+  }
+  return best;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Layout: the image fits the stage, the layers follow it
+
+function fitCanvas() {
+  if (!state.image) return;
+  const area = $('canvas-area');
+  const aw = area.clientWidth, ah = area.clientHeight;
+  const s = Math.min(aw / state.w, ah / state.h, 4);
+  if (!(s > 0)) return;
+  const changed = Math.abs(s - state.scale) > 1e-6;
+  state.scale = s;
+  const wrap = $('canvas-wrap');
+  wrap.style.width = `${Math.floor(state.w * s)}px`;
+  wrap.style.height = `${Math.floor(state.h * s)}px`;
+  if (changed) renderResults();
+}
+new ResizeObserver(() => fitCanvas()).observe($('canvas-area'));
+
+// ---------------------------------------------------------------------------------------------------------
+// Timings
+
+function nice(key) { return key.replace(/_/g, ' '); }
+
+function updateTimings() {
+  const dl = $('timings');
+  dl.replaceChildren();
+  const row = (label, ms, cls = '') => {
+    const dt = document.createElement('dt');
+    dt.textContent = label;
+    if (cls) dt.className = cls;
+    const dd = document.createElement('dd');
+    dd.textContent = ms == null || Number.isNaN(Number(ms)) ? '—' : `${Number(ms).toFixed(Number(ms) < 10 ? 1 : 0)} ms`;
+    if (cls) dd.className = cls;
+    dl.append(dt, dd);
+  };
+  if (!state.file) { row('Nothing measured yet', null); return; }
+  row('Upload', state.uploadMs);
+  row('Image encoding (server)', state.session?.encodeMs ?? null);
+  const st = state.session?.timings;
+  if (st) for (const [k, v] of Object.entries(st)) if (k !== 'encode' && typeof v === 'number') row(nice(k), v, 'sub');
+  const r = state.result;
+  if (!r) return;
+  row('Segment request (round trip)', r.roundTripMs);
+  const server = r.raw.timings_ms;
+  if (server && typeof server === 'object') {
+    for (const [k, v] of Object.entries(server)) if (typeof v === 'number') row(`server: ${nice(k)}`, v, 'sub');
+  } else if (typeof r.raw.processing_time_ms === 'number') {
+    row('server: processing', r.raw.processing_time_ms, 'sub');
+  }
+  for (const p of r.prompts) {
+    const t = p.timings;
+    if (!t) continue;
+    row(`${p.text ? `“${p.text}”` : 'boxes alone'}${p.cached ? ' (cached)' : ''}`, t.total ?? null);
+    for (const [k, v] of Object.entries(t)) if (k !== 'total' && typeof v === 'number') row(nice(k), v, 'sub');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Downloads
+
+function download(blob, name) {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+}
+
+function stem() { return state.name.replace(/\.[^.]*$/, '') || 'image'; }
+
+// The server's answer with the instances at the current threshold (as on screen).
+function resultJson() {
+  const raw = structuredClone(state.result.raw);
+  const t = state.threshold;
+  for (const p of raw.prompts || []) {
+    if (Array.isArray(p.instances)) p.instances = p.instances.filter((i) => i.score > t);
+    if ('threshold' in p) p.threshold = t;
+  }
+  raw.threshold = t;
+  return raw;
+}
+
+$('download-json').addEventListener('click', () => {
+  if (!state.result) return;
+  download(new Blob([JSON.stringify(resultJson(), null, 2)], { type: 'application/json' }), `${stem()}.sam3.json`);
+});
+
+$('download-png').addEventListener('click', async () => {
+  try {
+    const blob = await exportPng({
+      image: state.image, w: state.w, h: state.h,
+      semanticCanvas: state.show.semantic && state.result ? $('semantic-canvas') : null,
+      maskCanvas: state.show.masks ? $('mask-canvas') : null,
+      results: visibleInstances().map((v) => ({ color: v.color, box: v.box, label: `${v.label} ${v.rank}`, score: v.score })),
+      showBoxes: state.show.boxes,
+    });
+    download(blob, `${stem()}.sam3.png`);
+  } catch (e) {
+    reportError(e, 'Could not make the PNG');
+  }
+});
+
+// ---------------------------------------------------------------------------------------------------------
+
+renderChips();
+updateSegmentButton();
+checkHealth();
