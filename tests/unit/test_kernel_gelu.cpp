@@ -84,6 +84,39 @@ TEST(KernelGelu, ExpDenseGrid) {
   EXPECT_EQ(kernels::simd::exp_scalar(-INFINITY), 0.0f);
 }
 
+// Tolerance: 2 eps relative (polynomial 0.66 eps measured in float; r = x - round(x) and the 2ⁿ scaling are exact).
+TEST(KernelGelu, Exp2SoftmaxDenseGrid) {
+  auto xs = grid(-126.0, 20.0, 1.0 / 1024);
+  std::vector<float> want(xs.size());
+  std::vector<double> tol(xs.size());
+  for (size_t i = 0; i < xs.size(); ++i) {
+    const double e = std::exp2(static_cast<double>(xs[i]));
+    want[i] = static_cast<float>(e);
+    tol[i] = 2 * kEps * e;
+  }
+#ifdef SAM3_AVX2
+  EXPECT_TRUE(within(eval(xs, kernels::simd::exp2_softmax_ps, kernels::simd::exp2_softmax_scalar), want, tol,
+                     "exp2_softmax_ps"));
+  {
+    std::vector<float> xs2 = {-INFINITY, -1000.0f, -127.5f, NAN, 0.0f, -0.0f, 1.0f, -1.0f};
+    auto r = eval(xs2, kernels::simd::exp2_softmax_ps, kernels::simd::exp2_softmax_scalar);
+    EXPECT_EQ(r[0], 0.0f);
+    EXPECT_EQ(r[1], 0.0f);
+    EXPECT_EQ(r[2], 0.0f);
+    EXPECT_TRUE(std::isnan(r[3]));
+    EXPECT_EQ(r[4], 1.0f);
+    EXPECT_EQ(r[5], 1.0f);
+    EXPECT_EQ(r[6], 2.0f);
+    EXPECT_EQ(r[7], 0.5f);
+  }
+#endif
+  std::vector<float> scalar(xs.size());
+  for (size_t i = 0; i < xs.size(); ++i) scalar[i] = kernels::simd::exp2_softmax_scalar(xs[i]);
+  EXPECT_TRUE(within(scalar, want, tol, "exp2_softmax_scalar"));
+  EXPECT_EQ(kernels::simd::exp2_softmax_scalar(-INFINITY), 0.0f);
+  EXPECT_TRUE(std::isnan(kernels::simd::exp2_softmax_scalar(NAN)));
+}
+
 // GELU(x) = x/2·(1+erf(x/√2)). Tolerance: the erf error (1.5e-7) times |x|/2, plus 3 ulp of the result for the
 // scaling by 1/√2, the products and the final rounding.
 TEST(KernelGelu, DenseGridAndRandom) {

@@ -29,6 +29,7 @@ constexpr int64_t kBq = 96;   // queries per work item (a multiple of 16, and of
 constexpr int64_t kBk = 128;  // keys per inner tile
 constexpr int64_t kGroup = 4;  // query tiles per work item sharing each packed K/V tile (AVX2 path)
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+constexpr float kLog2e = 1.44269504088896341f;
 
 struct Scratch {
   std::vector<float> q, s, o, m, l, alpha, kp, vp;
@@ -210,7 +211,9 @@ inline void pv_cols(const float* pt, const float* vp, int64_t nk, const float* a
 
 // Sᵀ[jj, i] += bias[i·lk + jj] for i < nq, jj < nk (b points at query 0, key j0), 8×8 blocks transposed in
 // registers so both the bias rows and the Sᵀ rows are read contiguously.
+// Scores in this path are in log2 units (log2(e) folded into Q's scale), so the bias is scaled by log2(e) too.
 inline void add_bias_transposed(const float* b, int64_t lk, int64_t nq, int64_t nk, float* st) {
+  const __m256 l2e = _mm256_set1_ps(kLog2e);
   int64_t i = 0;
   for (; i + 8 <= nq; i += 8) {
     int64_t jj = 0;
@@ -231,14 +234,14 @@ inline void add_bias_transposed(const float* b, int64_t lk, int64_t nq, int64_t 
                            _mm256_permute2f128_ps(u2, u6, 0x31), _mm256_permute2f128_ps(u3, u7, 0x31)};
       for (int k = 0; k < 8; ++k) {
         float* dst = st + (jj + k) * kBq + i;
-        _mm256_storeu_ps(dst, _mm256_add_ps(_mm256_loadu_ps(dst), c[k]));
+        _mm256_storeu_ps(dst, _mm256_fmadd_ps(c[k], l2e, _mm256_loadu_ps(dst)));
       }
     }
     for (; jj < nk; ++jj)
-      for (int64_t k = 0; k < 8; ++k) st[jj * kBq + i + k] += b[(i + k) * lk + jj];
+      for (int64_t k = 0; k < 8; ++k) st[jj * kBq + i + k] += b[(i + k) * lk + jj] * kLog2e;
   }
   for (; i < nq; ++i)
-    for (int64_t jj = 0; jj < nk; ++jj) st[jj * kBq + i] += b[i * lk + jj];
+    for (int64_t jj = 0; jj < nk; ++jj) st[jj * kBq + i] += b[i * lk + jj] * kLog2e;
 }
 
 // The state of one sub-tile of kBq queries: Qᵀ (pre-scaled, zero-padded to nqp columns), O, running max and sum.
@@ -267,9 +270,9 @@ void key_tile_step(const ops::AttentionArgs& a, int64_t h, const SubTile& t, int
     for (int64_t jj = 0; jj < nk; ++jj)
       if (a.key_pad[j0 + jj]) std::fill(st + jj * kBq, st + jj * kBq + nqp, kNegInf);
   }
-  // Online softmax, 8 queries per lane group: m_new = max(m, max_j Sᵀ[j, ·]); P = exp(Sᵀ - m_new);
-  // l = l·e^(m - m_new) + Σ_j P. While a query has seen only masked keys m_new = -inf; exponents then use 0
-  // instead, so P = 0 and alpha = 0 rather than NaN.
+  // Online softmax in log2 units, 8 queries per lane group: m_new = max(m, max_j Sᵀ[j, ·]);
+  // P = 2^(Sᵀ - m_new); l = l·2^(m - m_new) + Σ_j P. While a query has seen only masked keys m_new = -inf;
+  // exponents then use 0 instead, so P = 0 and alpha = 0 rather than NaN.
   const __m256 neg_inf = _mm256_set1_ps(kNegInf);
   for (int64_t i = 0; i < nqp; i += 8) {
     __m256 mx0 = neg_inf, mx1 = neg_inf;
@@ -282,19 +285,19 @@ void key_tile_step(const ops::AttentionArgs& a, int64_t h, const SubTile& t, int
     const __m256 m_old = _mm256_loadu_ps(t.m + i);
     const __m256 m_new = _mm256_max_ps(m_old, _mm256_max_ps(mx0, mx1));
     const __m256 m_use = _mm256_andnot_ps(_mm256_cmp_ps(m_new, neg_inf, _CMP_EQ_OQ), m_new);
-    const __m256 al = simd::exp_ps(_mm256_sub_ps(m_old, m_use));
+    const __m256 al = simd::exp2_softmax_ps(_mm256_sub_ps(m_old, m_use));
     __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
     jj = 0;
     for (; jj + 2 <= nk; jj += 2) {
-      const __m256 p0 = simd::exp_ps(_mm256_sub_ps(_mm256_loadu_ps(st + jj * kBq + i), m_use));
-      const __m256 p1 = simd::exp_ps(_mm256_sub_ps(_mm256_loadu_ps(st + (jj + 1) * kBq + i), m_use));
+      const __m256 p0 = simd::exp2_softmax_ps(_mm256_sub_ps(_mm256_loadu_ps(st + jj * kBq + i), m_use));
+      const __m256 p1 = simd::exp2_softmax_ps(_mm256_sub_ps(_mm256_loadu_ps(st + (jj + 1) * kBq + i), m_use));
       _mm256_storeu_ps(st + jj * kBq + i, p0);
       _mm256_storeu_ps(st + (jj + 1) * kBq + i, p1);
       s0 = _mm256_add_ps(s0, p0);
       s1 = _mm256_add_ps(s1, p1);
     }
     if (jj < nk) {
-      const __m256 p0 = simd::exp_ps(_mm256_sub_ps(_mm256_loadu_ps(st + jj * kBq + i), m_use));
+      const __m256 p0 = simd::exp2_softmax_ps(_mm256_sub_ps(_mm256_loadu_ps(st + jj * kBq + i), m_use));
       _mm256_storeu_ps(st + jj * kBq + i, p0);
       s0 = _mm256_add_ps(s0, p0);
     }
@@ -317,6 +320,7 @@ void key_tile_step(const ops::AttentionArgs& a, int64_t h, const SubTile& t, int
 // kGroup-fold). Query columns nq..nqp-1 of a sub-tile are zero padding (scores 0, finite; never written out).
 void attend_block_avx2(const ops::AttentionArgs& a, int64_t h, int64_t i0, int64_t nq, Scratch& sc) {
   const int64_t D = a.head_dim;
+  const float qscale = a.scale * kLog2e;  // scores in log2 units: softmax uses 2^x
   SubTile tiles[kGroup];
   const int64_t n_sub = (nq + kBq - 1) / kBq;
   for (int64_t s = 0; s < n_sub; ++s) {
@@ -332,7 +336,7 @@ void attend_block_avx2(const ops::AttentionArgs& a, int64_t h, int64_t i0, int64
     for (int64_t i = 0; i < t.nqp; ++i) {
       if (i < t.nq) {
         const float* src = a.q + (t.i0 + i) * a.q_row + h * a.q_head;
-        for (int64_t d = 0; d < D; ++d) t.qt[d * kBq + i] = src[d] * a.scale;
+        for (int64_t d = 0; d < D; ++d) t.qt[d * kBq + i] = src[d] * qscale;
       } else {
         for (int64_t d = 0; d < D; ++d) t.qt[d * kBq + i] = 0.0f;
       }
