@@ -1,5 +1,6 @@
 // sam3.cpp — exact (erf) GELU: x·½·(1 + erf(x/√2)), with the vectorised erf of kernels/simd_math.h
-// (≈1e-7 absolute error; std::erf is ~10× slower and this is on the ViT MLP hot path: 785M values per image).
+// (7.3e-8 absolute error; on this hot path, 785M values per image, std::erf is ~9× slower: 261 ms vs 27 ms for
+// 5184×4736 values on one thread).
 // ref: torch.nn.GELU(approximate='none')
 #include <algorithm>
 
