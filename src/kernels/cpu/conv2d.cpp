@@ -3,7 +3,7 @@
 // single sgemm on the input itself.
 #include <algorithm>
 #include <cstring>
-#include <vector>
+#include <memory>
 
 #include "core/parallel.h"
 #include "kernels/cpu.h"
@@ -32,13 +32,14 @@ void conv2d(const float* x, int64_t cin, int64_t h, int64_t w_in, const float* w
     return;
   }
   const int64_t band = std::clamp<int64_t>(kColBudget / std::max<int64_t>(1, kdim * wo), 1, ho);
-  std::vector<float> col(static_cast<size_t>(kdim * band * wo));
+  // Uninitialised (every element is written by im2col before the sgemm reads it): no zero-fill pass.
+  std::unique_ptr<float[]> col(new float[static_cast<size_t>(kdim * band * wo)]);
   for (int64_t r0 = 0; r0 < ho; r0 += band) {
     const int64_t nr = std::min(band, ho - r0), ncol = nr * wo;
     // col[(ci,ky,kx), (oy-r0)·Wo + ox] = x[ci, oy·s - pad + ky, ox·s - pad + kx] (0 outside)
     parallel_for(n_threads, kdim, [&](int64_t kr) {
       const int64_t ci = kr / (kh * kw), ky = (kr / kw) % kh, kx = kr % kw;
-      float* dst = col.data() + kr * ncol;
+      float* dst = col.get() + kr * ncol;
       for (int64_t oy = r0; oy < r0 + nr; ++oy) {
         const int64_t iy = oy * stride - pad + ky;
         float* d = dst + (oy - r0) * wo;
@@ -46,15 +47,21 @@ void conv2d(const float* x, int64_t cin, int64_t h, int64_t w_in, const float* w
           std::memset(d, 0, static_cast<size_t>(wo) * sizeof(float));
           continue;
         }
-        const float* src = x + (ci * h + iy) * w_in;
-        for (int64_t ox = 0; ox < wo; ++ox) {
-          const int64_t ix = ox * stride - pad + kx;
-          d[ox] = (ix >= 0 && ix < w_in) ? src[ix] : 0.0f;
+        // Valid outputs ox: 0 ≤ ox·stride - pad + kx < W, a contiguous range [lo, hi); zeros outside it.
+        const float* src = x + (ci * h + iy) * w_in + kx - pad;
+        const int64_t lo = std::min(wo, std::max<int64_t>(0, (pad - kx + stride - 1) / stride));
+        const int64_t hi = std::max(lo, std::min(wo, (w_in + pad - kx + stride - 1) / stride));
+        std::fill(d, d + lo, 0.0f);
+        if (stride == 1) {
+          std::memcpy(d + lo, src + lo, static_cast<size_t>(hi - lo) * sizeof(float));
+        } else {
+          for (int64_t ox = lo; ox < hi; ++ox) d[ox] = src[ox * stride];
         }
+        std::fill(d + hi, d + wo, 0.0f);
       }
     });
     // y[:, band] += w[Cout, kdim] · col[kdim, ncol]
-    sgemm(false, false, cout, ncol, kdim, w, kdim, col.data(), ncol, y + r0 * wo, hw, true, n_threads);
+    sgemm(false, false, cout, ncol, kdim, w, kdim, col.get(), ncol, y + r0 * wo, hw, true, n_threads);
   }
 }
 
