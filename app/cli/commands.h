@@ -7,6 +7,7 @@ int cmd_bench(int argc, char** argv);  // cmd_bench.cpp
 int cmd_encode(int argc, char** argv);  // cmd_encode.cpp
 int cmd_info(int argc, char** argv);
 int cmd_make_random_checkpoint(int argc, char** argv);  // cmd_random_checkpoint.cpp
+int cmd_segment(int argc, char** argv);  // cmd_segment.cpp
 int cmd_tokenize(int argc, char** argv);
 
 }  // namespace sam3::cli

@@ -1,6 +1,10 @@
 // sam3.cpp — segmentation results as JSON (schema in result_json.h).
 #include "io/result_json.h"
 
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
 #include "core/error.h"
 #include "io/rle.h"
 
@@ -8,7 +12,19 @@ namespace sam3 {
 
 namespace {
 
-Json box_array(const float b[4]) { return Json::array({b[0], b[1], b[2], b[3]}); }
+// The float as the double of its shortest round-trip decimal form, so that the JSON shows 0.346949 rather than
+// 0.3469490110874176 and still reads back (as float32) to the same value.
+double num(float f) {
+  if (!std::isfinite(f)) return static_cast<double>(f);
+  char buf[32];
+  for (int prec = 1; prec <= 9; ++prec) {
+    std::snprintf(buf, sizeof buf, "%.*g", prec, static_cast<double>(f));
+    if (std::strtof(buf, nullptr) == f) break;
+  }
+  return std::strtod(buf, nullptr);
+}
+
+Json box_array(const float b[4]) { return Json::array({num(b[0]), num(b[1]), num(b[2]), num(b[3])}); }
 
 Json timings_to_json(const PromptTimings& t) {
   return Json{{"text", t.text_ms},           {"geometry", t.geometry_ms},   {"fusion_encoder", t.fusion_ms},
@@ -17,6 +33,8 @@ Json timings_to_json(const PromptTimings& t) {
 }
 
 }  // namespace
+
+double json_float(float f) { return num(f); }
 
 Json mask_to_json(const Mask& mask) {
   const Rle rle = rle_encode(mask.data.data(), mask.height, mask.width);
@@ -42,12 +60,12 @@ Json prompt_result_to_json(const PromptResult& r) {
     float xyxy[4];
     b.to_xyxy(r.image_width, r.image_height, xyxy);
     boxes.push_back(Json{{"xyxy", box_array(xyxy)},
-                         {"cxcywh", Json::array({b.cx, b.cy, b.w, b.h})},
+                         {"cxcywh", Json::array({num(b.cx), num(b.cy), num(b.w), num(b.h)})},
                          {"label", b.positive ? "positive" : "negative"}});
   }
   Json inst = Json::array();
   for (const Instance& in : r.instances) {
-    Json o{{"query", in.query}, {"score", in.score}, {"box", box_array(in.box)}};
+    Json o{{"query", in.query}, {"score", num(in.score)}, {"box", box_array(in.box)}};
     if (!in.mask.data.empty()) {
       o["area"] = in.mask.area();
       o["mask"] = mask_to_json(in.mask);
@@ -55,7 +73,7 @@ Json prompt_result_to_json(const PromptResult& r) {
     inst.push_back(std::move(o));
   }
   Json j{{"text", r.prompt.text}, {"text_encoded", r.text_used}, {"boxes", std::move(boxes)},
-         {"threshold", r.threshold}, {"instances", std::move(inst)}};
+         {"threshold", num(r.threshold)}, {"instances", std::move(inst)}};
   if (!r.semantic.data.empty()) {
     Json s = mask_to_json(r.semantic);
     s["area"] = r.semantic.area();

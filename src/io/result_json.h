@@ -22,7 +22,8 @@
 //   "timings_ms": {"segment": ..}                   front ends add their own keys (load, decode, encode, ...)
 // }
 // An instance's "mask" is absent when masks were not computed. Scores and coordinates are the float32 values
-// printed so that they read back exactly.
+// printed in their shortest form that reads back (as float32) to the same value.
+// Also exposed: json_float(), that rounding, for front ends adding their own numbers.
 #pragma once
 #include <nlohmann/json.hpp>
 #include <string>
@@ -32,6 +33,8 @@
 namespace sam3 {
 
 using Json = nlohmann::ordered_json;
+
+double json_float(float f);
 
 Json mask_to_json(const Mask& mask);
 // Decodes {"size": [h, w], "counts": "..."}; throws sam3::Error on a malformed object or string.

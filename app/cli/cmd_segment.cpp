@@ -1,0 +1,265 @@
+// sam3.cpp — `sam3 segment`: segment an image with one or more prompts (texts and/or exemplar boxes) and write the
+// result as JSON (COCO RLE masks), an overlay PNG and semantic-mask PNGs. See the help text for how -t and boxes
+// combine into prompts.
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+#include "core/error.h"
+#include "core/parallel.h"
+#include "io/image.h"
+#include "io/image_decode.h"
+#include "io/image_encode.h"
+#include "io/overlay.h"
+#include "io/result_json.h"
+#include "sam3/sam3.h"
+
+namespace sam3::cli {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+
+constexpr const char* kPromptHelp = R"(
+How -t and boxes make prompts:
+  * every -t TEXT is one prompt (a noun phrase, e.g. -t "yellow school bus"); each prompt gets its own instances.
+  * --box / --neg-box x0,y0,x1,y1 are exemplar boxes in pixels of the original image (x0 < x1, y0 < y1; a box may
+    extend past the edge, but not lie entirely outside). A box belongs to the prompt of the nearest -t BEFORE it;
+    boxes given before the first -t belong to the first -t's prompt. Within a prompt, boxes keep their order.
+  * no -t at all: the boxes form one boxes-only prompt (the model then reads the text "visual", as the official
+    processor does; `-t visual --box ...` is the same prompt).
+  Example: -t dog --box 10,20,200,240 -t cat --neg-box 300,40,380,120   -> two prompts: dog + 1 positive box,
+  cat + 1 negative box.
+Output: a summary on stdout; -o writes the JSON result (schema: docs/segment.md), "-o -"
+prints it on stdout instead of the summary.)";
+
+struct PixelBox {
+  float xyxy[4];
+  bool positive;
+  std::string arg;  // as given, for messages
+};
+
+// "x0,y0,x1,y1" -> four finite numbers (whitespace allowed around them).
+PixelBox parse_box(const std::string& s, bool positive) {
+  PixelBox b{{0, 0, 0, 0}, positive, s};
+  const std::string opt = positive ? "--box" : "--neg-box";
+  size_t start = 0;
+  for (int k = 0; k < 4; ++k) {
+    const size_t end = k < 3 ? s.find(',', start) : s.size();
+    if (end == std::string::npos)
+      throw Error(opt + " '" + s + "': expected four numbers x0,y0,x1,y1 (pixels of the original image)");
+    const std::string part = s.substr(start, end - start);
+    char* stop = nullptr;
+    const double v = std::strtod(part.c_str(), &stop);
+    while (stop && (*stop == ' ' || *stop == '\t')) ++stop;
+    if (part.find_first_not_of(" \t") == std::string::npos || !stop || *stop != '\0' || !std::isfinite(v))
+      throw Error(opt + " '" + s + "': '" + part + "' is not a number (expected x0,y0,x1,y1)");
+    b.xyxy[k] = static_cast<float>(v);
+    start = end + 1;
+  }
+  if (!(b.xyxy[2] > b.xyxy[0]) || !(b.xyxy[3] > b.xyxy[1]))
+    throw Error(opt + " '" + s + "': degenerate box (need x0 < x1 and y0 < y1)");
+  return b;
+}
+
+void check_inside(const PixelBox& b, int w, int h) {
+  if (b.xyxy[2] <= 0 || b.xyxy[3] <= 0 || b.xyxy[0] >= static_cast<float>(w) || b.xyxy[1] >= static_cast<float>(h))
+    throw Error(std::string(b.positive ? "--box" : "--neg-box") + " '" + b.arg + "' lies entirely outside the " +
+                std::to_string(w) + "x" + std::to_string(h) + " image");
+}
+
+// "sem.png" -> "sem.2.png" (one file per prompt when there are several).
+std::string indexed_path(const std::string& path, size_t i, size_t n) {
+  if (n <= 1) return path;
+  const size_t slash = path.find_last_of('/');
+  const size_t dot = path.find_last_of('.');
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash))
+    return path + "." + std::to_string(i);
+  return path.substr(0, dot) + "." + std::to_string(i) + path.substr(dot);
+}
+
+void write_text_file(const std::string& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary);
+  if (!f) throw Error("cannot open '" + path + "' for writing");
+  f << text;
+  if (!f.flush()) throw Error("error writing '" + path + "'");
+}
+
+}  // namespace
+
+int cmd_segment(int argc, char** argv) {
+  CLI::App app{"Segment every instance of a concept (text and/or exemplar boxes) in an image.", "sam3 segment"};
+  app.footer(kPromptHelp);
+  std::string model_path, config_path, image_path, out_path, overlay_path, semantic_path, embedding_path;
+  std::vector<std::string> texts, boxes, neg_boxes;
+  float threshold = 0.5f;
+  int n_threads = default_thread_count();
+  app.add_option("-m,--model", model_path, "checkpoint: the official sam3.pt or a .safetensors file")->required();
+  app.add_option("--config", config_path, "config document (JSON); default: from the file, else preset 'sam3'");
+  app.add_option("-i,--image", image_path, "image (JPEG or PNG); may be left out with --embedding");
+  auto* t_opt = app.add_option("-t,--text", texts, "text prompt; repeat for several prompts")
+                    ->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  auto* b_opt = app.add_option("--box", boxes, "positive exemplar box x0,y0,x1,y1 (pixels); repeatable")
+                    ->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  auto* n_opt = app.add_option("--neg-box", neg_boxes, "negative exemplar box x0,y0,x1,y1 (pixels); repeatable")
+                    ->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("--threshold", threshold, "keep instances with score > T")->capture_default_str()
+      ->check(CLI::Range(0.0f, 1.0f));
+  app.add_option("--threads", n_threads, "threads")->capture_default_str()->check(CLI::Range(1, 4096));
+  app.add_option("-o,--output", out_path, "write the JSON result here ('-': stdout)");
+  app.add_option("--overlay", overlay_path, "write a PNG of the image with masks, boxes and scores");
+  app.add_option("--semantic", semantic_path,
+                 "write the semantic mask as a PNG (0/255); with several prompts one file each: NAME.<i>.png");
+  app.add_option("--embedding", embedding_path, "use an embedding saved by 'sam3 encode' instead of encoding");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  auto usage_error = [](const std::string& msg) {
+    std::fprintf(stderr, "sam3 segment: error: %s\nRun with --help for more information.\n", msg.c_str());
+    return 2;
+  };
+  if (image_path.empty() && embedding_path.empty()) return usage_error("give an image (-i) or an embedding (--embedding)");
+  if (texts.empty() && boxes.empty() && neg_boxes.empty())
+    return usage_error("no prompt: give a text (-t) and/or exemplar boxes (--box, --neg-box)");
+  if (!overlay_path.empty() && image_path.empty()) return usage_error("--overlay needs the image (-i)");
+  for (const std::string& t : texts)
+    if (t.find_first_not_of(" \t\r\n") == std::string::npos) return usage_error("empty text prompt (-t '" + t + "')");
+
+  // Prompts in command-line order: a box joins the prompt of the last -t before it (the first -t if none).
+  struct PendingPrompt {
+    std::string text;
+    std::vector<PixelBox> boxes;
+  };
+  std::vector<PendingPrompt> pending;
+  std::vector<PixelBox> before_first;
+  {
+    size_t ti = 0, bi = 0, ni = 0;
+    for (const CLI::Option* o : app.parse_order()) {
+      if (o == t_opt) {
+        pending.push_back(PendingPrompt{texts.at(ti++), {}});
+      } else if (o == b_opt || o == n_opt) {
+        PixelBox b = o == b_opt ? parse_box(boxes.at(bi++), true) : parse_box(neg_boxes.at(ni++), false);
+        (pending.empty() ? before_first : pending.back().boxes).push_back(b);
+      }
+    }
+    if (pending.empty()) pending.push_back(PendingPrompt{"", {}});
+    pending.front().boxes.insert(pending.front().boxes.begin(), before_first.begin(), before_first.end());
+  }
+
+  const auto t_all = Clock::now();
+  std::fprintf(stderr, "sam3 segment: loading %s ...\n", model_path.c_str());
+  ModelParams mp = model_default_params();
+  mp.config_path = config_path;
+  std::shared_ptr<const Model> model = Model::load(model_path, mp);
+
+  Image image;
+  double decode_ms = 0, encode_ms = 0;
+  if (!image_path.empty()) {
+    const auto t0 = Clock::now();
+    image = decode_image_file(image_path);
+    decode_ms = ms_since(t0);
+  }
+  ImageState state(model);
+  const auto t_enc = Clock::now();
+  if (!embedding_path.empty()) {
+    state.set_embedding(model->load_embedding(embedding_path));
+    if (!image.empty() && (state.embedding().image_width() != image.width ||
+                           state.embedding().image_height() != image.height))
+      throw Error("the embedding " + embedding_path + " was made from a " +
+                  std::to_string(state.embedding().image_width()) + "x" +
+                  std::to_string(state.embedding().image_height()) + " image, but " + image_path + " is " +
+                  std::to_string(image.width) + "x" + std::to_string(image.height));
+  } else {
+    std::fprintf(stderr, "sam3 segment: encoding %s (%lldx%lld) ...\n", image_path.c_str(),
+                 static_cast<long long>(image.width), static_cast<long long>(image.height));
+    EncodeParams ep = encode_default_params();
+    ep.n_threads = n_threads;
+    state.set_image(ImageView{image.pixels.data(), static_cast<int>(image.width), static_cast<int>(image.height)}, ep);
+  }
+  encode_ms = ms_since(t_enc);
+  const int W = state.embedding().image_width(), H = state.embedding().image_height();
+
+  std::vector<Prompt> prompts;
+  for (const PendingPrompt& p : pending) {
+    Prompt q;
+    q.text = p.text;
+    for (const PixelBox& b : p.boxes) {
+      check_inside(b, W, H);
+      q.boxes.push_back(PromptBox::from_xyxy(b.xyxy[0], b.xyxy[1], b.xyxy[2], b.xyxy[3], W, H, b.positive));
+    }
+    prompts.push_back(std::move(q));
+  }
+
+  std::fprintf(stderr, "sam3 segment: %zu prompt%s ...\n", prompts.size(), prompts.size() == 1 ? "" : "s");
+  SegmentParams sp = segment_default_params();
+  sp.n_threads = n_threads;
+  sp.threshold = threshold;
+  sp.semantic = !semantic_path.empty() || !out_path.empty();
+  const SegmentResult result = segment(state, prompts, sp);
+
+  if (!overlay_path.empty()) write_png_file(overlay_path, render_overlay(image, result));
+  if (!semantic_path.empty()) {
+    for (size_t i = 0; i < result.prompts.size(); ++i) {
+      const Mask& m = result.prompts[i].semantic;
+      std::vector<uint8_t> grey(m.data.size());
+      for (size_t k = 0; k < grey.size(); ++k) grey[k] = m.data[k] ? 255 : 0;
+      write_png_file(indexed_path(semantic_path, i, result.prompts.size()), grey.data(), m.width, m.height, 1);
+    }
+  }
+  const double total_ms = ms_since(t_all);
+  if (!out_path.empty()) {
+    Json j = segment_result_to_json(result);
+    Json top{{"schema", j["schema"]},
+             {"model", Json{{"path", model_path}, {"config", model->config_name()}}},
+             {"image", Json{{"path", image_path}, {"width", W}, {"height", H}}}};
+    if (!embedding_path.empty()) top["image"]["embedding"] = embedding_path;
+    top["threshold"] = json_float(threshold);
+    top["prompts"] = std::move(j["prompts"]);
+    top["timings_ms"] = Json{{"load", model->load_seconds() * 1e3},
+                             {"decode", decode_ms},
+                             {embedding_path.empty() ? "encode" : "load_embedding", encode_ms},
+                             {"segment", result.total_ms},
+                             {"total", total_ms}};
+    const std::string text = top.dump(1) + "\n";
+    if (out_path == "-")
+      std::fwrite(text.data(), 1, text.size(), stdout);
+    else
+      write_text_file(out_path, text);
+  }
+  if (out_path != "-") {
+    for (size_t i = 0; i < result.prompts.size(); ++i) {
+      const PromptResult& p = result.prompts[i];
+      std::printf("prompt %zu: text \"%s\"", i, p.text_used.c_str());
+      if (!p.prompt.boxes.empty()) {
+        size_t neg = 0;
+        for (const PromptBox& b : p.prompt.boxes) neg += !b.positive;
+        std::printf(" + %zu positive / %zu negative box%s", p.prompt.boxes.size() - neg, neg,
+                    p.prompt.boxes.size() == 1 ? "" : "es");
+      }
+      std::printf(": %zu instance%s with score > %g (%.0f ms)\n", p.instances.size(),
+                  p.instances.size() == 1 ? "" : "s", static_cast<double>(p.threshold), p.timings.total_ms);
+      for (const Instance& in : p.instances)
+        std::printf("  score %.3f  box [%.1f, %.1f, %.1f, %.1f]  area %lld\n", static_cast<double>(in.score),
+                    static_cast<double>(in.box[0]), static_cast<double>(in.box[1]), static_cast<double>(in.box[2]),
+                    static_cast<double>(in.box[3]), static_cast<long long>(in.mask.area()));
+    }
+  }
+  std::fprintf(stderr, "sam3 segment: load %.2f s, %s %.2f s, prompts %.2f s, total %.2f s (%d threads)%s%s%s%s\n",
+               model->load_seconds(), embedding_path.empty() ? "decode+encode" : "embedding",
+               (decode_ms + encode_ms) * 1e-3, result.total_ms * 1e-3, total_ms * 1e-3, n_threads,
+               out_path.empty() || out_path == "-" ? "" : ("; wrote " + out_path).c_str(),
+               overlay_path.empty() ? "" : ("; overlay " + overlay_path).c_str(),
+               semantic_path.empty() ? "" : "; semantic ", semantic_path.c_str());
+  return 0;
+}
+
+}  // namespace sam3::cli
