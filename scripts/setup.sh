@@ -36,8 +36,24 @@ build() {
 }
 
 example() {
-  echo "setup: running the example: sam3 info on the tiny fixture checkpoint"
-  ./build/sam3 info ../shared/golden/tiny/sam3_random.pt --config ../shared/golden/tiny/config.json
+  # Segments the bundled example image (assets/example.png, drawn by tools/make_example_image.cpp) with the text
+  # prompt "ball". Real weights: models/sam3.pt or $SAM3_MODEL; otherwise a small random model made here.
+  local model="${SAM3_MODEL:-models/sam3.pt}" out=build/example args=()
+  mkdir -p "$out"
+  if [ -f "$model" ]; then
+    echo "setup: example: segmenting assets/example.png with $model"
+  else
+    echo "setup: example: no weights at $model, so the example uses a small RANDOM model: its masks and scores"
+    echo "setup:   are MEANINGLESS (it only shows that the pipeline runs). For real results get sam3.pt from the"
+    echo "setup:   gated Hugging Face repo facebook/sam3: accept the licence at https://huggingface.co/facebook/sam3,"
+    echo "setup:   then 'huggingface-cli download facebook/sam3 sam3.pt --local-dir models' (or set SAM3_MODEL)."
+    model="$out/sam3_small_random.pt"
+    args=(--config assets/sam3_small_random.json --threshold 0.35)  # random scores sit around 0.3
+    [ -f "$model" ] || ./build/sam3 make-random-checkpoint --config assets/sam3_small_random.json -o "$model"
+  fi
+  ./build/sam3 segment -m "$model" "${args[@]}" -i assets/example.png -t ball \
+    -o "$out/result.json" --overlay "$out/overlay.png"
+  echo "setup: example: wrote $out/result.json (instances with COCO RLE masks) and $out/overlay.png"
 }
 
 case "${1:-all}" in
