@@ -3,6 +3,7 @@
 // sgemm of the ViT's MLP shape (5184×4736×1024) measured in the same run for comparison, and the peak RSS.
 #include <CLI/CLI.hpp>
 #include <sys/resource.h>
+#include <time.h>
 
 #include <algorithm>
 #include <chrono>
@@ -23,6 +24,24 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// Process CPU time (all threads), seconds: next to the wall time it shows how much of the machine we really had.
+double cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+// The 1-minute load average: on a shared machine, timings taken under load above the thread count are not
+// the machine's speed.
+double load_average() {
+  double l = -1;
+  if (FILE* f = std::fopen("/proc/loadavg", "r")) {
+    if (std::fscanf(f, "%lf", &l) != 1) l = -1;
+    std::fclose(f);
+  }
+  return l;
+}
 
 double peak_rss_gib() {
   rusage u{};
@@ -65,6 +84,7 @@ int cmd_bench(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
 
+  std::printf("load average (1 min) at start: %.2f on %d online CPUs\n", load_average(), default_thread_count());
   // The reference sgemm first, so its buffers are gone before the model's peak memory is measured.
   const int64_t M = 5184, N = 4736, K = 1024;
   const double sgemm = sgemm_rate(M, N, K, sgemm_reps, n_threads);
@@ -90,12 +110,19 @@ int cmd_bench(int argc, char** argv) {
   Dumper no_dump;
   EncoderTimings best;
   best.total = 1e30;
+  double best_cpu = 0;
   for (int r = 0; r < runs; ++r) {
     ImageFeatures feats;
     EncoderTimings t;
+    const double c0 = cpu_seconds();
     enc.forward(input, feats, scratch, n_threads, no_dump, &t);
-    std::fprintf(stderr, "run %d: %.2f s\n", r + 1, t.total);
-    if (t.total < best.total) best = t;
+    const double cpu = cpu_seconds() - c0;
+    std::fprintf(stderr, "run %d: %.2f s wall, %.2f s CPU (%.2f of %d threads busy on average)\n", r + 1, t.total, cpu,
+                 cpu / t.total, n_threads);
+    if (t.total < best.total) {
+      best = t;
+      best_cpu = cpu;
+    }
   }
 
   const EncoderFlops f = encoder_flops(model->impl().config);
@@ -113,6 +140,8 @@ int cmd_bench(int argc, char** argv) {
   row("global blocks", best.vit.global_blocks, f.global_blocks);
   row("neck", best.neck + best.vit.output, f.neck);
   row("total", best.total, f.total());
+  std::printf("  (total CPU time %.2f s: %.2f of %d threads busy on average)\n", best_cpu, best_cpu / best.total,
+              n_threads);
   const VitTimings::Ops& o = best.vit.ops;
   std::printf("inside the blocks, by operation:\n");
   row("  qkv linear", o.qkv, f.qkv);
