@@ -17,6 +17,7 @@
 // key or option at fault.
 #pragma once
 #include <cstdint>
+#include <functional>  // EncodeParams::progress
 #include <memory>
 #include <string>
 #include <vector>  // Segmentation
@@ -39,6 +40,9 @@ struct EncodeParams {
   // Record every intermediate (fixture names: vit.*, neck.*, ...) into <dir>/image.safetensors. Empty: the
   // directory named by the environment variable SAM3_DUMP, if set; otherwise nothing is recorded.
   std::string dump_dir;
+  // Called on the encoding thread as the encoder advances, with the fraction done in [0, 1] (after pre-processing,
+  // after each ViT block, 1 when the neck is done). Empty: not called. Must be cheap and must not throw.
+  std::function<void(float)> progress;
 };
 EncodeParams encode_default_params();
 

@@ -66,7 +66,8 @@ ImageEmbedding encode_preprocessed(const Model& model, const Tensor& input, int 
   impl->features.image_height = image_height;
   impl->features.image_width = image_width;
   EncoderTimings t;
-  enc.forward(input, impl->features, scratch, resolve_threads(params.n_threads), dump, &t);
+  if (params.progress) params.progress(0.0f);
+  enc.forward(input, impl->features, scratch, resolve_threads(params.n_threads), dump, &t, params.progress);
   dump.flush("image");
   EncodeTimings& out = impl->timings;
   out.preprocess_ms = preprocess_ms;

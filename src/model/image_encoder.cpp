@@ -78,14 +78,19 @@ size_t ImageEncoder::scratch_bytes() const {
 
 // ref: necks.py (Sam3DualViTDetNeck.forward) + vl_combiner.py (scalp drops the last levels)
 void ImageEncoder::forward(const Tensor& image, ImageFeatures& out, Arena& arena, int n_threads, Dumper& dump,
-                           EncoderTimings* timings) const {
+                           EncoderTimings* timings, const std::function<void(float)>& progress) const {
   const auto t_start = Clock::now();
   EncoderTimings t;
   if (dump.enabled()) dump.add("preprocess.image", image);
   ArenaScope scope(arena);
   const int64_t G = vit_.grid();
   Tensor z = arena.alloc({1, vit_.embed_dim(), G, G});
-  vit_.forward(image, z, arena, n_threads, dump, &t.vit);
+  std::function<void(size_t)> on_block;
+  if (progress) {
+    const float steps = static_cast<float>(vit_.blocks().size() + 1);  // the blocks, then the neck
+    on_block = [&progress, steps](size_t done) { progress(static_cast<float>(done) / steps); };
+  }
+  vit_.forward(image, z, arena, n_threads, dump, &t.vit, on_block);
 
   auto t0 = Clock::now();
   out.fpn.clear();
@@ -113,6 +118,7 @@ void ImageEncoder::forward(const Tensor& image, ImageFeatures& out, Arena& arena
   }
   t.total = seconds_since(t_start);
   if (timings) *timings = t;
+  if (progress) progress(1.0f);
 }
 
 }  // namespace sam3

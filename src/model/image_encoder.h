@@ -2,6 +2,7 @@
 // ImageFeatures (backbone_fpn, vision_pos_enc) that every prompt on the image reuses.
 // ref: sam3/model/vl_combiner.py (SAM3VLBackbone.forward_image), sam3/model/necks.py (Sam3DualViTDetNeck.forward)
 #pragma once
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -45,8 +46,9 @@ class ImageEncoder {
   size_t scratch_bytes() const;
   // image [1,3,R,R] (pre-processed) -> out.fpn / out.pos (out's image size and config name are left to the caller).
   // With a dumper, records preprocess.image, vit.*, neck.fpn{i} (dropped levels included) and neck.pos{i}.
+  // progress(f): fraction of the forward done, after each ViT block (blocks/(blocks+1)) and 1 at the end; may be empty.
   void forward(const Tensor& image, ImageFeatures& out, Arena& arena, int n_threads, Dumper& dump,
-               EncoderTimings* timings = nullptr) const;
+               EncoderTimings* timings = nullptr, const std::function<void(float)>& progress = {}) const;
 
   const VisionTransformer& trunk() const { return vit_; }
   const Neck& neck() const { return neck_; }

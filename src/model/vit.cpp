@@ -342,7 +342,7 @@ void VisionTransformer::run_block(const VitBlock& b, Tensor& x, Buffers& buf, in
 
 // ref: vitdet.py (ViT.forward)
 void VisionTransformer::forward(const Tensor& image, Tensor& out, Arena& arena, int n_threads, Dumper& dump,
-                                VitTimings* timings) const {
+                                VitTimings* timings, const std::function<void(size_t)>& on_block) const {
   check_tensor(image, {1, 3, img_size_, img_size_}, DType::F32, "ViT input image");
   const int64_t G = layout_.grid, Lp = layout_.tokens();
   check_tensor(out, {1, dim_, G, G}, DType::F32, "ViT output");
@@ -363,6 +363,7 @@ void VisionTransformer::forward(const Tensor& image, Tensor& out, Arena& arena, 
     run_block(blocks_[i], buf.x, buf, n_threads, t.ops);
     (blocks_[i].global ? t.global_blocks : t.window_blocks) += seconds_since(t0);
     if (dump.enabled()) dump.add(block_name(i), to_grid(buf.x));
+    if (on_block) on_block(i + 1);
   }
 
   t0 = Clock::now();

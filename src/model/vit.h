@@ -11,6 +11,7 @@
 // is applied once when the patches are gathered and undone once when the trunk output is written NCHW.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "core/arena.h"
@@ -82,8 +83,9 @@ class VisionTransformer {
   // Arena bytes forward() takes (all released again when it returns).
   size_t scratch_bytes() const;
   // image [1,3,R,R] (R = vit.img_size) -> out [1,C,G,G] NCHW (preallocated by the caller). Records vit.* into dump.
+  // on_block(done): called after each block with the number of blocks done (progress reporting; may be empty).
   void forward(const Tensor& image, Tensor& out, Arena& arena, int n_threads, Dumper& dump,
-               VitTimings* timings = nullptr) const;
+               VitTimings* timings = nullptr, const std::function<void(size_t)>& on_block = {}) const;
 
   int64_t grid() const { return layout_.grid; }
   int64_t embed_dim() const { return dim_; }
