@@ -12,7 +12,10 @@ PACKAGES=(
   libopenblas-openmp-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev libutf8proc-dev libicu-dev
   nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  chromium nodejs  # web UI test (tests/web): Debian's Chromium driven by playwright-core from npm
 )
+# npm: part of NodeSource's nodejs (which conflicts with Debian's npm package); Debian's nodejs needs it apart.
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 
 install_deps() {
   local missing=()

@@ -4,6 +4,7 @@
 // the client, without running the model again.
 import { Api, ApiError } from './api.js';
 import { parseMask, rleBounds } from './rle.js';
+import { jpegOrientation } from './exif.js';
 import { instanceColor, paintMasks, paintSemantic, paintHover, drawOverlay, exportPng } from './render.js';
 
 const $ = (id) => document.getElementById(id);
@@ -140,16 +141,28 @@ async function loadFile(file) {
   await startUpload(token);
 }
 
-// JPEG and PNG go as they are (the server decodes them like the reference pipeline); anything else the browser
-// can read is converted to PNG first.
+// JPEG and PNG go as they are (the server decodes them like the reference pipeline). Anything else the browser
+// can read, and a JPEG whose EXIF says to rotate it (the server would not, the browser does), is sent as the PNG
+// of what the browser shows, so that boxes and masks line up with the picture on screen.
 async function uploadBlob() {
   const f = state.file;
-  if (/^image\/(jpeg|png)$/.test(f.type)) return { blob: f, name: f.name || 'image' };
+  const head = new Uint8Array(await f.slice(0, 4).arrayBuffer());
+  const isPng = head[0] === 0x89 && head[1] === 0x50 && head[2] === 0x4e && head[3] === 0x47;
+  const isJpeg = head[0] === 0xff && head[1] === 0xd8;
+  if (isPng) return { blob: f, name: f.name || 'image.png' };
+  let why = 'a format the server does not read';
+  if (isJpeg) {
+    const o = jpegOrientation(await f.slice(0, 256 * 1024).arrayBuffer());
+    if (o === 1) return { blob: f, name: f.name || 'image.jpg' };
+    why = `an EXIF rotation (orientation ${o})`;
+  }
   const c = document.createElement('canvas');
   c.width = state.w;
   c.height = state.h;
   c.getContext('2d').drawImage(state.image, 0, 0);
   const blob = await new Promise((res) => c.toBlob(res, 'image/png'));
+  if (!blob) throw new Error('the browser could not convert the image to PNG');
+  toast(`This image has ${why}: it is sent as shown, as a PNG.`, 'info');
   return { blob, name: (f.name || 'image').replace(/\.[^.]*$/, '') + '.png' };
 }
 
@@ -359,6 +372,7 @@ function renderBoxes() {
     const coords = document.createElement('span');
     coords.className = 'box-coords';
     coords.textContent = `${Math.round(b.x0)}, ${Math.round(b.y0)} → ${Math.round(b.x1)}, ${Math.round(b.y1)}`;
+    coords.title = 'x0, y0 → x1, y1 in image pixels';
     li.append(kind, coords);
     if (state.concepts.length) {
       const sel = document.createElement('select');

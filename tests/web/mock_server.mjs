@@ -79,7 +79,9 @@ function segment(s, req) {
     if (req.semantic !== false) out.semantic = { size: [s.h, s.w], counts: rleToString(rleEncode(sem, s.h, s.w)) };
     return out;
   });
-  return { prompts, threshold: req.threshold, processing_time_ms: { queue: 0, segment: Date.now() - t0 } };
+  const ms = Date.now() - t0;
+  return { schema: 'sam3.segment/1', image: { width: s.w, height: s.h }, prompts,
+           timings_ms: { segment: ms, queue_wait: 0, total: ms }, processing_time_ms: ms };
 }
 
 const server = http.createServer((req, res) => {
@@ -90,14 +92,14 @@ const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://x');
     try {
       if (req.method === 'GET' && url.pathname === '/health') {
-        return json(res, 200, { model: 'mock.pt', config: 'mock', dtype: 'f32', threads: 2, queue_length: 0 });
+        return json(res, 200, { status: 'ok', model: 'mock.pt', config: 'mock', dtype: 'f32', threads: 2, queue: { length: 0, capacity: 8, busy: false } });
       }
       if (req.method === 'POST' && url.pathname === '/v1/sessions') {
         const img = multipartFile(body, req.headers['content-type'] || '');
         const { w, h } = imageSize(img);
         const id = `s${nextId++}`;
         sessions.set(id, { w, h, t0: Date.now() });
-        return json(res, 200, { session_id: id, width: w, height: h });
+        return json(res, 201, { session_id: id, width: w, height: h, status: 'encoding' });
       }
       const m = /^\/v1\/sessions\/([^/]+)(\/segment)?$/.exec(url.pathname);
       if (m) {
@@ -105,10 +107,11 @@ const server = http.createServer((req, res) => {
         if (!s) return json(res, 404, { error: `no session '${m[1]}'` });
         const p = Math.min(1, (Date.now() - s.t0) / ENCODE_MS);
         if (req.method === 'GET' && !m[2]) {
-          return json(res, 200, p < 1 ? { status: 'encoding', progress: p, width: s.w, height: s.h }
-                                      : { status: 'ready', width: s.w, height: s.h, encode_ms: ENCODE_MS });
+          return json(res, 200, p < 1 ? { session_id: m[1], status: 'encoding', queued: false, progress: p, width: s.w, height: s.h }
+                                      : { session_id: m[1], status: 'ready', progress: 1, width: s.w, height: s.h,
+                                          timings_ms: { encode: ENCODE_MS, preprocess: 5, window_blocks: 1000, global_blocks: 480, neck: 15 } });
         }
-        if (req.method === 'DELETE' && !m[2]) { sessions.delete(m[1]); return json(res, 200, { deleted: m[1] }); }
+        if (req.method === 'DELETE' && !m[2]) { sessions.delete(m[1]); return json(res, 200, { session_id: m[1], deleted: true }); }
         if (req.method === 'POST' && m[2]) {
           if (p < 1) return json(res, 409, { error: 'still encoding' });
           return json(res, 200, segment(s, JSON.parse(body.toString())));

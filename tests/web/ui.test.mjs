@@ -1,0 +1,332 @@
+// Browser test of the web UI against the real `sam3 serve` on the tiny model: Debian's chromium (headless,
+// /usr/bin/chromium) driven by playwright-core from npm (never a browser download).
+//   SAM3_BIN=build/sam3 SAM3_WEB_WORK=build/web-test node tests/web/ui.test.mjs      (tests/web/run.sh does this)
+// SAM3_WEB_WORK holds node_modules/playwright-core (npm ci of tests/web/package-lock.json) and receives the
+// screenshot and downloads. Run from the repository root; fixtures are read in place from $SAM3_GOLDEN_DIR
+// (default ../shared/golden).
+//
+// What it checks, in the order a user works:
+//   the embedded UI is served (types, every asset), the server status shows the model; an image is uploaded and
+//   encoded (the UI polls the session until ready); a concept typed and a positive box dragged on the image send
+//   the prompts {text, boxes} the user gave; the instances listed equal a direct POST of the same prompts to the
+//   session's segment endpoint (scores, boxes, areas, masks), at several thresholds; moving the slider changes
+//   the count exactly as the scores say WITHOUT any new segment request (intercepted); the mask canvas paints
+//   exactly the union of the visible masks (the browser's RLE decoding vs the server's C++ areas); hovering a mask
+//   highlights its list entry; the semantic toggle; the JSON and PNG downloads; no page errors.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { rleFromString, rleDecode } from '../../app/web/rle.js';
+
+const root = process.cwd();
+const sam3 = process.env.SAM3_BIN;
+const work = path.resolve(process.env.SAM3_WEB_WORK || 'build/web-test');
+const golden = path.resolve(process.env.SAM3_GOLDEN_DIR || '../shared/golden');
+const image = path.join(golden, 'images/test_image.jpg');  // 1280x720, read in place
+const W = 1280, H = 720;
+
+function startServer() {
+  const args = ['serve', '-m', path.join(golden, 'tiny/sam3_random.pt'), '--config', path.join(golden, 'tiny/config.json'),
+                '--port', '0', '--threads', '2', '--http-threads', '4'];
+  const proc = spawn(sam3, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  const ready = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`sam3 serve did not start within 60 s:\n${log}`)), 60000);
+    const onData = (d) => {
+      log += d;
+      const m = /listening on (http:\/\/[^\s]+)/.exec(log);
+      if (m) { clearTimeout(timer); resolve(m[1].replace(/\/$/, '')); }
+    };
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', (d) => { log += d; });
+    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`sam3 serve exited (${code}):\n${log}`)); });
+  });
+  return { proc, ready, log: () => log };
+}
+
+// SIGTERM (the server finishes the running task and exits), SIGKILL after 10 s.
+function stopServer(proc) {
+  return new Promise((resolve) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 10000);
+    proc.on('exit', () => { clearTimeout(timer); resolve(); });
+    proc.kill('SIGTERM');
+  });
+}
+
+async function api(base, method, p, body) {
+  const r = await fetch(base + p, {
+    method, headers: body ? { 'Content-Type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined,
+  });
+  const j = await r.json();
+  if (!r.ok) throw new Error(`${method} ${p}: HTTP ${r.status} ${JSON.stringify(j)}`);
+  return j;
+}
+
+// Every instance of a result, flattened: [{prompt, score, box, area, counts}]
+function flat(result) {
+  return result.prompts.flatMap((p, pi) => p.instances.map((i) => ({
+    prompt: pi, score: i.score, box: i.box, area: i.area, counts: i.mask.counts })));
+}
+const byScore = (a, b) => b.score - a.score || a.prompt - b.prompt;
+
+function pngSize(buf) {
+  assert.equal(buf.subarray(1, 4).toString(), 'PNG', 'a PNG signature');
+  return { w: buf.readUInt32BE(16), h: buf.readUInt32BE(20) };
+}
+
+test('web UI against sam3 serve (tiny model) in chromium', { timeout: 240000 }, async (t) => {
+  assert.ok(sam3 && fs.existsSync(sam3), `SAM3_BIN must name the sam3 binary (got ${sam3})`);
+  assert.ok(fs.existsSync('/usr/bin/chromium'), '/usr/bin/chromium is missing: run scripts/setup.sh --deps');
+  const require = createRequire(path.join(work, 'package.json'));
+  const { chromium } = require('playwright-core');
+
+  const server = startServer();
+  let context = null;
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'sam3-web-chromium-'));
+  t.after(async () => {  // also after a failure: nothing may outlive the test
+    if (context) await Promise.race([context.close(), new Promise((r) => setTimeout(r, 10000))]);
+    await stopServer(server.proc);
+    fs.rmSync(profile, { recursive: true, force: true });
+  });
+  const base = await server.ready;
+  console.log(`# server: ${base}`);
+
+  // ---- the embedded files are served with their types
+  const html = await fetch(base + '/');
+  assert.equal(html.status, 200);
+  assert.match(html.headers.get('content-type'), /^text\/html/);
+  const page0 = await html.text();
+  assert.match(page0, /<script type="module" src="app.js">/);
+  for (const [f, type] of [['app.js', /javascript/], ['api.js', /javascript/], ['rle.js', /javascript/],
+                           ['render.js', /javascript/], ['exif.js', /javascript/], ['style.css', /^text\/css/], ['favicon.svg', /svg/]]) {
+    const r = await fetch(`${base}/${f}`);
+    assert.equal(r.status, 200, f);
+    assert.match(r.headers.get('content-type'), type, f);
+    assert.equal(await r.text(), fs.readFileSync(path.join(root, 'app/web', f), 'utf8'), `${f} is the file in app/web`);
+  }
+
+  // ---- the browser
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+           '--no-first-run', '--disable-sync', '--disable-quic'],
+    viewport: { width: 1400, height: 860 },
+    acceptDownloads: true,
+  });
+  const page = context.pages()[0] || (await context.newPage());
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
+  const segmentRequests = [];
+  page.on('request', (r) => { if (r.method() === 'POST' && /\/segment$/.test(r.url())) segmentRequests.push(r); });
+
+  await page.goto(base + '/');
+  await page.waitForSelector('#server-status[data-state="ok"]', { timeout: 15000 });
+  assert.match(await page.textContent('#server-status'), /sam3_random\.pt/);
+
+  // ---- upload: the UI creates a session and polls it until the encoding is done
+  const created = page.waitForResponse((r) => r.request().method() === 'POST' && /\/v1\/sessions$/.test(r.url()));
+  await page.setInputFiles('#file-input', image);
+  const session = await (await created).json();
+  assert.equal(session.width, W);
+  assert.equal(session.height, H);
+  const sid = session.session_id;
+  await page.waitForSelector('#encode-overlay', { state: 'hidden', timeout: 60000 });
+  const status = await api(base, 'GET', `/v1/sessions/${sid}`);
+  assert.equal(status.status, 'ready');
+  assert.match(await page.textContent('#timings'), /Image encoding \(server\)\s*[\d.]+ ms/);
+
+  // ---- a concept, then a positive box dragged on the image (the fixtures' case-2 box around a child)
+  const first = page.waitForResponse((r) => /\/segment$/.test(r.url()));
+  await page.fill('#concept-input', 'child');
+  await page.press('#concept-input', 'Enter');
+  await first;
+  const box = [359.7, 280.1, 492.8, 661.7];
+  const ov = await page.locator('#overlay').boundingBox();
+  const sx = ov.width / W, sy = ov.height / H;
+  const withBox = page.waitForResponse((r) => /\/segment$/.test(r.url()) && !!r.request().postDataJSON().prompts[0].boxes);
+  await page.mouse.move(ov.x + box[0] * sx, ov.y + box[1] * sy);
+  await page.mouse.down();
+  await page.mouse.move(ov.x + ((box[0] + box[2]) / 2) * sx, ov.y + ((box[1] + box[3]) / 2) * sy, { steps: 4 });
+  await page.mouse.move(ov.x + box[2] * sx, ov.y + box[3] * sy, { steps: 4 });
+  await page.mouse.up();
+  const resp = await withBox;
+  const sent = resp.request().postDataJSON();
+  assert.equal(sent.prompts.length, 1);
+  assert.equal(sent.prompts[0].text, 'child');
+  assert.equal(sent.prompts[0].boxes.length, 1);
+  assert.equal(sent.prompts[0].boxes[0].label, true, 'a plain drag is a positive box');
+  sent.prompts[0].boxes[0].box.forEach((v, i) => assert.ok(Math.abs(v - box[i]) < 2 / sx,
+    `box coordinate ${i}: sent ${v}, dragged ${box[i]} (within 2 screen pixels)`));
+  const uiResult = await resp.json();
+  await page.waitForFunction(() => !document.querySelector('#segment-btn[aria-busy]'));
+  await page.waitForTimeout(300);  // a second change in flight would show here
+  const nRequests = segmentRequests.length;
+
+  // The reference: the same prompts, straight to the API, at threshold 0 (every scored query).
+  const all = flat(await api(base, 'POST', `/v1/sessions/${sid}/segment`,
+                             { prompts: sent.prompts, threshold: 0, semantic: true })).sort(byScore);
+  assert.ok(all.length >= 3, `the tiny model scores at least 3 queries above 0 (got ${all.length})`);
+  assert.deepEqual(flat(uiResult).sort(byScore).map((i) => i.score), all.map((i) => i.score),
+                   'the UI asked for every instance');
+
+  // What the UI shows at its current threshold == a direct POST at that threshold.
+  async function checkAgainstApi(label) {
+    const thr = Number(await page.inputValue('#threshold'));
+    await page.waitForFunction((n) => document.querySelectorAll('#instance-list li.instance').length === n,
+                                all.filter((i) => i.score > thr).length, { timeout: 5000 })
+      .catch(() => {});
+    const rows = await page.$$eval('#instance-list li.instance', (lis) => lis.map((li) => ({
+      score: Number(li.dataset.score), box: JSON.parse(li.dataset.box), area: Number(li.dataset.area),
+      maskArea: Number(li.dataset.maskArea) })));
+    const direct = flat(await api(base, 'POST', `/v1/sessions/${sid}/segment`,
+                                  { prompts: sent.prompts, threshold: thr })).sort(byScore);
+    assert.equal(rows.length, direct.length, `${label}: instances listed at threshold ${thr}`);
+    rows.sort((a, b) => b.score - a.score).forEach((r, i) => {
+      assert.equal(r.score, direct[i].score, `${label}: score ${i}`);
+      assert.deepEqual(r.box, direct[i].box, `${label}: box ${i}`);
+      assert.equal(r.area, direct[i].area, `${label}: area ${i}`);
+      assert.equal(r.maskArea, direct[i].area, `${label}: mask ${i} decoded in the browser has the server's area`);
+    });
+    const svgBoxes = await page.$$eval('#overlay g.result', (g) => g.length);
+    assert.equal(svgBoxes, direct.length, `${label}: boxes drawn`);
+    // The mask canvas paints exactly the union of the visible masks.
+    const union = new Uint8Array(W * H);
+    for (const d of direct) {
+      const m = rleDecode(rleFromString(d.counts, H, W), H, W);
+      for (let p = 0; p < m.length; ++p) union[p] |= m[p];
+    }
+    const expected = union.reduce((a, v) => a + v, 0);
+    const painted = await page.evaluate(() => {
+      const c = document.getElementById('mask-canvas');
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 3; i < d.length; i += 4) if (d[i]) ++n;
+      return n;
+    });
+    assert.equal(painted, expected, `${label}: painted mask pixels == union of the visible masks`);
+    console.log(`# ${label}: threshold ${thr.toFixed(2)}, ${rows.length} of ${all.length} instances, ` +
+                `${painted} mask pixels, same as the API`);
+    return { thr, rows, direct };
+  }
+
+  // ---- the threshold slider, by keyboard, down until a few instances show, then up; no new segment request
+  const slider = page.locator('#threshold');
+  await slider.focus();
+  assert.equal(await page.inputValue('#threshold'), '0.5');
+  await checkAgainstApi('initial');
+  const target = Math.min(3, all.length);
+  const sliderValue = async () => Number(await page.inputValue('#threshold'));
+  const above = (thr) => all.filter((i) => i.score > thr).length;
+  let steps = 0;
+  for (let v = await sliderValue(); v > 0 && above(v) < target; v = await sliderValue()) {
+    await page.keyboard.press('ArrowLeft');
+    ++steps;
+  }
+  const low = await checkAgainstApi(`after ${steps} steps down`);
+  assert.ok(low.rows.length >= target, 'instances visible after lowering the threshold');
+  // Up until the count drops.
+  let up = 0;
+  while (above(await sliderValue()) === low.rows.length) {
+    await page.keyboard.press('ArrowRight');
+    ++up;
+  }
+  const high = await checkAgainstApi(`after ${up} steps up`);
+  assert.ok(high.rows.length < low.rows.length, 'raising the threshold hides instances');
+  await page.keyboard.press('ArrowLeft');
+  await page.keyboard.press('ArrowLeft');
+  const shown = await checkAgainstApi('back down');
+  assert.equal(segmentRequests.length, nRequests, 'the slider made no segment request');
+
+  // ---- hover: the smallest visible mask (painted on top) highlights its list entry
+  const smallest = [...shown.direct].sort((a, b) => a.area - b.area)[0];
+  const m = rleDecode(rleFromString(smallest.counts, H, W), H, W);
+  let hx = -1, hy = -1;
+  for (let p = 0; p < m.length && hx < 0; ++p) {
+    const x = p % W, y = Math.floor(p / W);
+    // a pixel well inside: its neighbours 3 px away are in the mask too
+    if (m[p] && x > 3 && y > 3 && x < W - 3 && y < H - 3 && m[p - 3] && m[p + 3] && m[p - 3 * W] && m[p + 3 * W]) { hx = x; hy = y; }
+  }
+  if (hx >= 0) {
+    await page.mouse.move(ov.x + (hx + 0.5) * sx, ov.y + (hy + 0.5) * sy);
+    await page.waitForSelector('#instance-list li.instance.hovered', { timeout: 3000 });
+    const hovered = await page.$eval('#instance-list li.instance.hovered', (li) => Number(li.dataset.score));
+    assert.equal(hovered, smallest.score, 'hovering a mask highlights its list entry');
+    assert.ok(await page.$eval('#canvas-wrap', (e) => e.classList.contains('has-hover')));
+  } else {
+    console.log('# hover: the smallest mask has no interior pixel; hover not checked');
+  }
+  // and the other way: hovering a list entry highlights the box on the image
+  await page.hover('#instance-list li.instance >> nth=0');
+  assert.equal(await page.$$eval('#overlay g.result.hovered', (g) => g.length), 1, 'list hover highlights one box');
+
+  // ---- semantic mask toggle
+  const semArea = (await api(base, 'POST', `/v1/sessions/${sid}/segment`,
+                             { prompts: sent.prompts, threshold: 0, semantic: true })).prompts[0].semantic;
+  assert.ok(semArea, 'the server sends the semantic mask when asked');
+  assert.equal(await page.isHidden('#semantic-canvas'), true, 'semantic mask hidden by default');
+  await page.check('#show-semantic');
+  assert.equal(await page.isVisible('#semantic-canvas'), true, 'semantic mask shown when toggled');
+  const semPainted = await page.evaluate(() => {
+    const c = document.getElementById('semantic-canvas');
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 3; i < d.length; i += 4) if (d[i]) ++n;
+    return n;
+  });
+  assert.equal(semPainted, semArea.area, 'semantic pixels painted == the server\'s semantic area');
+
+  // ---- screenshot (semantic on, a few instances), then downloads
+  await page.mouse.move(ov.x + ov.width + 50, ov.y + 10);
+  const shot = path.join(work, 'web_ui.png');
+  await page.screenshot({ path: shot });
+  console.log(`# screenshot: ${shot}`);
+
+  const [dlJson] = await Promise.all([page.waitForEvent('download'), page.click('#download-json')]);
+  const jsonPath = path.join(work, 'web_ui_result.json');
+  await dlJson.saveAs(jsonPath);
+  const saved = JSON.parse(fs.readFileSync(jsonPath, 'utf8'));
+  assert.equal(flat(saved).length, shown.rows.length, 'the JSON holds the instances shown');
+  assert.equal(saved.threshold, shown.thr);
+  const [dlPng] = await Promise.all([page.waitForEvent('download'), page.click('#download-png')]);
+  const pngPath = path.join(work, 'web_ui_overlay.png');
+  await dlPng.saveAs(pngPath);
+  assert.deepEqual(pngSize(fs.readFileSync(pngPath)), { w: W, h: H }, 'overlay PNG at the image size');
+  console.log(`# downloads: ${jsonPath}, ${pngPath}`);
+
+  assert.equal(segmentRequests.length, nRequests, 'no segment request after the prompts were set');
+
+  // ---- a JPEG whose EXIF says "rotate 90°" (made here: a 64x32 canvas JPEG plus an APP1 segment) is shown
+  // rotated by the browser, so the UI sends it upright, as a PNG of 32x64, for the masks to line up.
+  const rotatedUpload = page.waitForResponse((r) => r.request().method() === 'POST' && /\/v1\/sessions$/.test(r.url()));
+  await page.evaluate(async () => {
+    const c = document.createElement('canvas');
+    c.width = 64;
+    c.height = 32;
+    const g = c.getContext('2d');
+    g.fillStyle = '#c33';
+    g.fillRect(0, 0, 64, 32);
+    const jpg = new Uint8Array(await (await new Promise((r) => c.toBlob(r, 'image/jpeg', 0.9))).arrayBuffer());
+    const exif = [0x45, 0x78, 0x69, 0x66, 0, 0, 0x4d, 0x4d, 0, 42, 0, 0, 0, 8, 0, 1,
+                  0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0];
+    const bytes = new Uint8Array([...jpg.subarray(0, 2), 0xff, 0xe1, 0, exif.length + 2, ...exif, ...jpg.subarray(2)]);
+    const dt = new DataTransfer();
+    dt.items.add(new File([bytes], 'rotated.jpg', { type: 'image/jpeg' }));
+    const input = document.getElementById('file-input');
+    input.files = dt.files;
+    input.dispatchEvent(new Event('change'));
+  });
+  const rotated = await rotatedUpload;
+  const rs = await rotated.json();
+  assert.deepEqual([rs.width, rs.height], [32, 64], 'the rotated JPEG reaches the server upright');
+  await page.waitForSelector('#encode-overlay', { state: 'hidden', timeout: 30000 });
+  assert.match(await page.textContent('#image-size'), /32 × 64/);
+
+  assert.deepEqual(errors, [], 'no errors in the page');
+});
