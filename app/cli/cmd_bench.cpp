@@ -159,6 +159,7 @@ int cmd_bench(int argc, char** argv) {
               best.total <= target ? "met" : "NOT met", best.total / (f.total() * 1e-9 / sgemm));
   std::printf("scratch arena: %.1f MiB; peak RSS: %.2f GiB\n", static_cast<double>(scratch.capacity()) / (1 << 20),
               peak_rss_gib());
+  bench_prompt_stages(model, n_threads, sgemm, runs);  // per-prompt stages (bench_prompt.cpp, owner: pipeline)
   return 0;
 }
 

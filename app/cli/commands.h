@@ -1,5 +1,10 @@
 // sam3.cpp — `sam3` subcommands. Each lives in its own cmd_<name>.cpp and returns the process exit code.
 #pragma once
+#include <memory>
+
+namespace sam3 {
+class Model;
+}
 
 namespace sam3::cli {
 
@@ -8,6 +13,8 @@ int cmd_encode(int argc, char** argv);  // cmd_encode.cpp
 int cmd_info(int argc, char** argv);
 int cmd_make_random_checkpoint(int argc, char** argv);  // cmd_random_checkpoint.cpp
 int cmd_segment(int argc, char** argv);  // cmd_segment.cpp
+// Per-prompt stage timings of `sam3 bench` (bench_prompt.cpp), next to the sgemm rate measured by the caller.
+void bench_prompt_stages(std::shared_ptr<const Model> model, int n_threads, double sgemm_gflops, int runs);
 int cmd_tokenize(int argc, char** argv);
 
 }  // namespace sam3::cli

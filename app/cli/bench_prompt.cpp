@@ -1,0 +1,146 @@
+// sam3.cpp — per-prompt stages of `sam3 bench`: one prompt on a cached image embedding, stage by stage (text encoder
+// uncached and cached, geometry encoder, fusion encoder, decoder, scoring, segmentation head, post-processing), each
+// with its analytic FLOPs and GFLOP/s, against the sgemm rate measured in the same run. The embedding is synthetic
+// (smooth values in the used FPN levels' shapes): the work of a prompt does not depend on the pixels.
+#include <stdlib.h>  // getloadavg
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "api/internal.h"
+#include "commands.h"
+#include "model/image_embedding.h"
+
+namespace sam3::cli {
+
+namespace {
+
+// Analytic FLOPs (2 × multiply-adds of the matrix products and attention; element-wise work not counted) of one
+// prompt with P prompt tokens, for a config. Matches spec §16 for the preset (≈ 443 GFLOP with the text encoder).
+struct PromptFlops {
+  double text = 0, geometry = 0, fusion = 0, decoder = 0, scoring = 0, mask_head = 0;
+  double per_prompt() const { return geometry + fusion + decoder + scoring + mask_head; }  // text cached
+};
+
+PromptFlops prompt_flops(const Config& c, int64_t boxes) {
+  PromptFlops f;
+  const double d = c.d_model, L = c.text.context_length, W = c.text.width;
+  const double P = L + static_cast<double>(boxes) + 1;
+  const double s = c.vit_grid(), HW = s * s;  // the detector's image level (72² for the preset)
+  // Text: per layer qkv 3W², out W², MLP 2·W·hidden, attention 2·L²·W; then the resizer W→d.
+  f.text = c.text.layers * (2 * L * (4 * W * W + 2 * W * c.text_mlp_hidden()) + 4 * L * L * W) + 2 * L * W * d;
+  // Geometry: per layer the K/V projections of the image tokens dominate (+ the box tokens' own small products).
+  const double G = static_cast<double>(boxes) + 1, roi = c.geometry.roi_size;
+  f.geometry = c.geometry.num_layers * (4 * HW * d * d + 2 * G * (6 * d * d + 2 * d * c.geometry.dim_feedforward) +
+                                        4 * G * (G + HW) * d) +
+               2 * static_cast<double>(boxes) * d * (d * roi * roi + d + 2 + 4) + 2 * G * d * d;
+  // Fusion encoder, per layer: self-attention (q, k, v, out projections + 5184² attention), cross-attention to
+  // the prompt, FFN.
+  f.fusion = c.encoder.num_layers * (8 * HW * d * d + 4 * HW * HW * d + 4 * HW * d * d + 4 * P * d * d +
+                                     4 * HW * P * d + 4 * HW * d * c.encoder.dim_feedforward);
+  // Decoder, per layer (Q queries + presence): self-attn, text cross-attn, image cross-attn (K/V of the memory),
+  // FFN, query-pos MLP, box-RPB MLPs (2 axes × s positions × Q), box head.
+  const double Q = c.decoder.num_queries, T = Q + 1;
+  f.decoder = c.decoder.num_layers *
+              (8 * T * d * d + 4 * T * T * d + 4 * T * d * d + 4 * P * d * d + 4 * T * P * d + 4 * T * d * d +
+               4 * HW * d * d + 4 * T * HW * d + 4 * T * d * c.decoder.dim_feedforward + 2 * Q * (2 * d * d + d * d) +
+               2 * 2 * Q * s * (2 * d + d * c.decoder.num_heads) + 2 * Q * (2 * d * d + 4 * d));
+  // Scoring: prompt MLP on P tokens, hs_proj on every layer's queries.
+  f.scoring = 4 * P * d * c.scoring.prompt_mlp_hidden + 2 * d * c.scoring.d_proj +
+              2 * c.decoder.num_layers * Q * d * c.scoring.d_proj;
+  // Segmentation head: prompt cross-attention, 3×3 convs of the pixel decoder stages, 1×1 instance and semantic
+  // heads, mask-embed MLP, the mask einsum.
+  const std::vector<int> sizes = c.fpn_sizes_all();
+  double convs = 0;
+  for (int i = 0; i + 1 < c.fpn_levels_used(); ++i) convs += 2.0 * sizes[i] * sizes[i] * d * d * 9;
+  const double M = static_cast<double>(sizes[0]) * sizes[0];
+  f.mask_head = 4 * HW * d * d + 4 * P * d * d + 4 * HW * P * d + convs + 2 * M * d * d + 2 * M * d +
+                6 * Q * d * d + 2 * Q * d * M;
+  return f;
+}
+
+// A synthetic embedding in the model's level shapes: smooth values of unit scale.
+ImageEmbedding synthetic_embedding(const Model& model, int width, int height) {
+  const Config& cfg = model.impl().config;
+  auto impl = std::make_shared<ImageEmbedding::Impl>();
+  impl->features.config_name = cfg.name;
+  impl->features.image_width = width;
+  impl->features.image_height = height;
+  auto fill = [](const Shape& s, float phase) {
+    Tensor t = Tensor::empty(s);
+    float* p = t.f32();
+    for (int64_t i = 0; i < t.numel(); ++i) p[i] = std::sin(0.37f * static_cast<float>(i % 9973) + phase);
+    return t;
+  };
+  for (const Shape& s : image_feature_shapes(cfg)) impl->features.fpn.push_back(fill(s, 0.1f));
+  for (const Shape& s : image_pos_shapes(cfg)) impl->features.pos.push_back(fill(s, 1.3f));
+  return ImageEmbedding(std::move(impl));
+}
+
+}  // namespace
+
+void bench_prompt_stages(std::shared_ptr<const Model> model, int n_threads, double sgemm_gflops, int runs) {
+  const int W = 1280, H = 720;  // a common photo size: sets the cost of mask up-sampling
+  ImageState state(model);
+  state.set_embedding(synthetic_embedding(*model, W, H));
+  SegmentParams sp = segment_default_params();
+  sp.n_threads = n_threads;
+  sp.threshold = 0.0f;  // every query kept: the worst case of post-processing
+  const Prompt text_only{"a yellow school bus", {}};
+  Prompt with_box{"a yellow school bus", {PromptBox::from_xyxy(400, 200, 900, 600, W, H)}};
+
+  // First call: uncached text (and the per-image box-free geometry). Then `runs` calls with everything cached.
+  const PromptResult first = segment(state, text_only, sp);
+  PromptTimings best;
+  best.total_ms = 1e30;
+  for (int r = 0; r < std::max(1, runs); ++r) {
+    const PromptResult res = segment(state, text_only, sp);
+    std::fprintf(stderr, "prompt run %d: %.2f s\n", r + 1, res.timings.total_ms * 1e-3);
+    if (res.timings.total_ms < best.total_ms) best = res.timings;
+  }
+  const PromptResult boxed = segment(state, with_box, sp);
+  double load[3] = {0, 0, 0};
+  const bool has_load = getloadavg(load, 3) == 3;
+  sp.threshold = 0.5f;
+  const PromptResult rethr = rethreshold(first, 0.5f, n_threads);
+
+  const Config& cfg = model->impl().config;
+  const PromptFlops f = prompt_flops(cfg, 0), fb = prompt_flops(cfg, 1);
+  auto row = [](const char* name, double ms, double flop) {
+    if (flop > 0)
+      std::printf("  %-24s %9.3f %10.1f %9.1f\n", name, ms * 1e-3, flop * 1e-9, ms > 0 ? flop / (ms * 1e-3) * 1e-9 : 0);
+    else
+      std::printf("  %-24s %9.3f %10s %9s\n", name, ms * 1e-3, "-", "-");
+  };
+  std::printf("one prompt on a cached %dx%d image embedding, %d thread%s, best of %d run%s (%lld queries, all kept):\n",
+              W, H, n_threads, n_threads == 1 ? "" : "s", std::max(1, runs), runs == 1 ? "" : "s",
+              static_cast<long long>(first.probs.size()));
+  std::printf("  %-24s %9s %10s %9s\n", "stage", "time (s)", "GFLOP", "GFLOP/s");
+  row("text encoder (uncached)", first.timings.text_ms, f.text);
+  row("text (cached)", best.text_ms, 0);
+  row("geometry, no box (1st)", first.timings.geometry_ms, f.geometry);
+  row("geometry, no box", best.geometry_ms, 0);
+  row("geometry, 1 box", boxed.timings.geometry_ms, fb.geometry);
+  row("fusion encoder", best.fusion_ms, f.fusion);
+  row("decoder", best.decoder_ms, f.decoder);
+  row("scoring", best.scoring_ms, f.scoring);
+  row("segmentation head", best.mask_head_ms, f.mask_head);
+  row("post-process (all kept)", best.postprocess_ms, 0);
+  row("re-threshold to 0.5", rethr.timings.total_ms, 0);
+  row("total (cached text)", best.total_ms, f.per_prompt());
+  const double flop = fb.per_prompt();  // the goal is stated for a prompt with its geometry work (0.44 TFLOP)
+  const double ideal = flop * 1e-9 / sgemm_gflops;
+  const double boxed_s = (boxed.timings.total_ms - boxed.timings.text_ms) * 1e-3;
+  std::printf("goal: a prompt (text cached, 1 box) <= 1.5 x FLOP / sgemm rate = 1.5 x %.1f GFLOP / %.1f GFLOP/s = "
+              "%.2f s: %s (%.2f s = %.2f x)\n",
+              flop * 1e-9, sgemm_gflops, 1.5 * ideal, boxed_s <= 1.5 * ideal ? "met" : "NOT met", boxed_s,
+              boxed_s / ideal);
+  if (has_load)
+    std::printf("load average during the prompt runs: %.2f (1 min); wall times above are only meaningful when it is "
+                "below the core count\n", load[0]);
+}
+
+}  // namespace sam3::cli
