@@ -50,16 +50,16 @@ Decoder::Decoder(const Config& cfg, const nn::ParamScope& p) {
     throw Error("decoder: decoder.activation '" + c.activation + "' is not relu/gelu");
   relu_ = c.activation == "relu";
   // decoder.dac only matters in training (apply_dac = dac and training); dac_use_selfatt_ln likewise.
-  const double eps = 1e-5;
+  const double eps = nn::kLayerNormEps;
   for (int i = 0; i < c.num_layers; ++i) {
     nn::ParamScope l = p.sub("layers").sub(i);
     DecoderLayer L;
-    L.self_attn = det::MultiheadAttention::load(l.sub("self_attn"), d_, heads_);
+    L.self_attn = nn::MultiheadAttention::load(l.sub("self_attn"), d_, heads_);
     if (text_xattn_) {
-      L.ca_text = det::MultiheadAttention::load(l.sub("ca_text"), d_, heads_);
+      L.ca_text = nn::MultiheadAttention::load(l.sub("ca_text"), d_, heads_);
       L.catext_norm = nn::LayerNorm::load(l.sub("catext_norm"), d_, eps);
     }
-    L.cross_attn = det::MultiheadAttention::load(l.sub("cross_attn"), d_, heads_);
+    L.cross_attn = nn::MultiheadAttention::load(l.sub("cross_attn"), d_, heads_);
     L.linear1 = nn::Linear::load(l.sub("linear1"), d_, c.dim_feedforward);
     L.linear2 = nn::Linear::load(l.sub("linear2"), c.dim_feedforward, d_);
     L.norm1 = nn::LayerNorm::load(l.sub("norm1"), d_, eps);
@@ -68,15 +68,15 @@ Decoder::Decoder(const Config& cfg, const nn::ParamScope& p) {
     layers_.push_back(std::move(L));
   }
   norm_ = nn::LayerNorm::load(p.sub("norm"), d_, eps);
-  bbox_embed_ = det::Mlp::load(p.sub("bbox_embed"), d_, d_, 4, 3);
-  ref_point_head_ = det::Mlp::load(p.sub("ref_point_head"), 2 * d_, d_, d_, 2);
-  rpb_x_ = det::Mlp::load(p.sub("boxRPB_embed_x"), 2, d_, heads_, 2);
-  rpb_y_ = det::Mlp::load(p.sub("boxRPB_embed_y"), 2, d_, heads_, 2);
+  bbox_embed_ = nn::Mlp::load(p.sub("bbox_embed"), d_, d_, 4, 3);
+  ref_point_head_ = nn::Mlp::load(p.sub("ref_point_head"), 2 * d_, d_, d_, 2);
+  rpb_x_ = nn::Mlp::load(p.sub("boxRPB_embed_x"), 2, d_, heads_, 2);
+  rpb_y_ = nn::Mlp::load(p.sub("boxRPB_embed_y"), 2, d_, heads_, 2);
   query_embed_ = p.get("query_embed.weight", {nq_, d_});
   reference_points_ = p.get("reference_points.weight", {nq_, 4});
   if (presence_) {
     presence_token_ = p.get("presence_token.weight", {1, d_});
-    presence_head_ = det::Mlp::load(p.sub("presence_token_head"), d_, d_, 1, 3);
+    presence_head_ = nn::Mlp::load(p.sub("presence_token_head"), d_, d_, 1, 3);
     presence_out_norm_ = nn::LayerNorm::load(p.sub("presence_token_out_norm"), d_, eps);
   }
 }
@@ -176,7 +176,8 @@ DecoderOutput Decoder::forward(const Tensor& memory, const Tensor& pos, int64_t 
                 std::to_string(hw) + ", " + std::to_string(d) + "]");
   const bool dumping = dump && dump->enabled();
   const Tensor mem = memory.reshape({hw, d});
-  const Tensor mem_pos = det::add(mem, pos.reshape({hw, d}), n_threads);  // image keys: memory + pos
+  Tensor mem_pos = Tensor::empty({hw, d});  // image keys: memory + pos
+  ops::add(mem, pos.reshape({hw, d}), mem_pos, n_threads);
   const Tensor ptok = prompt.tokens.reshape({prompt.length(), d});
   const int64_t np = presence_ ? 1 : 0;  // presence token row in front of the queries
 
@@ -203,29 +204,29 @@ DecoderOutput Decoder::forward(const Tensor& memory, const Tensor& pos, int64_t 
       dump->add("dec.query_pos.l" + std::to_string(l), qpos.reshape({Q, 1, d}));
       dump->add("dec.rpb_bias.l" + std::to_string(l), bias.reshape({1, heads_, Q, hw}));
     }
-    const det::AttnBias no_bias;
     // ref: TransformerDecoderLayer.forward (post-norm; the presence token has zero query pos and a zero bias row)
     {
       Tensor qk = add_rows(t, qpos, np, n_threads);
-      residual_norm(t, Ly.self_attn.forward(qk, qk, t, nullptr, no_bias, n_threads), Ly.norm2, n_threads);
+      residual_norm(t, Ly.self_attn.forward(qk, qk, t, {}, n_threads), Ly.norm2, n_threads);
     }
     if (text_xattn_) {
       Tensor q = add_rows(t, qpos, np, n_threads);
-      residual_norm(t, Ly.ca_text.forward(q, ptok, ptok, prompt.mask_data(), no_bias, n_threads), Ly.catext_norm,
+      residual_norm(t, Ly.ca_text.forward(q, ptok, ptok, nn::AttnMask::padding(prompt.mask_data()), n_threads), Ly.catext_norm,
                     n_threads);
     }
     {
       Tensor q = add_rows(t, qpos, np, n_threads);
-      det::AttnBias b{bias.f32(), Q * hw, np};
-      residual_norm(t, Ly.cross_attn.forward(q, mem_pos, mem, nullptr, b, n_threads), Ly.norm1, n_threads);
+      nn::AttnMask m;
+      m.bias = nn::AttnBias{bias.f32(), Q * hw, np};
+      residual_norm(t, Ly.cross_attn.forward(q, mem_pos, mem, m, n_threads), Ly.norm1, n_threads);
     }
     {
-      Tensor h = det::linear(Ly.linear1, t, n_threads);
+      Tensor h = Ly.linear1.forward(t, n_threads);
       if (relu_)
         ops::relu_inplace(h, n_threads);
       else
         ops::gelu_inplace(h, n_threads);
-      residual_norm(t, det::linear(Ly.linear2, h, n_threads), Ly.norm3, n_threads);
+      residual_norm(t, Ly.linear2.forward(h, n_threads), Ly.norm3, n_threads);
     }
     const Tensor output = t.slice0(np, np + Q);  // [Q, d]
     if (dumping) {
@@ -242,7 +243,7 @@ DecoderOutput Decoder::forward(const Tensor& memory, const Tensor& pos, int64_t 
 
     if (presence_) {  // presence logit: head(LN(pres)); the upstream clamp is a no-op (result discarded)
       const Tensor pres = t.slice0(0, 1);
-      const Tensor pl = presence_head_.forward(det::layer_norm(presence_out_norm_, pres, n_threads), n_threads);
+      const Tensor pl = presence_head_.forward(presence_out_norm_.forward(pres, n_threads), n_threads);
       out.presence_logits.f32()[l] = pl.f32()[0];
       if (l == L - 1) std::memcpy(out.presence_feats.f32(), pres.f32(), sizeof(float) * d);
     }

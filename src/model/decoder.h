@@ -11,16 +11,17 @@
 #include "core/dump.h"
 #include "core/tensor.h"
 #include "model/config.h"
-#include "model/detector_blocks.h"
 #include "model/fusion_encoder.h"
 #include "nn/layer_norm.h"
 #include "nn/linear.h"
+#include "nn/mlp.h"
+#include "nn/multihead_attention.h"
 #include "nn/params.h"
 
 namespace sam3 {
 
 struct DecoderLayer {
-  det::MultiheadAttention self_attn, ca_text, cross_attn;
+  nn::MultiheadAttention self_attn, ca_text, cross_attn;
   nn::Linear linear1, linear2;
   nn::LayerNorm norm1, norm2, catext_norm, norm3;
 };
@@ -63,7 +64,7 @@ class Decoder {
   bool presence_ = true, text_xattn_ = true, relu_ = true;
   std::vector<DecoderLayer> layers_;
   nn::LayerNorm norm_, presence_out_norm_;
-  det::Mlp bbox_embed_, ref_point_head_, rpb_x_, rpb_y_, presence_head_;
+  nn::Mlp bbox_embed_, ref_point_head_, rpb_x_, rpb_y_, presence_head_;
   Tensor query_embed_, reference_points_, presence_token_;  // [Q,d], [Q,4], [1,d]
 };
 

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "core/error.h"
-#include "core/ops.h"
+#include "nn/tokens.h"
 
 namespace sam3 {
 
@@ -26,25 +26,10 @@ FusionEncoder::FusionEncoder(const Config& cfg, const nn::ParamScope& p) {
   if (!e.pre_norm) throw Error("fusion encoder: encoder.pre_norm=false (post-norm) is not implemented");
   if (e.num_feature_levels != 1) throw Error("fusion encoder: encoder.num_feature_levels must be 1");
   if (e.add_pooled_text_to_img_feat) throw Error("fusion encoder: encoder.add_pooled_text_to_img_feat is not implemented");
-  if (e.activation != "relu" && e.activation != "gelu")
-    throw Error("fusion encoder: encoder.activation '" + e.activation + "' is not relu/gelu");
-  relu_ = e.activation == "relu";
-  pos_at_attn_ = e.pos_enc_at_attn;
-  pos_at_cross_queries_ = e.pos_enc_at_cross_attn_queries;
-  // pos_enc_at_cross_attn_keys would add prompt_pos, which is all zeros (Sam3Image._run_encoder): nothing to do.
-  const double eps = 1e-5;  // nn.LayerNorm default (spec §18)
-  for (int i = 0; i < e.num_layers; ++i) {
-    nn::ParamScope l = p.sub("layers").sub(i);
-    FusionEncoderLayer L;
-    L.self_attn = det::MultiheadAttention::load(l.sub("self_attn"), d_, e.num_heads);
-    L.cross_attn_image = det::MultiheadAttention::load(l.sub("cross_attn_image"), d_, e.num_heads);
-    L.linear1 = nn::Linear::load(l.sub("linear1"), d_, e.dim_feedforward);
-    L.linear2 = nn::Linear::load(l.sub("linear2"), e.dim_feedforward, d_);
-    L.norm1 = nn::LayerNorm::load(l.sub("norm1"), d_, eps);
-    L.norm2 = nn::LayerNorm::load(l.sub("norm2"), d_, eps);
-    L.norm3 = nn::LayerNorm::load(l.sub("norm3"), d_, eps);
-    layers_.push_back(std::move(L));
-  }
+  // pos_enc_at_cross_attn_keys would add prompt_pos, which is all zeros (Sam3Image._run_encoder): forward() passes
+  // no memory pos, so the flag has nothing to add.
+  const auto o = TransformerEncoderLayer::Options::from(e, d_);
+  for (int i = 0; i < e.num_layers; ++i) layers_.push_back(TransformerEncoderLayer::load(p.sub("layers").sub(i), o));
 }
 
 FusionEncoderOutput FusionEncoder::forward(const Tensor& feat, const Tensor& pos, const PromptView& prompt,
@@ -54,36 +39,13 @@ FusionEncoderOutput FusionEncoder::forward(const Tensor& feat, const Tensor& pos
     throw Error("fusion encoder: image features " + shape_str(feat.shape()) + " and position encoding " +
                 shape_str(pos.shape()) + " must both be [1, " + std::to_string(d_) + ", H, W]");
   FusionEncoderOutput out;
-  Tensor x = det::nchw_to_tokens(feat);  // [HW, d]; becomes the memory
-  out.pos = det::nchw_to_tokens(pos);
+  Tensor x = nn::nchw_to_tokens(feat);  // [HW, d]; becomes the memory
+  out.pos = nn::nchw_to_tokens(pos);
   const int64_t hw = x.size(0);
   const Tensor ptok = prompt.tokens.reshape({prompt.length(), d_});
-  const det::AttnBias no_bias;
-
   for (size_t i = 0; i < layers_.size(); ++i) {
-    const FusionEncoderLayer& L = layers_[i];
-    // ref: TransformerEncoderLayer.forward_pre
-    {  // self-attention: q = k = LN(x) + pos, v = LN(x)
-      Tensor t = det::layer_norm(L.norm1, x, n_threads);
-      Tensor qk = pos_at_attn_ ? det::add(t, out.pos, n_threads) : t;
-      Tensor a = L.self_attn.forward(qk, qk, t, nullptr, no_bias, n_threads);
-      det::add_inplace(x, a, n_threads);
-    }
-    {  // cross-attention to the prompt (no pos on keys: prompt_pos is zero), key-padding masked
-      Tensor t = det::layer_norm(L.norm2, x, n_threads);
-      Tensor q = pos_at_cross_queries_ ? det::add(t, out.pos, n_threads) : t;
-      Tensor a = L.cross_attn_image.forward(q, ptok, ptok, prompt.mask_data(), no_bias, n_threads);
-      det::add_inplace(x, a, n_threads);
-    }
-    {  // FFN
-      Tensor t = det::layer_norm(L.norm3, x, n_threads);
-      Tensor h = det::linear(L.linear1, t, n_threads);
-      if (relu_)
-        ops::relu_inplace(h, n_threads);
-      else
-        ops::gelu_inplace(h, n_threads);
-      det::add_inplace(x, det::linear(L.linear2, h, n_threads), n_threads);
-    }
+    // Image tokens (pos on the self-attention queries/keys) attend to the prompt (no pos, key-padding masked).
+    layers_[i].forward(x, ptok, out.pos, Tensor(), nullptr, prompt.mask_data(), n_threads);
     if (dump && dump->enabled()) dump->add("enc.layer" + std::to_string(i), x.reshape({1, hw, d_}));
   }
   out.memory = x;

@@ -8,9 +8,7 @@
 #include "core/dump.h"
 #include "core/tensor.h"
 #include "model/config.h"
-#include "model/detector_blocks.h"
-#include "nn/layer_norm.h"
-#include "nn/linear.h"
+#include "model/encoder_layer.h"
 #include "nn/params.h"
 
 namespace sam3 {
@@ -25,12 +23,6 @@ struct PromptView {
 };
 // Checks shapes/dtypes of a PromptView against d_model; throws sam3::Error naming `who`.
 void check_prompt(const PromptView& p, int64_t d_model, const char* who);
-
-struct FusionEncoderLayer {
-  det::MultiheadAttention self_attn, cross_attn_image;
-  nn::Linear linear1, linear2;
-  nn::LayerNorm norm1, norm2, norm3;
-};
 
 struct FusionEncoderOutput {
   Tensor memory;  // [HW, d] image tokens (token y*W + x); fixture enc.memory (HW,1,d)
@@ -49,9 +41,7 @@ class FusionEncoder {
 
  private:
   int64_t d_ = 0;
-  bool pos_at_attn_ = true, pos_at_cross_queries_ = false;
-  bool relu_ = true;
-  std::vector<FusionEncoderLayer> layers_;
+  std::vector<TransformerEncoderLayer> layers_;
 };
 
 }  // namespace sam3

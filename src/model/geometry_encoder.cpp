@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/ops.h"
 #include "core/ops_prompt.h"
+#include "nn/tokens.h"
 
 // Bit-faithful float32 geometry (box corners, RoI sample positions) needs every product rounded as torch rounds it:
 // no fused multiply-add contraction in this file.
@@ -24,26 +25,6 @@ namespace sam3 {
 namespace {
 
 constexpr float kTwoPi = static_cast<float>(2.0 * 3.14159265358979323846);  // PositionEmbeddingSine scale
-
-// [C, H, W] (leading 1 allowed) -> [H·W, C].
-Tensor nchw_to_seq(const Tensor& x, int64_t c, int64_t hw) {
-  Tensor y = Tensor::empty({hw, c});
-  const float* s = x.f32();
-  float* d = y.f32();
-  for (int64_t ch = 0; ch < c; ++ch)
-    for (int64_t p = 0; p < hw; ++p) d[p * c + ch] = s[ch * hw + p];
-  return y;
-}
-
-// [H·W, C] -> [C, H·W].
-Tensor seq_to_nchw(const Tensor& x, int64_t c, int64_t hw) {
-  Tensor y = Tensor::empty({c, hw});
-  const float* s = x.f32();
-  float* d = y.f32();
-  for (int64_t p = 0; p < hw; ++p)
-    for (int64_t ch = 0; ch < c; ++ch) d[ch * hw + p] = s[p * c + ch];
-  return y;
-}
 
 void require(bool ok, const std::string& what) {
   if (!ok) throw Error("GeometryEncoder: unsupported configuration: " + what);
@@ -93,13 +74,11 @@ GeometryEncoder::GeometryEncoder(const nn::ParamScope& p, const Config& cfg)
   pool_.out_features = d_;
   pos_proj_ = nn::Linear::load(p.sub("boxes_pos_enc_project"), d_ + 2, d_);
   final_proj_ = nn::Linear::load(p.sub("final_proj"), d_, d_);
-  norm_ = nn::LayerNorm::load(p.sub("norm"), d_, prompt::kLayerNormEps);
-  img_pre_norm_ = nn::LayerNorm::load(p.sub("img_pre_norm"), d_, prompt::kLayerNormEps);
-  for (int i = 0; i < g.num_layers; ++i) {
-    layers_.push_back(prompt::PreNormEncoderLayer::load(p.sub("encode").sub(i), d_, g.num_heads, g.dim_feedforward,
-                                                        g.activation, g.pos_enc_at_cross_attn_keys));
-  }
-  if (!layers_.empty()) encode_norm_ = nn::LayerNorm::load(p.sub("encode_norm"), d_, prompt::kLayerNormEps);
+  norm_ = nn::LayerNorm::load(p.sub("norm"), d_, nn::kLayerNormEps);
+  img_pre_norm_ = nn::LayerNorm::load(p.sub("img_pre_norm"), d_, nn::kLayerNormEps);
+  const auto o = TransformerEncoderLayer::Options::from(g, d_);  // no query pos: both query flags required false
+  for (int i = 0; i < g.num_layers; ++i) layers_.push_back(TransformerEncoderLayer::load(p.sub("encode").sub(i), o));
+  if (!layers_.empty()) encode_norm_ = nn::LayerNorm::load(p.sub("encode_norm"), d_, nn::kLayerNormEps);
 }
 
 // ref: position_encoding.py (PositionEmbeddingSine._encode_xy, encode_boxes). Every step in float32 as torch does:
@@ -154,8 +133,8 @@ GeometryFeatures GeometryEncoder::encode(const std::vector<BoxPrompt>& boxes, co
   }
 
   // Sequence-first image tokens and positions (the detector's flatten(2).permute(2, 0, 1)).
-  const Tensor mem = nchw_to_seq(img, d, HW);
-  const Tensor mem_pos = nchw_to_seq(pos, d, HW);
+  const Tensor mem = nn::nchw_to_tokens(img);
+  const Tensor mem_pos = nn::nchw_to_tokens(pos.reshape(img.shape()));
 
   // 1. Pooling source: img_pre_norm on the tokens, back to NCHW for RoIAlign.
   Tensor pre = Tensor::empty({HW, d});
@@ -180,7 +159,7 @@ GeometryFeatures GeometryEncoder::encode(const std::vector<BoxPrompt>& boxes, co
 
     Tensor roi = Tensor::empty({N, d, roi_, roi_});
     if (N > 0) {
-      const Tensor pre_nchw = seq_to_nchw(pre, d, HW).reshape({d, H, W});
+      const Tensor pre_nchw = nn::tokens_to_nchw(pre, H, W);
       ops::roi_align(pre_nchw, xyxy, 1.0f, /*sampling_ratio=*/-1, /*aligned=*/false, roi, n_threads);
     }
     Tensor pooled = Tensor::empty({N, d});
@@ -221,7 +200,7 @@ GeometryFeatures GeometryEncoder::encode(const std::vector<BoxPrompt>& boxes, co
 
   // 5. Encoder layers (no padding in the geometry sequence), then encode_norm.
   for (size_t i = 0; i < layers_.size(); ++i) {
-    layers_[i].forward(x, mem, mem_pos, nullptr, n_threads);
+    layers_[i].forward(x, mem, Tensor(), mem_pos, nullptr, nullptr, n_threads);
     if (dumping) dump->add("geo.layer" + std::to_string(i), x.reshape({N + 1, 1, d}));
   }
   GeometryFeatures out;

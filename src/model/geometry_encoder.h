@@ -16,7 +16,7 @@
 #include "core/dump.h"
 #include "core/tensor.h"
 #include "model/config.h"
-#include "model/prompt_blocks.h"
+#include "model/encoder_layer.h"
 #include "nn/layer_norm.h"
 #include "nn/linear.h"
 #include "nn/params.h"
@@ -57,7 +57,7 @@ class GeometryEncoder {
   Tensor cls_embed_;        // [1, d]
   nn::Linear direct_, pool_, pos_proj_, final_proj_;  // pool_: the 7×7 conv as Linear [d, d·roi·roi]
   nn::LayerNorm norm_, img_pre_norm_, encode_norm_;
-  std::vector<prompt::PreNormEncoderLayer> layers_;
+  std::vector<TransformerEncoderLayer> layers_;
 };
 
 // The RoIAlign boxes of the pooling branch: box_cxcywh_to_xyxy, then × [W, H, W, H] (feature-map pixels), float32

@@ -17,8 +17,8 @@ DotProductScoring::DotProductScoring(const Config& cfg, const nn::ParamScope& p)
   d_proj_ = s.d_proj;
   clamp_ = static_cast<float>(s.clamp_max_val);
   if (s.prompt_mlp_layers < 1) throw Error("scoring: scoring.prompt_mlp_layers must be >= 1");
-  prompt_mlp_ = det::Mlp::load(p.sub("prompt_mlp"), d_, s.prompt_mlp_hidden, d_, s.prompt_mlp_layers);
-  out_norm_ = nn::LayerNorm::load(p.sub("prompt_mlp").sub("out_norm"), d_, 1e-5);
+  prompt_mlp_ = nn::Mlp::load(p.sub("prompt_mlp"), d_, s.prompt_mlp_hidden, d_, s.prompt_mlp_layers);
+  out_norm_ = nn::LayerNorm::load(p.sub("prompt_mlp").sub("out_norm"), d_, nn::kLayerNormEps);
   prompt_proj_ = nn::Linear::load(p.sub("prompt_proj"), d_, d_proj_);
   hs_proj_ = nn::Linear::load(p.sub("hs_proj"), d_, d_proj_);
 }
@@ -47,8 +47,8 @@ Tensor DotProductScoring::forward(const Tensor& hs, const PromptView& prompt, in
   const float denom = static_cast<float>(std::max<int64_t>(n_valid, 1));
   for (int64_t c = 0; c < d_; ++c) pooled.f32()[c] = static_cast<float>(acc[static_cast<size_t>(c)]) / denom;
 
-  const Tensor pp = det::linear(prompt_proj_, pooled, n_threads);  // [1, d_proj]
-  const Tensor hq = det::linear(hs_proj_, hs, n_threads);          // [L, Q, d_proj]
+  const Tensor pp = prompt_proj_.forward(pooled, n_threads);  // [1, d_proj]
+  const Tensor hq = hs_proj_.forward(hs, n_threads);          // [L, Q, d_proj]
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(d_proj_)));
   Tensor logits = Tensor::empty({L, Q});
   // logits = clamp((hq · pp) · scale, ±clamp) as a [L*Q, d_proj] x [d_proj] product.

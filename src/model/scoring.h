@@ -7,10 +7,10 @@
 #include "core/dump.h"
 #include "core/tensor.h"
 #include "model/config.h"
-#include "model/detector_blocks.h"
 #include "model/fusion_encoder.h"
 #include "nn/layer_norm.h"
 #include "nn/linear.h"
+#include "nn/mlp.h"
 #include "nn/params.h"
 
 namespace sam3 {
@@ -27,7 +27,7 @@ class DotProductScoring {
  private:
   int64_t d_ = 0, d_proj_ = 0;
   float clamp_ = 12.0f;
-  det::Mlp prompt_mlp_;
+  nn::Mlp prompt_mlp_;
   nn::LayerNorm out_norm_;
   nn::Linear prompt_proj_, hs_proj_;
 };

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/ops.h"
 #include "core/ops_detector.h"
+#include "nn/tokens.h"
 
 namespace sam3 {
 
@@ -22,8 +23,8 @@ SegmentationHead::SegmentationHead(const Config& cfg, const nn::ParamScope& p) {
     throw Error("segmentation head: " + std::to_string(cfg.fpn_levels_used()) + " neck levels need " +
                 std::to_string(stages) + " up-sampling stages, seg.num_upsampling_stages is " +
                 std::to_string(s.num_upsampling_stages));
-  cross_attend_prompt_ = det::MultiheadAttention::load(p.sub("cross_attend_prompt"), d_, s.cross_attend_prompt_heads);
-  cross_attn_norm_ = nn::LayerNorm::load(p.sub("cross_attn_norm"), d_, 1e-5);
+  cross_attend_prompt_ = nn::MultiheadAttention::load(p.sub("cross_attend_prompt"), d_, s.cross_attend_prompt_heads);
+  cross_attn_norm_ = nn::LayerNorm::load(p.sub("cross_attn_norm"), d_, nn::kLayerNormEps);
   nn::ParamScope pd = p.sub("pixel_decoder");
   for (int i = 0; i < stages; ++i) {
     convs_.push_back(nn::Conv2d::load(pd.sub("conv_layers").sub(i), d_, d_, 3, 1, 1));
@@ -32,7 +33,7 @@ SegmentationHead::SegmentationHead(const Config& cfg, const nn::ParamScope& p) {
   }
   instance_seg_head_ = nn::Conv2d::load(p.sub("instance_seg_head"), d_, d_, 1, 1, 0);
   semantic_seg_head_ = nn::Conv2d::load(p.sub("semantic_seg_head"), d_, 1, 1, 1, 0);
-  mask_embed_ = det::Mlp::load(p.sub("mask_predictor").sub("mask_embed"), d_, d_, d_, 3);
+  mask_embed_ = nn::Mlp::load(p.sub("mask_predictor").sub("mask_embed"), d_, d_, d_, 3);
 }
 
 SegmentationOutput SegmentationHead::forward(const Tensor& memory, int64_t feat_h, int64_t feat_w,
@@ -53,13 +54,13 @@ SegmentationOutput SegmentationHead::forward(const Tensor& memory, int64_t feat_
   // 1. e = memory + MHA(LN(memory), prompt, prompt, key_padding_mask)   (no positional encodings)
   const Tensor mem = memory.reshape({hw, d_});
   const Tensor ptok = prompt.tokens.reshape({prompt.length(), d_});
-  Tensor xattn = cross_attend_prompt_.forward(det::layer_norm(cross_attn_norm_, mem, n_threads), ptok, ptok,
-                                              prompt.mask_data(), det::AttnBias{}, n_threads);
+  Tensor xattn = cross_attend_prompt_.forward(cross_attn_norm_.forward(mem, n_threads), ptok, ptok,
+                                              nn::AttnMask::padding(prompt.mask_data()), n_threads);
   if (dumping) dump->add("seg.prompt_xattn", xattn.reshape({hw, 1, d_}));
   ops::add(xattn, mem, xattn, n_threads);
 
   // 2. pixel decoder, coarse to fine: p = ReLU(GN(conv3x3(feat + nearest(p))))
-  Tensor p = det::tokens_to_nchw(xattn, feat_h, feat_w);  // [d, feat_h, feat_w]
+  Tensor p = nn::tokens_to_nchw(xattn, feat_h, feat_w);  // [d, feat_h, feat_w]
   for (int s = 0; s < num_stages(); ++s) {
     const Tensor& feat = fpn[static_cast<size_t>(num_stages() - 1 - s)];
     if (feat.size(-3) != d_)

@@ -9,10 +9,11 @@
 #include "core/dump.h"
 #include "core/tensor.h"
 #include "model/config.h"
-#include "model/detector_blocks.h"
 #include "model/fusion_encoder.h"
 #include "nn/conv2d.h"
 #include "nn/layer_norm.h"
+#include "nn/mlp.h"
+#include "nn/multihead_attention.h"
 #include "nn/params.h"
 
 namespace sam3 {
@@ -41,12 +42,12 @@ class SegmentationHead {
  private:
   int64_t d_ = 0;
   int groups_ = 8;
-  det::MultiheadAttention cross_attend_prompt_;
+  nn::MultiheadAttention cross_attend_prompt_;
   nn::LayerNorm cross_attn_norm_;
   std::vector<nn::Conv2d> convs_;  // pixel_decoder.conv_layers.{s}: 3×3, pad 1
   std::vector<Tensor> gn_weight_, gn_bias_;  // pixel_decoder.norms.{s}
   nn::Conv2d instance_seg_head_, semantic_seg_head_;  // 1×1
-  det::Mlp mask_embed_;                               // mask_predictor.mask_embed: MLP(d, d, d, 3)
+  nn::Mlp mask_embed_;                               // mask_predictor.mask_embed: MLP(d, d, d, 3)
 };
 
 }  // namespace sam3

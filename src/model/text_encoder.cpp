@@ -23,14 +23,14 @@ TextEncoder::TextEncoder(const nn::ParamScope& p, const Config& cfg)
   for (int i = 0; i < cfg.text.layers; ++i) {
     const nn::ParamScope b = blocks.sub(i);
     Block blk;
-    blk.ln_1 = nn::LayerNorm::load(b.sub("ln_1"), width_, prompt::kLayerNormEps);
-    blk.ln_2 = nn::LayerNorm::load(b.sub("ln_2"), width_, prompt::kLayerNormEps);
-    blk.attn = prompt::MultiheadAttention::load(b.sub("attn"), width_, cfg.text.heads);
+    blk.ln_1 = nn::LayerNorm::load(b.sub("ln_1"), width_, nn::kLayerNormEps);
+    blk.ln_2 = nn::LayerNorm::load(b.sub("ln_2"), width_, nn::kLayerNormEps);
+    blk.attn = nn::MultiheadAttention::load(b.sub("attn"), width_, cfg.text.heads);
     blk.c_fc = nn::Linear::load(b.sub("mlp").sub("c_fc"), width_, hidden);
     blk.c_proj = nn::Linear::load(b.sub("mlp").sub("c_proj"), hidden, width_);
     blocks_.push_back(std::move(blk));
   }
-  ln_final_ = nn::LayerNorm::load(enc.sub("ln_final"), width_, prompt::kLayerNormEps);
+  ln_final_ = nn::LayerNorm::load(enc.sub("ln_final"), width_, nn::kLayerNormEps);
   resizer_ = nn::Linear::load(p.sub("resizer"), width_, d_model_);
 }
 
@@ -59,8 +59,7 @@ TextFeatures TextEncoder::encode(const std::vector<int64_t>& ids, int n_threads,
   for (size_t i = 0; i < blocks_.size(); ++i) {
     const Block& b = blocks_[i];
     b.ln_1.forward(x, t, n_threads);
-    b.attn.self_attention(t, nullptr, /*causal=*/true, y, n_threads);
-    ops::add(x, y, x, n_threads);
+    ops::add(x, b.attn.forward(t, t, t, nn::AttnMask::causal_mask(), n_threads), x, n_threads);
     b.ln_2.forward(x, t, n_threads);
     b.c_fc.forward(t, h, n_threads);
     ops::gelu_inplace(h, n_threads);

@@ -13,9 +13,9 @@
 #include "core/dump.h"
 #include "core/tensor.h"
 #include "model/config.h"
-#include "model/prompt_blocks.h"
 #include "nn/layer_norm.h"
 #include "nn/linear.h"
+#include "nn/multihead_attention.h"
 #include "nn/params.h"
 
 namespace sam3 {
@@ -42,7 +42,7 @@ class TextEncoder {
  private:
   struct Block {
     nn::LayerNorm ln_1, ln_2;
-    prompt::MultiheadAttention attn;
+    nn::MultiheadAttention attn;
     nn::Linear c_fc, c_proj;
   };
   int64_t context_ = 0, width_ = 0, vocab_ = 0, d_model_ = 0;

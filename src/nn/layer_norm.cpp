@@ -16,4 +16,10 @@ void LayerNorm::forward(const Tensor& x, Tensor& y, int n_threads) const {
   ops::layer_norm(x, weight, bias, eps, y, n_threads);
 }
 
+Tensor LayerNorm::forward(const Tensor& x, int n_threads) const {
+  Tensor y = Tensor::empty(x.shape());
+  forward(x, y, n_threads);
+  return y;
+}
+
 }  // namespace sam3::nn

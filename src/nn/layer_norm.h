@@ -5,6 +5,9 @@
 
 namespace sam3::nn {
 
+// torch.nn.LayerNorm's default eps, which every norm outside the ViT uses (spec §0: "eps = 1e-5 everywhere").
+constexpr double kLayerNormEps = 1e-5;
+
 struct LayerNorm {
   Tensor weight, bias;  // [C]
   float eps = 1e-5f;
@@ -12,6 +15,8 @@ struct LayerNorm {
   static LayerNorm load(const ParamScope& p, int64_t dim, double eps);
   // x, y: [..., C]; y may alias x.
   void forward(const Tensor& x, Tensor& y, int n_threads) const;
+  // Same, allocating y.
+  Tensor forward(const Tensor& x, int n_threads) const;
 };
 
 }  // namespace sam3::nn

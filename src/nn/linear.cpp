@@ -1,5 +1,8 @@
 #include "nn/linear.h"
 
+#include <string>
+
+#include "core/error.h"
 #include "core/ops.h"
 
 namespace sam3::nn {
@@ -15,6 +18,16 @@ Linear Linear::load(const ParamScope& p, int64_t in_features, int64_t out_featur
 
 void Linear::forward(const Tensor& x, Tensor& y, int n_threads) const {
   ops::linear(x, weight, bias.defined() ? &bias : nullptr, y, n_threads);
+}
+
+Tensor Linear::forward(const Tensor& x, int n_threads) const {
+  Shape s = x.shape();
+  if (s.empty() || s.back() != in_features)
+    throw Error("Linear: input " + shape_str(s) + " does not end in " + std::to_string(in_features));
+  s.back() = out_features;
+  Tensor y = Tensor::empty(s);
+  forward(x, y, n_threads);
+  return y;
 }
 
 }  // namespace sam3::nn

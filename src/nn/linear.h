@@ -15,6 +15,8 @@ struct Linear {
 
   // x [..., in] -> y [..., out] (y preallocated, must not alias x).
   void forward(const Tensor& x, Tensor& y, int n_threads) const;
+  // Same, allocating y.
+  Tensor forward(const Tensor& x, int n_threads) const;
 };
 
 }  // namespace sam3::nn

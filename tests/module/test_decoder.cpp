@@ -8,6 +8,7 @@
 
 #include "detector_test_util.h"
 #include "model/decoder.h"
+#include "nn/tokens.h"
 
 using namespace sam3;
 using namespace sam3::test;
@@ -30,7 +31,7 @@ TEST_P(DecoderCase, MatchesFixture) {
   const Tensor& pos_nchw = img.get("neck.pos2");
   const int64_t fh = pos_nchw.size(-2), fw = pos_nchw.size(-1);
   DumpCapture cap;
-  DecoderOutput out = dec.forward(c.get("enc.memory"), det::nchw_to_tokens(pos_nchw), fh, fw, fixture_prompt(c), 2,
+  DecoderOutput out = dec.forward(c.get("enc.memory"), nn::nchw_to_tokens(pos_nchw), fh, fw, fixture_prompt(c), 2,
                                   cap.dumper());
   TensorFile got = cap.read_back();
   int compared = 0;

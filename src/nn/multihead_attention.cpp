@@ -1,0 +1,133 @@
+// sam3.cpp — torch.nn.MultiheadAttention (see nn/multihead_attention.h).
+// ref: torch.nn.MultiheadAttention (F.multi_head_attention_forward, _in_projection_packed)
+#include "nn/multihead_attention.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "core/error.h"
+#include "core/ops.h"
+
+namespace sam3::nn {
+
+MultiheadAttention MultiheadAttention::load(const ParamScope& p, int64_t dim, int64_t heads) {
+  if (heads <= 0 || dim % heads != 0)
+    throw Error("MultiheadAttention '" + p.prefix() + "': embed dim " + std::to_string(dim) + " is not divisible by " +
+                std::to_string(heads) + " heads");
+  MultiheadAttention m;
+  m.dim = dim;
+  m.heads = heads;
+  m.in_weight = p.get("in_proj_weight", {3 * dim, dim});
+  m.in_bias = p.get("in_proj_bias", {3 * dim});
+  m.out_proj = Linear::load(p.sub("out_proj"), dim, dim);
+  return m;
+}
+
+namespace {
+
+bool same_tensor(const Tensor& a, const Tensor& b) { return a.raw() == b.raw() && a.shape() == b.shape(); }
+
+// Rows [r0, r1) of the packed projection: y [L, r1-r0] = x · W[r0:r1]ᵀ + b[r0:r1].
+Tensor project(const Tensor& x, const Tensor& w, const Tensor& b, int64_t r0, int64_t r1, int n_threads) {
+  const int64_t e = w.size(1);
+  const Tensor wr = w.slice0(r0, r1), br = b.slice0(r0, r1);
+  Tensor y = Tensor::empty({x.numel() / e, r1 - r0});
+  ops::linear(x, wr, &br, y, n_threads);
+  return y;
+}
+
+}  // namespace
+
+Tensor MultiheadAttention::forward(const Tensor& query, const Tensor& key, const Tensor& value, const AttnMask& mask,
+                                   int n_threads) const {
+  const int64_t E = dim, hd = dim / heads;
+  if (query.size(-1) != E || key.size(-1) != E || value.size(-1) != E || key.numel() != value.numel())
+    throw Error("MultiheadAttention: bad input shapes q " + shape_str(query.shape()) + ", k " +
+                shape_str(key.shape()) + ", v " + shape_str(value.shape()) + " for embed dim " + std::to_string(E));
+  const int64_t lq = query.numel() / E, lk = key.numel() / E;
+  if (mask.causal && (lq != lk || mask.bias.data))
+    throw Error("MultiheadAttention: causal attention needs as many queries as keys and no bias");
+
+  // Projections; each of q/k/v is addressed as (pointer, row stride).
+  Tensor qkv, qk, kv, qt, kt, vt;
+  const float *q, *k, *v;
+  int64_t q_row = E, k_row = E, v_row = E;
+  if (same_tensor(query, key) && same_tensor(key, value)) {
+    qkv = project(query, in_weight, in_bias, 0, 3 * E, n_threads);
+    q = qkv.f32();
+    k = q + E;
+    v = q + 2 * E;
+    q_row = k_row = v_row = 3 * E;
+  } else if (same_tensor(query, key)) {
+    qk = project(query, in_weight, in_bias, 0, 2 * E, n_threads);
+    q = qk.f32();
+    k = qk.f32() + E;
+    q_row = k_row = 2 * E;
+    vt = project(value, in_weight, in_bias, 2 * E, 3 * E, n_threads);
+    v = vt.f32();
+  } else if (same_tensor(key, value)) {
+    qt = project(query, in_weight, in_bias, 0, E, n_threads);
+    q = qt.f32();
+    kv = project(key, in_weight, in_bias, E, 3 * E, n_threads);
+    k = kv.f32();
+    v = kv.f32() + E;
+    k_row = v_row = 2 * E;
+  } else {
+    qt = project(query, in_weight, in_bias, 0, E, n_threads);
+    kt = project(key, in_weight, in_bias, E, 2 * E, n_threads);
+    vt = project(value, in_weight, in_bias, 2 * E, 3 * E, n_threads);
+    q = qt.f32();
+    k = kt.f32();
+    v = vt.f32();
+  }
+
+  Tensor o = Tensor::empty({lq, E});  // heads concatenated
+  ops::AttentionArgs a;
+  a.k = k;
+  a.k_row = k_row;
+  a.k_head = hd;
+  a.v = v;
+  a.v_row = v_row;
+  a.v_head = hd;
+  a.q_row = q_row;
+  a.q_head = hd;
+  a.o_row = E;
+  a.o_head = hd;
+  a.n_heads = heads;
+  a.lk = lk;
+  a.head_dim = hd;
+  a.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(hd)));
+  a.key_pad = mask.key_pad;
+  if (mask.causal) {
+    // Query i attends over the key prefix 0..i: one single-row attention per query.
+    for (int64_t i = 0; i < lq; ++i) {
+      ops::AttentionArgs r = a;
+      r.q = q + i * q_row;
+      r.out = o.f32() + i * E;
+      r.lq = 1;
+      r.lk = i + 1;
+      ops::attention(r, n_threads);
+    }
+    return out_proj.forward(o, n_threads);
+  }
+  // Rows without bias, then rows with bias.
+  const int64_t split = mask.bias.data ? std::min(mask.bias.first_row, lq) : lq;
+  if (split > 0) {
+    a.q = q;
+    a.out = o.f32();
+    a.lq = split;
+    ops::attention(a, n_threads);
+  }
+  if (split < lq) {
+    a.q = q + split * q_row;
+    a.out = o.f32() + split * E;
+    a.lq = lq - split;
+    a.bias = mask.bias.data;
+    a.bias_head = mask.bias.head_stride;
+    ops::attention(a, n_threads);
+  }
+  return out_proj.forward(o, n_threads);
+}
+
+}  // namespace sam3::nn
