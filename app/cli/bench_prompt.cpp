@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -88,24 +89,28 @@ void bench_prompt_stages(std::shared_ptr<const Model> model, int n_threads, doub
   state.set_embedding(synthetic_embedding(*model, W, H));
   SegmentParams sp = segment_default_params();
   sp.n_threads = n_threads;
-  sp.threshold = 0.0f;  // every query kept: the worst case of post-processing
+  sp.threshold = 0.0f;
   const Prompt text_only{"a yellow school bus", {}};
   Prompt with_box{"a yellow school bus", {PromptBox::from_xyxy(400, 200, 900, 600, W, H)}};
 
-  // First call: uncached text (and the per-image box-free geometry). Then `runs` calls with everything cached.
+  // First call: uncached text (and the per-image box-free geometry), every query kept (the worst case of
+  // post-processing). Then `runs` calls with everything cached at a threshold that keeps 5 queries, a typical prompt.
   const PromptResult first = segment(state, text_only, sp);
+  std::vector<float> sorted = first.probs;
+  std::sort(sorted.begin(), sorted.end(), std::greater<float>());
+  sp.threshold = sorted.size() > 5 ? sorted[5] : 0.0f;
   PromptTimings best;
   best.total_ms = 1e30;
+  size_t kept = 0;
   for (int r = 0; r < std::max(1, runs); ++r) {
     const PromptResult res = segment(state, text_only, sp);
     std::fprintf(stderr, "prompt run %d: %.2f s\n", r + 1, res.timings.total_ms * 1e-3);
-    if (res.timings.total_ms < best.total_ms) best = res.timings;
+    if (res.timings.total_ms < best.total_ms) best = res.timings, kept = res.instances.size();
   }
   const PromptResult boxed = segment(state, with_box, sp);
+  const PromptResult rethr = rethreshold(first, 0.5f, n_threads);
   double load[3] = {0, 0, 0};
   const bool has_load = getloadavg(load, 3) == 3;
-  sp.threshold = 0.5f;
-  const PromptResult rethr = rethreshold(first, 0.5f, n_threads);
 
   const Config& cfg = model->impl().config;
   const PromptFlops f = prompt_flops(cfg, 0), fb = prompt_flops(cfg, 1);
@@ -115,9 +120,9 @@ void bench_prompt_stages(std::shared_ptr<const Model> model, int n_threads, doub
     else
       std::printf("  %-24s %9.3f %10s %9s\n", name, ms * 1e-3, "-", "-");
   };
-  std::printf("one prompt on a cached %dx%d image embedding, %d thread%s, best of %d run%s (%lld queries, all kept):\n",
-              W, H, n_threads, n_threads == 1 ? "" : "s", std::max(1, runs), runs == 1 ? "" : "s",
-              static_cast<long long>(first.probs.size()));
+  std::printf("one prompt on a cached %dx%d image embedding, %d thread%s, best of %d run%s (%zu of %zu queries kept):\n",
+              W, H, n_threads, n_threads == 1 ? "" : "s", std::max(1, runs), runs == 1 ? "" : "s", kept,
+              first.probs.size());
   std::printf("  %-24s %9s %10s %9s\n", "stage", "time (s)", "GFLOP", "GFLOP/s");
   row("text encoder (uncached)", first.timings.text_ms, f.text);
   row("text (cached)", best.text_ms, 0);
@@ -128,8 +133,9 @@ void bench_prompt_stages(std::shared_ptr<const Model> model, int n_threads, doub
   row("decoder", best.decoder_ms, f.decoder);
   row("scoring", best.scoring_ms, f.scoring);
   row("segmentation head", best.mask_head_ms, f.mask_head);
-  row("post-process (all kept)", best.postprocess_ms, 0);
-  row("re-threshold to 0.5", rethr.timings.total_ms, 0);
+  row("post-process", best.postprocess_ms, 0);
+  row("post-process, all kept", first.timings.postprocess_ms, 0);
+  row("re-threshold", rethr.timings.total_ms, 0);
   row("total (cached text)", best.total_ms, f.per_prompt());
   const double flop = fb.per_prompt();  // the goal is stated for a prompt with its geometry work (0.44 TFLOP)
   const double ideal = flop * 1e-9 / sgemm_gflops;

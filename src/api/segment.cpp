@@ -12,6 +12,7 @@
 #include "api/internal.h"
 #include "core/dump.h"
 #include "core/error.h"
+#include "core/parallel.h"
 
 namespace sam3 {
 
@@ -102,9 +103,19 @@ void fill_detections(PromptResult& r, const PromptOutputs& o, float threshold, b
       in.mask.width = static_cast<int>(W);
       in.mask.height = static_cast<int>(H);
       in.mask.data.resize(static_cast<size_t>(H * W));
-      upsample_mask(pm.f32() + q * mh * mw, mh, mw, H, W, nullptr, in.mask.data.data(), n_threads);
     }
   }
+  // One mask per thread when there are several (one parallel region instead of one per mask); a single mask uses
+  // all threads inside. Same arithmetic either way.
+  const int64_t n_masks = masks ? static_cast<int64_t>(keep.size()) : 0;
+  auto upsample = [&](int64_t n, int threads) {
+    upsample_mask(pm.f32() + keep[static_cast<size_t>(n)] * mh * mw, mh, mw, H, W, nullptr,
+                  r.instances[static_cast<size_t>(n)].mask.data.data(), threads);
+  };
+  if (n_masks >= 2 && n_threads > 1)
+    parallel_for_dynamic(n_threads, n_masks, [&](int64_t n) { upsample(n, 1); });
+  else
+    for (int64_t n = 0; n < n_masks; ++n) upsample(n, n_threads);
   r.semantic = Mask{};
   if (semantic && o.raw.semantic_seg.defined() && o.raw.semantic_seg.numel() > 0) {
     const Tensor& s = o.raw.semantic_seg;  // [1, h, w]

@@ -258,8 +258,9 @@ TEST_P(PipelineCase, ImageFileToFinal) {
     ++compared;
   }
   EXPECT_GE(compared, 30) << "the dump should hold the case's intermediates";
-  for (const char* name : {"final.keep_idx", "final.mask_pixel_counts"})
-    EXPECT_TRUE(tensors_close(d.get(name), c.get(name), 0, 0)) << name;
+  EXPECT_TRUE(tensors_close(d.get("final.keep_idx"), c.get("final.keep_idx"), 0, 0));
+  EXPECT_TRUE(tensors_close(d.get("final.mask_pixel_counts"), c.get("final.mask_pixel_counts"),
+                            static_cast<double>(kMaxMaskPixelDiff), 0));
   std::printf("%s: %zu kept, max |dprob| %.2g, max |dbox| %.3g px, worst mask diff %lld px, %d dumped tensors "
               "compared (worst max_abs/scale %.2g: %s)\n",
               fc.name.c_str(), r.instances.size(), max_dp, max_db, static_cast<long long>(worst), compared,
