@@ -380,13 +380,16 @@ void attend_block_avx2(const ops::AttentionArgs& a, int64_t h, int64_t i0, int64
 }  // namespace
 
 void attention(const ops::AttentionArgs& a, int n_threads) {
-  // Work item: (head, block of up to kGroup·kBq queries); head-major so concurrent items share K/V in cache.
-  constexpr int64_t kBlock = kGroup * kBq;
-  const int64_t q_blocks = (a.lq + kBlock - 1) / kBlock;
+  // Work item: (head, block of up to kGroup query tiles), blocks balanced in tile count (576 queries = 6 tiles:
+  // 3 + 3, not 4 + 2); head-major so concurrent items share K/V in cache.
+  const int64_t n_tiles = (a.lq + kBq - 1) / kBq;
+  const int64_t q_blocks = (n_tiles + kGroup - 1) / kGroup;
   const int64_t items = a.n_heads * q_blocks;
   const int threads = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(n_threads, items)));
   auto run = [&](int64_t it, Scratch& sc) {
-    const int64_t h = it / q_blocks, i0 = (it % q_blocks) * kBlock, nq = std::min(kBlock, a.lq - i0);
+    const int64_t h = it / q_blocks, b = it % q_blocks;
+    const int64_t i0 = b * n_tiles / q_blocks * kBq, i1 = std::min(a.lq, (b + 1) * n_tiles / q_blocks * kBq);
+    const int64_t nq = i1 - i0;
 #ifdef SAM3_AVX2
     if (a.head_dim % 16 == 0) return attend_block_avx2(a, h, i0, nq, sc);
 #endif
