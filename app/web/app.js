@@ -1,18 +1,21 @@
 // sam3.cpp web UI — the page's state and its wiring. One image at a time: it is uploaded once (a server session
 // encodes it in the background), then every change of the prompts (concepts, example boxes) runs a segmentation
-// of that session. The server is asked for every instance (threshold 0) so that the threshold slider filters on
-// the client, without running the model again.
+// of that session. The server is asked for every instance scoring above a low floor, so that the threshold
+// slider filters on the client without a request; only below the floor is the same request sent again (the server
+// answers it from its cache of the prompts' raw outputs, without running the model).
 import { Api, ApiError } from './api.js';
 import { parseMask, rleBounds } from './rle.js';
 import { jpegOrientation } from './exif.js';
-import { instanceColor, paintMasks, paintSemantic, paintHover, drawOverlay, exportPng } from './render.js';
+import { instanceColor, semanticColor, paintMasks, paintSemantic, paintHover, drawOverlay, exportPng } from './render.js';
 
 const $ = (id) => document.getElementById(id);
 const api = new Api();
 
-// Threshold sent with every segment request: 0 keeps every query the model scored (instances are the queries
-// with score > threshold, strictly), so the slider can go anywhere in [0, 1] on the client.
-const REQUEST_THRESHOLD = 0;
+// Threshold sent with a segment request (instances are the queries with score > threshold, strictly): the slider
+// filters on the client from there up. Not 0, because every one of the full model's 200 queries would then come
+// back with a full-size mask (seconds of up-sampling, megabytes of JSON) when nearly all score far below anything
+// worth showing; below it the request is repeated at 0 (the server's re-threshold cache: no model run).
+const REQUEST_FLOOR = 0.05;
 const POLL_MS = 200;        // session status polling while the image encodes
 const MIN_BOX_SCREEN_PX = 4; // a smaller drag is a click, not a box
 
@@ -467,13 +470,14 @@ async function runSegment(retried = false) {
   state.pending = false;
   setStatus('Segmenting…');
   $('segment-btn').setAttribute('aria-busy', 'true');
-  const body = { prompts, threshold: REQUEST_THRESHOLD, semantic: true };
+  const threshold = state.threshold < REQUEST_FLOOR ? 0 : REQUEST_FLOOR;
+  const body = { prompts, threshold, semantic: true };
   const t0 = performance.now();
   try {
     const r = await api.segment(state.session.id, body);
     if (token !== state.loadToken) return;
     const ms = performance.now() - t0;
-    setResult(r, prompts, ms);
+    setResult(r, prompts, ms, threshold);
     setStatus(`Done in ${Math.round(ms)} ms.`);
   } catch (e) {
     if (token !== state.loadToken) return;
@@ -499,7 +503,7 @@ async function runSegment(retried = false) {
 
 // Keeps the server's answer and prepares it for drawing: masks parsed into runs, a colour per instance (by
 // score, best first, so the strongest get the most distinct colours), a label and a rank within its prompt.
-function setResult(resp, sentPrompts, roundTripMs) {
+function setResult(resp, sentPrompts, roundTripMs, requestThreshold) {
   const prompts = (resp.prompts || []).map((p, pi) => {
     const sent = sentPrompts[pi] || {};
     const text = p.text ?? p.prompt?.text ?? sent.text ?? '';
@@ -524,8 +528,8 @@ function setResult(resp, sentPrompts, roundTripMs) {
   });
   const all = prompts.flatMap((p) => p.instances).sort((a, b) => b.score - a.score);
   all.forEach((inst, i) => { inst.color = instanceColor(i); });
-  prompts.forEach((p, i) => { if (p.semantic) p.semantic.color = instanceColor(i); });
-  state.result = { raw: resp, prompts, all, roundTripMs };
+  prompts.forEach((p, i) => { if (p.semantic) p.semantic.color = semanticColor(i); });
+  state.result = { raw: resp, prompts, all, roundTripMs, requestThreshold };
   state.resultStale = false;
   state.hoverKey = null;
   const hasSemantic = prompts.some((p) => p.semantic);
@@ -585,13 +589,15 @@ function renderResultsNow() {
   renderList(vis);
   const n = state.result ? state.result.all.length : 0;
   const t = state.threshold.toFixed(2);
+  const floor = state.result ? state.result.requestThreshold : 0;
   $('result-summary').textContent = !state.result
     ? 'No results yet.'
     : n === 0
-      ? 'The model found nothing for these prompts.'
+      ? `The model found nothing scoring above ${floor}.`
       : vis.length === 0
         ? `None of the ${n} candidates scores above ${t}: lower the threshold.`
         : `${vis.length} of ${n} candidates score above ${t}.`;
+  $('result-summary').title = state.result ? `Candidates: the instances scoring above ${floor}` : '';
   $('download-json').disabled = !state.result;
   $('download-png').disabled = !state.image;
 }
@@ -702,6 +708,8 @@ list.addEventListener('focusout', () => setHover(null));
 $('threshold').addEventListener('input', () => {
   state.threshold = Number($('threshold').value);
   $('threshold-value').textContent = state.threshold.toFixed(2);
+  // Below what the server was asked for: ask again at 0 (answered from the server's cache, no model run).
+  if (state.result && !state.resultStale && state.threshold < state.result.requestThreshold) requestSegment();
   renderResults();
 });
 for (const [id, key] of [['show-masks', 'masks'], ['show-boxes', 'boxes'], ['show-semantic', 'semantic']]) {

@@ -78,13 +78,17 @@ function packed([r, g, b], a) {
   return ((a << 24) | (b << 16) | (g << 8) | r) >>> 0;
 }
 
-// The semantic masks of the prompts (each prompt's colour, hatched so it reads apart from instance masks).
+// Semantic masks get their own colours (white first), drawn as hatching, so they read apart from instances.
+const SEMANTIC_PALETTE = ['#ffffff', '#00e5ff', '#ff4dff', '#ffe600', '#7dff4d', '#ff8c1a'];
+export function semanticColor(i) { return SEMANTIC_PALETTE[i % SEMANTIC_PALETTE.length]; }
+
+// The semantic masks of the prompts, hatched in their colours.
 export function paintSemantic(ctx, w, h, semantics) {
   const img = ctx.createImageData(w, h);
   const px = new Uint32Array(img.data.buffer);
   for (const s of semantics) {
     const c = colorRgb(s.color);
-    const solid = packed(c, 120), stripe = packed(c, 200);
+    const solid = packed(c, 70), stripe = packed(c, 210);
     forEachForeground(s.runs, h, (x, y0, y1) => {
       for (let y = y0; y < y1; ++y) px[y * w + x] = ((x + y) >> 3) & 1 ? stripe : solid;
     });
@@ -107,6 +111,27 @@ export function paintHover(ctx, w, h, inst) {
   ctx.putImageData(img, x0, y0);
 }
 
+// Where the score labels go: above each box (inside it when the box touches the top), always on the image, and
+// moved down past the labels placed before (results come best first) so that none hides another.
+//   items: [{box, tw}] in image units; th: label height -> [{tx, ty}]
+export function placeLabels(items, w, h, th) {
+  const placed = [];
+  return items.map(({ box, tw }) => {
+    const [x0, y0] = box;
+    const tx = Math.min(Math.max(0, x0), Math.max(0, w - tw));
+    let ty = Math.min(Math.max(0, y0 - th >= 0 ? y0 - th : y0), Math.max(0, h - th));
+    for (let tries = 0; tries < 12; ++tries) {
+      const hit = placed.find((p) => tx < p.tx + p.tw && p.tx < tx + tw && ty < p.ty + th && p.ty < ty + th);
+      if (!hit) break;
+      const below = hit.ty + th;
+      if (below + th > h) break;
+      ty = below;
+    }
+    placed.push({ tx, ty, tw });
+    return { tx, ty };
+  });
+}
+
 const SVG = 'http://www.w3.org/2000/svg';
 function el(name, attrs, parent) {
   const e = document.createElementNS(SVG, name);
@@ -126,7 +151,11 @@ export function drawOverlay(svg, { w, h, scale, results, showBoxes, prompts, dra
   const font = 12 * u;
   if (showBoxes) {
     const g = el('g', { class: 'results' }, svg);
-    for (const r of results) {
+    const th = 16 * u;
+    const texts = results.map((r) => `${r.label} ${r.score.toFixed(2)}`);
+    const widths = texts.map((t) => (t.length * 6.6 + 8) * u);
+    const spots = placeLabels(results.map((r, i) => ({ box: r.box, tw: widths[i] })), w, h, th);
+    results.forEach((r, i) => {
       const [x0, y0, x1, y1] = r.box;
       const hovered = r.key === hoverKey;
       const dim = hoverKey != null && !hovered;
@@ -135,18 +164,15 @@ export function drawOverlay(svg, { w, h, scale, results, showBoxes, prompts, dra
         x: x0, y: y0, width: Math.max(0, x1 - x0), height: Math.max(0, y1 - y0), fill: 'none', stroke: r.color,
         'stroke-width': (hovered ? 3 : 2) * u,
       }, grp);
-      const text = `${r.label} ${r.score.toFixed(2)}`;
-      const tw = (text.length * 6.6 + 8) * u, th = 16 * u;
-      // Above the box, or inside it when it touches the top; always on the image (boxes are not clipped).
-      const ty = Math.min(Math.max(0, y0 - th >= 0 ? y0 - th : y0), h - th);
-      const tx = Math.min(Math.max(0, x0), w - tw);
+      const text = texts[i], tw = widths[i];
+      const { tx, ty } = spots[i];
       el('rect', { x: tx, y: ty, width: tw, height: th, fill: r.color, rx: 2 * u }, grp);
       const t = el('text', {
         x: tx + 4 * u, y: ty + th - 4 * u, 'font-size': font, fill: textOn(r.color), 'font-family': 'system-ui, sans-serif',
         'font-weight': '600',
       }, grp);
       t.textContent = text;
-    }
+    });
   }
   const pg = el('g', { class: 'prompt-boxes' }, svg);
   const drawn = drawing ? [...prompts, { ...drawing, label: '' , drawing: true }] : prompts;
@@ -180,20 +206,24 @@ export function exportPng({ image, w, h, semanticCanvas, maskCanvas, results, sh
     const s = Math.max(1, Math.min(w, h) / 600);  // label size grows with the image
     ctx.font = `600 ${Math.round(13 * s)}px system-ui, sans-serif`;
     ctx.textBaseline = 'bottom';
+    const th = 18 * s;
+    const texts = results.map((r) => `${r.label} ${r.score.toFixed(2)}`);
+    const widths = texts.map((t) => ctx.measureText(t).width + 8 * s);
+    const spots = placeLabels(results.map((r, i) => ({ box: r.box, tw: widths[i] })), w, h, th);
     for (const r of results) {
       const [x0, y0, x1, y1] = r.box;
       ctx.lineWidth = 2 * s;
       ctx.strokeStyle = r.color;
       ctx.strokeRect(x0, y0, x1 - x0, y1 - y0);
-      const text = `${r.label} ${r.score.toFixed(2)}`;
-      const tw = ctx.measureText(text).width + 8 * s, th = 18 * s;
-      const ty = Math.min(Math.max(0, y0 - th >= 0 ? y0 - th : y0), h - th);
-      const tx = Math.min(Math.max(0, x0), w - tw);
+    }
+    results.forEach((r, i) => {
+      const text = texts[i], tw = widths[i];
+      const { tx, ty } = spots[i];
       ctx.fillStyle = r.color;
       ctx.fillRect(tx, ty, tw, th);
       ctx.fillStyle = textOn(r.color);
       ctx.fillText(text, tx + 4 * s, ty + th - 3 * s);
-    }
+    });
   }
   return new Promise((resolve, reject) =>
     c.toBlob((b) => (b ? resolve(b) : reject(new Error('the browser could not encode the PNG'))), 'image/png'));
