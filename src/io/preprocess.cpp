@@ -74,18 +74,37 @@ Tensor preprocess_image(const Image& img, int64_t resolution, int n_threads) {
   return normalize_image(resize_image_u8(img, resolution, resolution, n_threads), n_threads);
 }
 
-Tensor resize_bilinear(const Tensor& maps, int64_t out_h, int64_t out_w, int n_threads) {
+namespace {
+
+// resize_bilinear's input: F32 [n, h, w] or [h, w], non-empty.
+void check_maps(const Tensor& maps) {
   if (maps.dtype() != DType::F32 || (maps.dim() != 2 && maps.dim() != 3))
     throw Error("resize_bilinear: expected F32 [n, h, w] or [h, w], got " + std::string(dtype_name(maps.dtype())) +
                 " " + shape_str(maps.shape()));
+  if (maps.size(-2) <= 0 || maps.size(-1) <= 0) throw Error("resize_bilinear: empty input " + shape_str(maps.shape()));
+}
+
+}  // namespace
+
+Tensor resize_bilinear(const Tensor& maps, int64_t out_h, int64_t out_w, int n_threads) {
+  check_maps(maps);
   if (out_h <= 0 || out_w <= 0)
     throw Error("resize_bilinear: bad output size " + std::to_string(out_h) + "x" + std::to_string(out_w));
-  const int64_t n = maps.dim() == 3 ? maps.size(0) : 1, h = maps.size(-2), w = maps.size(-1);
-  if (h <= 0 || w <= 0) throw Error("resize_bilinear: empty input " + shape_str(maps.shape()));
-  Tensor out = maps.dim() == 3 ? Tensor::empty({n, out_h, out_w}, DType::F32)
+  Tensor out = maps.dim() == 3 ? Tensor::empty({maps.size(0), out_h, out_w}, DType::F32)
                                : Tensor::empty({out_h, out_w}, DType::F32);
-  kernels::cpu::upsample_bilinear_f32(maps.f32(), n, h, w, out.f32(), out_h, out_w, n_threads);
+  resize_bilinear(maps, out, n_threads);
   return out;
+}
+
+void resize_bilinear(const Tensor& maps, Tensor& out, int n_threads) {
+  check_maps(maps);
+  const int64_t n = maps.dim() == 3 ? maps.size(0) : 1;
+  if (out.dtype() != DType::F32 || out.dim() != maps.dim() || (maps.dim() == 3 && out.size(0) != n) ||
+      out.size(-2) <= 0 || out.size(-1) <= 0)
+    throw Error("resize_bilinear: output " + std::string(dtype_name(out.dtype())) + " " + shape_str(out.shape()) +
+                " does not fit input " + shape_str(maps.shape()));
+  kernels::cpu::upsample_bilinear_f32(maps.f32(), n, maps.size(-2), maps.size(-1), out.f32(), out.size(-2),
+                                      out.size(-1), n_threads);
 }
 
 }  // namespace sam3

@@ -28,5 +28,7 @@ Tensor preprocess_image(const Image& img, int64_t resolution, int n_threads);
 // F32 [n, out_h, out_w] (or [out_h, out_w]); bit-exact with torch's CPU kernel (kernels/resize.h).
 // ref: sam3/model/sam3_image_processor.py (_forward_grounding: interpolate(masks, (H, W), "bilinear"))
 Tensor resize_bilinear(const Tensor& maps, int64_t out_h, int64_t out_w, int n_threads);
+// Same into a preallocated F32 `out` ([n, out_h, out_w], or [out_h, out_w] for one map); out must not alias maps.
+void resize_bilinear(const Tensor& maps, Tensor& out, int n_threads);
 
 }  // namespace sam3
