@@ -57,7 +57,7 @@ TEST_P(DecoderCase, MatchesFixture) {
   EXPECT_EQ(out.presence_logit(), got.get("out.presence_logit_dec").f32()[0]);
 }
 
-INSTANTIATE_TEST_SUITE_P(Tiny, DecoderCase, ::testing::ValuesIn(detector_cases()), case_param_name);
+INSTANTIATE_TEST_SUITE_P(Tiny, DecoderCase, ::testing::ValuesIn(fixture_cases()), case_param_name);
 
 TEST(DecoderBoxes, InverseSigmoidClampsAndBoxConversion) {
   EXPECT_NEAR(inverse_sigmoid(0.0f), std::log(1e-3f / 1.0f), 1e-6);

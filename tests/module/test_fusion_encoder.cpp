@@ -35,7 +35,7 @@ TEST_P(FusionEncoderCase, MatchesFixture) {
   EXPECT_TRUE(tensors_close(out.memory.reshape({-1, 1, m.cfg.d_model}), got.get("enc.memory"), 0, 0));
 }
 
-INSTANTIATE_TEST_SUITE_P(Tiny, FusionEncoderCase, ::testing::ValuesIn(detector_cases()), case_param_name);
+INSTANTIATE_TEST_SUITE_P(Tiny, FusionEncoderCase, ::testing::ValuesIn(fixture_cases()), case_param_name);
 
 TEST(FusionEncoder, RejectsBadInputs) {
   const TinyModel& m = tiny_model();

@@ -12,7 +12,7 @@
 #include "core/ops_prompt.h"
 #include "model/geometry_encoder.h"
 #include "model/prompt_encoder.h"
-#include "prompt_fixture.h"
+#include "tiny_fixture.h"
 
 namespace sam3 {
 namespace {
@@ -88,7 +88,7 @@ TEST(GeometryEncoder, MatchesFixturesAllCases) {
     Dumper dump(dir.path());
     GeometryFeatures out = enc.encode(boxes, image.get("neck.fpn2"), image.get("neck.pos2"), 2, &dump);
     dump.flush("geo");
-    TensorFile got = read_safetensors(dir.stage_file("geo"));
+    TensorFile got = read_safetensors(dir.file("geo.safetensors"));
     compare_all(got, ref, {"geo."}, &worst, &n_compared);
     // The returned tensors are the dumped ones.
     EXPECT_TRUE(test::tensors_close(out.tokens, ref.get("geo.out.tokens"), kRelScale * 10, 0));
@@ -152,7 +152,7 @@ TEST(PromptEncoder, AssemblesPromptAllCases) {
     Dumper dump(dir.path());
     EncodedPrompt p = pe.encode(ids_of(ref), boxes_of(ref), image.get("neck.fpn2"), image.get("neck.pos2"), 2, &dump);
     dump.flush("prompt");
-    TensorFile got = read_safetensors(dir.stage_file("prompt"));
+    TensorFile got = read_safetensors(dir.file("prompt.safetensors"));
     compare_all(got, ref, {"prompt."}, &worst, &n_compared);
     const int64_t L = m.cfg.text.context_length, N = ref.get("geo.in.box_cxcywh").size(0);
     EXPECT_EQ(p.tokens.shape(), (Shape{L + N + 1, 1, m.cfg.d_model}));

@@ -28,6 +28,7 @@
 #include "model/config.h"
 #include "model/random_checkpoint.h"
 #include "sam3/sam3.h"
+#include "tiny_fixture.h"
 
 using namespace sam3;
 using namespace sam3::test;
@@ -102,44 +103,6 @@ FixtureCase load_case(const std::string& name) {
   }
   return c;
 }
-
-std::vector<std::string> all_cases() {
-  std::vector<std::string> v;
-  for (const char* img : {"test_image", "groceries"})
-    for (int k = 1; k <= 5; ++k) v.push_back(std::string(img) + ".case" + std::to_string(k));
-  return v;
-}
-
-std::string param_name(const ::testing::TestParamInfo<std::string>& p) {
-  std::string s = p.param;
-  for (auto& ch : s)
-    if (ch == '.') ch = '_';
-  return s;
-}
-
-// A temporary directory, removed with its files at the end.
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/sam3_pipeline_test_XXXXXX";
-    const char* d = mkdtemp(tmpl);
-    if (!d) throw Error("mkdtemp failed");
-    dir_ = d;
-  }
-  ~TempDir() {
-    for (const std::string& f : files_) std::remove(f.c_str());
-    rmdir(dir_.c_str());
-  }
-  std::string file(const std::string& name) {
-    files_.push_back(dir_ + "/" + name);
-    return files_.back();
-  }
-  const std::string& path() const { return dir_; }
-
- private:
-  std::string dir_;
-  std::vector<std::string> files_;
-};
 
 ImageState state_for(const std::shared_ptr<const Model>& model, const Image& img, const std::string& dump_dir = "") {
   ImageState st(model);
@@ -267,7 +230,7 @@ TEST_P(PipelineCase, ImageFileToFinal) {
               worst_ratio, worst_name.c_str());
 }
 
-INSTANTIATE_TEST_SUITE_P(Tiny, PipelineCase, ::testing::ValuesIn(all_cases()), param_name);
+INSTANTIATE_TEST_SUITE_P(Tiny, PipelineCase, ::testing::ValuesIn(fixture_cases()), case_param_name);
 
 // ---- one call with several prompts = the prompts one by one; re-thresholding = a fresh run ------------------------
 

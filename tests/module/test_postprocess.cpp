@@ -178,7 +178,7 @@ TEST_P(PostprocessCase, FixtureOutputsToFinal) {
   EXPECT_EQ(lower.probs_all, d.probs_all);
 }
 
-INSTANTIATE_TEST_SUITE_P(Tiny, PostprocessCase, ::testing::ValuesIn(detector_cases()), case_param_name);
+INSTANTIATE_TEST_SUITE_P(Tiny, PostprocessCase, ::testing::ValuesIn(fixture_cases()), case_param_name);
 
 // ---- 3. the whole per-prompt chain ---------------------------------------------------------------------------
 std::vector<Tensor> finer_levels(const TinyModel& m, const TensorFile& img, int n) {
@@ -244,6 +244,6 @@ TEST_P(DetectorChainCase, PromptToFinal) {
               d.keep.size(), max_dp, max_db, static_cast<long long>(worst));
 }
 
-INSTANTIATE_TEST_SUITE_P(Tiny, DetectorChainCase, ::testing::ValuesIn(detector_cases()), case_param_name);
+INSTANTIATE_TEST_SUITE_P(Tiny, DetectorChainCase, ::testing::ValuesIn(fixture_cases()), case_param_name);
 
 }  // namespace

@@ -31,7 +31,7 @@ TEST_P(ScoringCase, MatchesFixture) {
   EXPECT_TRUE(tensors_close(logits.reshape({hs.size(0), 1, hs.size(1), 1}), got.get("score.dot_prod_logits"), 0, 0));
 }
 
-INSTANTIATE_TEST_SUITE_P(Tiny, ScoringCase, ::testing::ValuesIn(detector_cases()), case_param_name);
+INSTANTIATE_TEST_SUITE_P(Tiny, ScoringCase, ::testing::ValuesIn(fixture_cases()), case_param_name);
 
 TEST(Scoring, ClampsAndRejectsBadInputs) {
   const TinyModel& m = tiny_model();

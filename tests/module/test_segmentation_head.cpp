@@ -76,7 +76,7 @@ TEST_P(SegmentationHeadCase, MatchesFixture) {
   EXPECT_TRUE(tensors_close(out.pred_masks.reshape(c.get("out.pred_masks").shape()), got.get("out.pred_masks"), 0, 0));
 }
 
-INSTANTIATE_TEST_SUITE_P(Tiny, SegmentationHeadCase, ::testing::ValuesIn(detector_cases()), case_param_name);
+INSTANTIATE_TEST_SUITE_P(Tiny, SegmentationHeadCase, ::testing::ValuesIn(fixture_cases()), case_param_name);
 
 TEST(SegmentationHead, RejectsBadInputs) {
   const TinyModel& m = tiny_model();

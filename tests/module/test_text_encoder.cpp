@@ -13,7 +13,7 @@
 #include "core/error.h"
 #include "model/prompt_encoder.h"
 #include "model/text_encoder.h"
-#include "prompt_fixture.h"
+#include "tiny_fixture.h"
 
 namespace sam3 {
 namespace {
@@ -54,7 +54,7 @@ TEST(TextEncoder, MatchesFixturesAllCases) {
       EXPECT_TRUE(test::tensors_close(out.mask, ref.get("text.language_mask"), 0, 0));
     }
     dump.flush("text");
-    TensorFile got = read_safetensors(dir.stage_file("text"));
+    TensorFile got = read_safetensors(dir.file("text.safetensors"));
     for (const std::string& n : names) {
       SCOPED_TRACE(n);
       const Tensor& want = ref.get(n);
