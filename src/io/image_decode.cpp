@@ -52,6 +52,17 @@ const char* image_format_name(ImageFormat f) {
   }
 }
 
+void check_decode_size(const char* format, const std::string& name, int64_t width, int64_t height,
+                       const DecodeOptions& opts) {
+  if (width <= 0 || height <= 0)
+    throw Error(std::string(format) + " '" + name + "' has an empty size " + std::to_string(width) + "x" +
+                std::to_string(height));
+  if (width * height > opts.max_pixels)
+    throw Error("image '" + name + "' is too large: " + std::to_string(width) + "x" + std::to_string(height) + " = " +
+                std::to_string(width * height) + " pixels exceeds the limit of " + std::to_string(opts.max_pixels) +
+                " (max_pixels)");
+}
+
 ImageInfo probe_image(const uint8_t* data, size_t size, const std::string& name) {
   switch (detect_image_format(data, size)) {
     case ImageFormat::Jpeg: return probe_jpeg(data, size, name);

@@ -60,5 +60,9 @@ Image decode_jpeg(const uint8_t* data, size_t size, const DecodeOptions& opts, c
 Image decode_png(const uint8_t* data, size_t size, const DecodeOptions& opts, const std::string& name);
 ImageInfo probe_jpeg(const uint8_t* data, size_t size, const std::string& name);
 ImageInfo probe_png(const uint8_t* data, size_t size, const std::string& name);
+// The decoders' header check: throws sam3::Error naming `format` and `name` unless the size is non-empty and
+// width*height <= opts.max_pixels.
+void check_decode_size(const char* format, const std::string& name, int64_t width, int64_t height,
+                       const DecodeOptions& opts);
 
 }  // namespace sam3

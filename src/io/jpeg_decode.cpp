@@ -108,15 +108,6 @@ struct JpegDecoder {
   }
 };
 
-void check_size(const std::string& name, int64_t width, int64_t height, const DecodeOptions& opts) {
-  if (width <= 0 || height <= 0)
-    throw Error("JPEG '" + name + "' has an empty size " + std::to_string(width) + "x" + std::to_string(height));
-  if (width * height > opts.max_pixels)
-    throw Error("image '" + name + "' is too large: " + std::to_string(width) + "x" + std::to_string(height) + " = " +
-                std::to_string(width * height) + " pixels exceeds the limit of " + std::to_string(opts.max_pixels) +
-                " (max_pixels)");
-}
-
 // PIL's MULDIV255(a, b) = round(a*b/255) in integer arithmetic (Pillow src/libImaging/ImagingUtils.h).
 inline int muldiv255(int a, int b) {
   int t = a * b + 128;
@@ -143,7 +134,7 @@ Image decode_jpeg(const uint8_t* data, size_t size, const DecodeOptions& opts, c
   if (!jpeg_header_c(&ci, &dec.err, data, size)) dec.fail("header");
 
   const int64_t width = ci.image_width, height = ci.image_height;
-  check_size(name, width, height, opts);
+  check_decode_size("JPEG", name, width, height, opts);
 
   // PIL picks the mode from the number of components in the SOF marker and trusts libjpeg's colour-space guess.
   int components = 0;

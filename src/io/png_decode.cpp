@@ -169,12 +169,7 @@ Image decode_png(const uint8_t* data, size_t size, const DecodeOptions& opts, co
   if (!png_header_c(dec.png, dec.info, &h)) dec.fail("header");
 
   const int64_t width = h.width, height = h.height;
-  if (width <= 0 || height <= 0)
-    throw Error("PNG '" + name + "' has an empty size " + std::to_string(width) + "x" + std::to_string(height));
-  if (width * height > opts.max_pixels)
-    throw Error("image '" + name + "' is too large: " + std::to_string(width) + "x" + std::to_string(height) + " = " +
-                std::to_string(width * height) + " pixels exceeds the limit of " + std::to_string(opts.max_pixels) +
-                " (max_pixels)");
+  check_decode_size("PNG", name, width, height, opts);
 
   int channels = 0;
   switch (h.color_type) {

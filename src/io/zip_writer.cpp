@@ -19,6 +19,17 @@ constexpr uint64_t kMax32 = 0xFFFFFFFF;
 constexpr uint16_t kFlagUtf8 = 0x0800;
 constexpr uint16_t kDosDate = (0 << 9) | (1 << 5) | 1;  // 1980-01-01: a fixed timestamp keeps output reproducible
 
+// Writes all n bytes to fd (retrying short writes and EINTR); errors name `path`.
+void write_all(int fd, const std::string& path, const uint8_t* p, size_t n) {
+  while (n > 0) {
+    ssize_t w = ::write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) throw Error("error writing '" + path + "': " + std::strerror(w < 0 ? errno : EIO));
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+}
+
 void le16(std::vector<uint8_t>& b, uint64_t v) {
   for (int i = 0; i < 2; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
 }
@@ -48,15 +59,7 @@ ZipWriter::~ZipWriter() {
 }
 
 void ZipWriter::flush() {
-  const uint8_t* p = buf_.data();
-  size_t n = buf_.size();
-  while (n > 0) {
-    ssize_t w = ::write(fd_, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) throw Error("error writing '" + path_ + "': " + std::strerror(w < 0 ? errno : EIO));
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
+  write_all(fd_, path_, buf_.data(), buf_.size());
   buf_.clear();
 }
 
@@ -72,14 +75,7 @@ void ZipWriter::put(const void* data, size_t n) {
     buf_.insert(buf_.end(), p, p + n);
     return;
   }
-  buf_.clear();
-  while (n > 0) {  // large chunk: straight to the file
-    ssize_t w = ::write(fd_, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) throw Error("error writing '" + path_ + "': " + std::strerror(w < 0 ? errno : EIO));
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
+  write_all(fd_, path_, p, n);  // large chunk: straight to the file
 }
 
 void ZipWriter::begin_entry(const std::string& name, uint64_t size) {
