@@ -15,6 +15,7 @@ int cmd_make_random_checkpoint(int argc, char** argv);  // cmd_random_checkpoint
 int cmd_segment(int argc, char** argv);  // cmd_segment.cpp
 // Per-prompt stage timings of `sam3 bench` (bench_prompt.cpp), next to the sgemm rate measured by the caller.
 void bench_prompt_stages(std::shared_ptr<const Model> model, int n_threads, double sgemm_gflops, int runs);
+int cmd_serve(int argc, char** argv);  // cmd_serve.cpp (the server itself: app/server)
 int cmd_tokenize(int argc, char** argv);
 
 }  // namespace sam3::cli

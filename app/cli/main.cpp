@@ -19,6 +19,7 @@ constexpr Command kCommands[] = {
     {"info", sam3::cli::cmd_info, "print a checkpoint's config and tensor summary"},
     {"make-random-checkpoint", sam3::cli::cmd_make_random_checkpoint, "write a random checkpoint (official layout)"},
     {"segment", sam3::cli::cmd_segment, "segment an image with text and/or box prompts (JSON, overlay)"},
+    {"serve", sam3::cli::cmd_serve, "HTTP server: sessions, prompts, one-shot segmentation, web UI"},
     {"tokenize", sam3::cli::cmd_tokenize, "print the CLIP BPE token ids of texts"},
 };
 

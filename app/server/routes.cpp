@@ -1,0 +1,459 @@
+// sam3.cpp — HTTP handlers: health, sessions (create / status / delete / segment), one-shot segment, the OpenAPI
+// document and the embedded web UI; API-key and CORS checks before routing; every error as {"error": message}.
+#include "routes.h"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <future>
+
+#include "core/error.h"
+#include "http_error.h"
+#include "io/result_json.h"
+#include "requests.h"
+#include "web_assets.h"
+
+namespace sam3::server {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using httplib::Request;
+using httplib::Response;
+
+double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+
+void send_json(Response& res, int status, const Json& j) {
+  res.status = status;
+  res.set_content(j.dump(), "application/json");
+}
+
+void send_error(Response& res, int status, const std::string& message, const Json& extra = nullptr) {
+  Json j{{"error", message}};
+  if (extra.is_object())
+    for (const auto& [k, v] : extra.items()) j[k] = v;
+  if (status == 503) res.set_header("Retry-After", "1");
+  send_json(res, status, j);
+}
+
+const char* reason(int status) {
+  switch (status) {
+    case 400: return "bad request";
+    case 401: return "unauthorized";
+    case 404: return "not found";
+    case 405: return "method not allowed";
+    case 408: return "request timeout";
+    case 413: return "payload too large";
+    case 414: return "URI too long";
+    case 415: return "unsupported media type";
+    case 416: return "range not satisfiable";
+    case 500: return "internal server error";
+    case 503: return "service unavailable";
+    default: return "error";
+  }
+}
+
+// Runs a handler, turning every exception into a JSON error: nothing a request does may end the process.
+httplib::Server::Handler guarded(std::function<void(const Request&, Response&)> h) {
+  return [h = std::move(h)](const Request& req, Response& res) {
+    try {
+      h(req, res);
+    } catch (const HttpError& e) {
+      send_error(res, e.status, e.what(), e.extra);
+    } catch (const std::bad_alloc&) {
+      send_error(res, 503, "out of memory");
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "sam3 serve: %s %s: internal error: %s\n", req.method.c_str(), req.path.c_str(), e.what());
+      send_error(res, 500, std::string("internal error: ") + e.what());
+    }
+  };
+}
+
+// Waits for a worker task's result; a task dropped because the server is stopping reads as 503.
+template <class R>
+R wait_for(std::future<R>& fut) {
+  try {
+    return fut.get();
+  } catch (const std::future_error&) {
+    throw HttpError(503, "the server is stopping");
+  }
+}
+
+bool same_key(const std::string& a, const std::string& b) {  // constant time in the key's content
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
+  return diff == 0;
+}
+
+bool needs_key(const std::string& path) { return path == "/health" || path.rfind("/v1/", 0) == 0; }
+
+bool has_key(const Request& req, const std::string& key) {
+  const std::string auth = req.get_header_value("Authorization");
+  const std::string bearer = "Bearer ";
+  if (auth.size() > bearer.size() && auth.compare(0, bearer.size(), bearer) == 0 &&
+      same_key(auth.substr(bearer.size()), key))
+    return true;
+  return req.has_header("X-API-Key") && same_key(req.get_header_value("X-API-Key"), key);
+}
+
+int64_t proc_status_kib(const char* field) {  // VmRSS / VmHWM from /proc/self/status, KiB (0 if unavailable)
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  const size_t n = std::strlen(field);
+  while (std::getline(f, line))
+    if (line.compare(0, n, field) == 0 && line.size() > n && line[n] == ':') return std::atoll(line.c_str() + n + 1);
+  return 0;
+}
+
+std::shared_ptr<Session> find_session(ServerContext& ctx, const std::string& id) {
+  std::shared_ptr<Session> s = ctx.store.find(id);
+  if (s) return s;
+  if (ctx.store.was_evicted(id))
+    throw HttpError(404, "session " + id + " was evicted (least recently used beyond --max-sessions or "
+                         "--max-session-memory); create it again");
+  throw HttpError(404, "unknown session " + id);
+}
+
+// The uploaded image of a request: the multipart field `field`, or (if allowed) the raw body.
+Image upload_from(const ServerContext& ctx, const Request& req, const char* field, bool raw_body_allowed) {
+  const UploadLimits limits{ctx.opts.max_upload_bytes(), ctx.opts.max_pixels};
+  if (req.is_multipart_form_data()) {
+    auto it = req.files.find(field);
+    if (it == req.files.end())
+      throw HttpError(400, std::string("multipart upload without the field '") + field + "' (the image)");
+    return decode_upload(it->second.content, limits, std::string("field '") + field + "'");
+  }
+  if (!raw_body_allowed)
+    throw HttpError(400, "expected multipart/form-data with the fields 'image' and 'request'");
+  return decode_upload(req.body, limits, "request body");
+}
+
+Json encode_timings_json(const Session::Snapshot& s) {
+  const EncodeTimings& t = s.timings;
+  return Json{{"queue_wait", s.queue_ms},          {"encode", t.total_ms},          {"preprocess", t.preprocess_ms},
+              {"patch_embed", t.patch_embed_ms},   {"window_blocks", t.window_blocks_ms},
+              {"global_blocks", t.global_blocks_ms}, {"neck", t.neck_ms}};
+}
+
+// The worker's side of a session: encode its image, then keep the state (or the error).
+void encode_session(WorkerContext& w, Session& s, std::shared_ptr<Image>& image, Clock::time_point queued,
+                    SessionStore& store) {
+  if (s.closed()) return;  // deleted or evicted while queued
+  s.set_started(ms_since(queued));
+  try {
+    EncodeParams ep = encode_default_params();
+    ep.n_threads = w.n_threads;
+    ep.progress = [&s](float f) { s.set_progress(f); };
+    const ImageView view{image->pixels.data(), static_cast<int>(image->width), static_cast<int>(image->height)};
+    ImageEmbedding emb = w.model->encode(view, ep);
+    image.reset();  // the pixels are not needed any more
+    if (s.closed()) return;
+    ImageState state(w.model);
+    state.set_embedding(emb);
+    store.set_ready(s, std::move(state));
+  } catch (const std::exception& e) {
+    image.reset();
+    s.set_failed(e.what());
+  }
+}
+
+// Runs prompts on the worker: library errors caused by the request (a text the tokenizer rejects, ...) are 400s.
+SegmentResult run_segment(ImageState& state, const std::vector<Prompt>& prompts, float threshold, int n_threads) {
+  SegmentParams p = segment_default_params();
+  p.n_threads = n_threads;
+  p.threshold = threshold;
+  p.masks = true;
+  p.semantic = true;  // kept with the raw outputs, dropped from the answer unless asked for
+  try {
+    return segment(state, prompts, p);
+  } catch (const Error& e) {
+    throw HttpError(400, e.what());
+  }
+}
+
+// The shared result schema plus what the server adds (see docs/server.md).
+Json result_json(const SegmentResult& r, const std::vector<bool>& cached, bool semantic, const std::string& session_id,
+                 Json timings) {
+  Json base = segment_result_to_json(r);
+  Json out;
+  out["schema"] = base["schema"];
+  if (!session_id.empty()) out["session_id"] = session_id;
+  out["image"] = base["image"];
+  Json& prompts = out["prompts"] = std::move(base["prompts"]);
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    if (!semantic) prompts[i].erase("semantic");
+    if (!cached.empty()) prompts[i]["cached"] = static_cast<bool>(cached[i]);
+  }
+  const double total = timings["total"].get<double>();
+  out["timings_ms"] = std::move(timings);
+  out["processing_time_ms"] = total;
+  return out;
+}
+
+// ---- handlers -------------------------------------------------------------------------------------------------
+
+void health(ServerContext& ctx, const Request&, Response& res) {
+  const SessionStore::Stats st = ctx.store.stats();
+  send_json(res, 200,
+            Json{{"status", "ok"},
+                 {"model", ctx.model.path},
+                 {"config", ctx.model.config},
+                 {"dtype", ctx.model.dtype},
+                 {"input_size", ctx.model.input_size},
+                 {"threads", ctx.worker.n_threads()},
+                 {"http_threads", ctx.opts.http_threads},
+                 {"queue", Json{{"length", ctx.worker.queue_length()},
+                                {"capacity", ctx.worker.capacity()},
+                                {"busy", ctx.worker.busy()}}},
+                 {"sessions", Json{{"count", st.count},
+                                   {"max", ctx.store.max_sessions()},
+                                   {"memory_bytes", st.memory_bytes},
+                                   {"max_memory_bytes", ctx.store.max_bytes()},
+                                   {"evicted", st.evicted}}},
+                 {"memory", Json{{"rss_bytes", proc_status_kib("VmRSS") * 1024},
+                                 {"peak_rss_bytes", proc_status_kib("VmHWM") * 1024}}},
+                 {"uptime_s", ms_since(ctx.started) * 1e-3}});
+}
+
+void create_session(ServerContext& ctx, const Request& req, Response& res) {
+  const auto t0 = Clock::now();
+  auto image = std::make_shared<Image>(upload_from(ctx, req, "image", /*raw_body_allowed=*/true));
+  const double decode_ms = ms_since(t0);
+  // Reserve the larger of the pixels and the embedding they become (see Session).
+  const int64_t reserve = std::max(static_cast<int64_t>(image->pixels.size()), ctx.model.embedding_bytes);
+  std::shared_ptr<Session> s =
+      ctx.store.create(static_cast<int>(image->width), static_cast<int>(image->height), reserve);
+  if (!s)
+    throw HttpError(503, "every session slot (--max-sessions " + std::to_string(ctx.store.max_sessions()) +
+                             ", --max-session-memory) is taken by images still being encoded; retry later");
+  SessionStore& store = ctx.store;
+  const auto queued = Clock::now();
+  const bool ok = ctx.worker.try_submit([s, image, queued, &store](WorkerContext& w) mutable {
+    encode_session(w, *s, image, queued, store);
+  });
+  if (!ok) {
+    ctx.store.remove(s->id);
+    throw HttpError(503, "the inference queue is full (--queue-size " + std::to_string(ctx.worker.capacity()) +
+                             "); retry later");
+  }
+  send_json(res, 201,
+            Json{{"session_id", s->id},
+                 {"width", s->width},
+                 {"height", s->height},
+                 {"status", "encoding"},
+                 {"timings_ms", Json{{"decode", decode_ms}}}});
+}
+
+void get_session(ServerContext& ctx, const Request& req, Response& res) {
+  std::shared_ptr<Session> s = find_session(ctx, req.matches[1]);
+  const Session::Snapshot snap = s->snapshot();
+  Json j{{"session_id", s->id},
+         {"width", s->width},
+         {"height", s->height},
+         {"status", status_name(snap.status)},
+         {"queued", snap.status == SessionStatus::Encoding && !snap.started},
+         {"progress", std::round(snap.progress * 1000.0) / 1000.0}};
+  if (snap.status == SessionStatus::Failed) j["error"] = snap.error;
+  j["memory_bytes"] = snap.memory_bytes;
+  j["cached_prompts"] = snap.cached_prompts;
+  if (snap.status == SessionStatus::Ready) j["timings_ms"] = encode_timings_json(snap);
+  send_json(res, 200, j);
+}
+
+void delete_session(ServerContext& ctx, const Request& req, Response& res) {
+  const std::string id = req.matches[1];
+  if (!ctx.store.remove(id)) {
+    find_session(ctx, id);  // throws the right 404
+  }
+  send_json(res, 200, Json{{"session_id", id}, {"deleted", true}});
+}
+
+void segment_session(ServerContext& ctx, const Request& req, Response& res) {
+  const auto t0 = Clock::now();
+  const SegmentRequest sr = parse_segment_request(req.body);
+  std::shared_ptr<Session> s = find_session(ctx, req.matches[1]);
+  const Session::Snapshot snap = s->snapshot();
+  if (snap.status == SessionStatus::Encoding)
+    throw HttpError(409,
+                    "session " + s->id + " is still encoding (" + std::to_string(static_cast<int>(snap.progress * 100)) +
+                        "%); poll GET /v1/sessions/" + s->id + " until its status is ready",
+                    Json{{"status", "encoding"},
+                         {"progress", std::round(snap.progress * 1000.0) / 1000.0},
+                         {"queued", !snap.started}});
+  if (snap.status == SessionStatus::Failed)
+    throw HttpError(409, "encoding session " + s->id + " failed: " + snap.error, Json{{"status", "failed"}});
+
+  // Prompts seen before on this session are answered from their kept raw outputs; the others go to the worker.
+  const size_t n = sr.prompts.size();
+  std::vector<std::shared_ptr<const PromptResult>> cached(n);
+  std::vector<Prompt> todo;
+  std::vector<std::string> todo_keys;
+  for (size_t i = 0; i < n; ++i) {
+    const std::string key = sr.prompts[i].cache_key();
+    cached[i] = s->cached(key);
+    if (!cached[i]) {
+      todo.push_back(sr.prompts[i].to_prompt(s->width, s->height));
+      todo_keys.push_back(key);
+    }
+  }
+  struct Fresh {
+    SegmentResult result;
+    double queue_ms = 0;
+  };
+  Fresh fresh;
+  if (!todo.empty()) {
+    const auto queued = Clock::now();
+    const float threshold = sr.threshold;
+    SessionStore& store = ctx.store;
+    auto fut = ctx.worker.try_call([s, todo, todo_keys, threshold, queued, &store](WorkerContext& w) {
+      Fresh f;
+      f.queue_ms = ms_since(queued);
+      if (s->closed()) throw HttpError(404, "session " + s->id + " was deleted or evicted");
+      f.result = run_segment(s->state(), todo, threshold, w.n_threads);
+      for (size_t i = 0; i < todo_keys.size(); ++i)
+        store.keep_result(*s, todo_keys[i], Session::cache_entry(f.result.prompts[i]));
+      return f;
+    });
+    if (!fut)
+      throw HttpError(503, "the inference queue is full (--queue-size " + std::to_string(ctx.worker.capacity()) +
+                               "); retry later");
+    fresh = wait_for(*fut);
+  }
+
+  const auto t_re = Clock::now();
+  SegmentResult all;
+  all.image_width = s->width;
+  all.image_height = s->height;
+  all.total_ms = fresh.result.total_ms;
+  std::vector<bool> from_cache(n);
+  size_t next_fresh = 0;
+  for (size_t i = 0; i < n; ++i) {
+    from_cache[i] = cached[i] != nullptr;
+    if (cached[i]) {
+      all.prompts.push_back(rethreshold(*cached[i], sr.threshold, /*n_threads=*/1, /*masks=*/true));
+    } else {
+      all.prompts.push_back(std::move(fresh.result.prompts[next_fresh++]));
+    }
+  }
+  const double rethreshold_ms = ms_since(t_re);
+  Json timings{{"segment", fresh.result.total_ms},
+               {"queue_wait", fresh.queue_ms},
+               {"rethreshold", rethreshold_ms},
+               {"total", ms_since(t0)}};
+  send_json(res, 200, result_json(all, from_cache, sr.semantic, s->id, std::move(timings)));
+}
+
+void segment_oneshot(ServerContext& ctx, const Request& req, Response& res) {
+  const auto t0 = Clock::now();
+  if (!req.is_multipart_form_data())
+    throw HttpError(400, "expected multipart/form-data with the fields 'image' and 'request'");
+  auto rq = req.files.find("request");
+  if (rq == req.files.end()) throw HttpError(400, "multipart upload without the field 'request' (the prompts JSON)");
+  const SegmentRequest sr = parse_segment_request(rq->second.content);
+  auto image = std::make_shared<const Image>(upload_from(ctx, req, "image", /*raw_body_allowed=*/false));
+  const double decode_ms = ms_since(t0);
+  std::vector<Prompt> prompts;
+  for (const PromptRequest& p : sr.prompts)
+    prompts.push_back(p.to_prompt(static_cast<int>(image->width), static_cast<int>(image->height)));
+  struct Out {
+    SegmentResult result;
+    double queue_ms = 0, encode_ms = 0;
+  };
+  const auto queued = Clock::now();
+  const float threshold = sr.threshold;
+  auto fut = ctx.worker.try_call([image, prompts, threshold, queued](WorkerContext& w) {
+    Out o;
+    o.queue_ms = ms_since(queued);
+    EncodeParams ep = encode_default_params();
+    ep.n_threads = w.n_threads;
+    const ImageView view{image->pixels.data(), static_cast<int>(image->width), static_cast<int>(image->height)};
+    ImageState state(w.model);
+    state.set_embedding(w.model->encode(view, ep));
+    o.encode_ms = state.embedding().timings().total_ms;
+    o.result = run_segment(state, prompts, threshold, w.n_threads);
+    return o;
+  });
+  if (!fut)
+    throw HttpError(503, "the inference queue is full (--queue-size " + std::to_string(ctx.worker.capacity()) +
+                             "); retry later");
+  Out o = wait_for(*fut);
+  Json timings{{"decode", decode_ms},
+               {"queue_wait", o.queue_ms},
+               {"encode", o.encode_ms},
+               {"segment", o.result.total_ms},
+               {"total", ms_since(t0)}};
+  send_json(res, 200, result_json(o.result, {}, sr.semantic, "", std::move(timings)));
+}
+
+void static_asset(const Request& req, Response& res) {
+  std::string path = req.matches[1];
+  if (path.empty()) path = "index.html";
+  for (size_t i = 0; i < sam3_web_assets_count; ++i) {
+    const WebAsset& a = sam3_web_assets[i];
+    if (path == a.path) {
+      res.set_header("Cache-Control", "no-cache");
+      res.set_content(reinterpret_cast<const char*>(a.data), a.size, a.mime);
+      return;
+    }
+  }
+  throw HttpError(404, "no such path: " + req.path);
+}
+
+}  // namespace
+
+void register_routes(httplib::Server& svr, ServerContext& ctx) {
+  // Before routing: CORS (preflights answered here, without the key) and the API key.
+  svr.set_pre_routing_handler([&ctx](const Request& req, Response& res) {
+    const ServerOptions& o = ctx.opts;
+    if (!o.cors_origin.empty()) {
+      res.set_header("Access-Control-Allow-Origin", o.cors_origin);
+      if (o.cors_origin != "*") res.set_header("Vary", "Origin");
+      if (req.method == "OPTIONS") {
+        res.set_header("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
+        res.set_header("Access-Control-Allow-Headers", "Content-Type, Authorization, X-API-Key");
+        res.set_header("Access-Control-Max-Age", "600");
+        res.status = 204;
+        return httplib::Server::HandlerResponse::Handled;
+      }
+    }
+    if (!o.api_key.empty() && needs_key(req.path) && !has_key(req, o.api_key)) {
+      res.set_header("WWW-Authenticate", "Bearer");
+      send_error(res, 401, "missing or wrong API key (send 'Authorization: Bearer KEY' or 'X-API-Key: KEY')");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  // Errors httplib produces itself (unknown path, body too large, bad request line) get a JSON body too.
+  svr.set_error_handler([&ctx](const Request&, Response& res) {
+    if (!res.body.empty()) return;
+    if (res.status == 413)
+      send_error(res, 413, "request body too large (the image limit is --max-upload-mb " +
+                               std::to_string(ctx.opts.max_upload_mb) + " MiB)");
+    else
+      send_error(res, res.status, reason(res.status));
+  });
+  svr.set_exception_handler([](const Request&, Response& res, std::exception_ptr) {
+    send_error(res, 500, "internal error");
+  });
+
+  auto bind = [&ctx](void (*h)(ServerContext&, const Request&, Response&)) {
+    return guarded([&ctx, h](const Request& req, Response& res) { h(ctx, req, res); });
+  };
+  const std::string session = R"(/v1/sessions/([^/]+))";
+  svr.Get("/health", bind(health));
+  svr.Get("/openapi.json", guarded([&ctx](const Request&, Response& res) {
+            res.set_content(ctx.openapi, "application/json");
+          }));
+  svr.Post("/v1/sessions", bind(create_session));
+  svr.Get(session, bind(get_session));
+  svr.Delete(session, bind(delete_session));
+  svr.Post(session + "/segment", bind(segment_session));
+  svr.Post("/v1/segment", bind(segment_oneshot));
+  svr.Get(R"(/(.*))", guarded(static_asset));  // the web UI; last, so the API paths win
+}
+
+}  // namespace sam3::server

@@ -1,0 +1,161 @@
+// sam3.cpp — server session: status, memory accounting and the per-prompt raw-result cache.
+#include "session.h"
+
+#include "api/detector.h"  // PromptOutputs: what a kept result holds (library internal)
+#include "core/error.h"
+
+namespace sam3::server {
+
+namespace {
+
+int64_t tensor_bytes(const Tensor& t) { return t.defined() ? static_cast<int64_t>(t.nbytes()) : 0; }
+
+}  // namespace
+
+const char* status_name(SessionStatus s) {
+  switch (s) {
+    case SessionStatus::Encoding: return "encoding";
+    case SessionStatus::Ready: return "ready";
+    case SessionStatus::Failed: return "failed";
+  }
+  return "?";
+}
+
+int64_t cached_result_bytes(const PromptResult& r) {
+  int64_t n = static_cast<int64_t>(r.probs.size() * sizeof(float) + r.semantic.data.size());
+  for (const Instance& in : r.instances) n += static_cast<int64_t>(in.mask.data.size());
+  if (r.outputs) {
+    const DetectorOutputs& o = r.outputs->raw;
+    n += tensor_bytes(o.pred_logits) + tensor_bytes(o.pred_boxes) + tensor_bytes(o.pred_masks) +
+         tensor_bytes(o.semantic_seg);
+  }
+  return n;
+}
+
+int64_t embedding_bytes(const ImageEmbedding& e) {
+  int64_t n = 0;
+  for (int i = 0; i < e.num_levels(); ++i) {
+    const FeatureMap f = e.level(i);
+    n += static_cast<int64_t>(f.channels) * f.height * f.width * static_cast<int64_t>(sizeof(float));
+  }
+  return n;
+}
+
+Session::Session(std::string id_, int width_, int height_, int64_t reserved_bytes)
+    : id(std::move(id_)), width(width_), height(height_), reserved_bytes_(reserved_bytes) {}
+
+Session::Snapshot Session::snapshot() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  Snapshot s = snap_;
+  s.memory_bytes = reserved_bytes_ + embedding_bytes_ + cache_bytes_;
+  s.cached_prompts = cache_.size();
+  return s;
+}
+
+SessionStatus Session::status() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return snap_.status;
+}
+
+int64_t Session::memory_bytes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return reserved_bytes_ + embedding_bytes_ + cache_bytes_;
+}
+
+void Session::set_started(double queue_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  snap_.started = true;
+  snap_.queue_ms = queue_ms;
+}
+
+void Session::set_progress(float fraction) {
+  std::lock_guard<std::mutex> lock(mu_);
+  snap_.progress = fraction;
+}
+
+void Session::set_ready(ImageState state) {
+  const int64_t bytes = embedding_bytes(state.embedding());
+  const EncodeTimings timings = state.embedding().timings();
+  std::lock_guard<std::mutex> lock(mu_);
+  state_.emplace(std::move(state));
+  embedding_bytes_ = bytes;
+  reserved_bytes_ = 0;
+  snap_.status = SessionStatus::Ready;
+  snap_.progress = 1;
+  snap_.timings = timings;
+}
+
+void Session::set_failed(const std::string& error) {
+  std::lock_guard<std::mutex> lock(mu_);
+  reserved_bytes_ = 0;
+  snap_.status = SessionStatus::Failed;
+  snap_.error = error;
+}
+
+ImageState& Session::state() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!state_) throw Error("session " + id + " has no encoded image");
+  return *state_;  // the optional is set once and never reset, so the reference stays valid
+}
+
+std::shared_ptr<const PromptResult> Session::cached(const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = cache_.begin(); it != cache_.end(); ++it) {
+    if (it->key == key) {
+      cache_.splice(cache_.begin(), cache_, it);
+      return cache_.front().result;
+    }
+  }
+  return nullptr;
+}
+
+std::shared_ptr<const PromptResult> Session::cache_entry(const PromptResult& r) {
+  auto kept = std::make_shared<PromptResult>();
+  kept->prompt = r.prompt;
+  kept->text_used = r.text_used;
+  kept->text_cached = r.text_cached;
+  kept->threshold = r.threshold;
+  kept->image_width = r.image_width;
+  kept->image_height = r.image_height;
+  kept->instances.reserve(r.instances.size());
+  for (const Instance& in : r.instances) {
+    Instance x;
+    x.query = in.query;
+    x.score = in.score;
+    std::copy(in.box, in.box + 4, x.box);
+    kept->instances.push_back(std::move(x));
+  }
+  kept->semantic = r.semantic;
+  kept->probs = r.probs;
+  kept->timings = r.timings;
+  kept->outputs = r.outputs;
+  return kept;
+}
+
+void Session::insert_cached(const std::string& key, std::shared_ptr<const PromptResult> entry) {
+  const int64_t bytes = cached_result_bytes(*entry);
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = cache_.begin(); it != cache_.end(); ++it) {
+    if (it->key == key) {
+      cache_bytes_ -= it->bytes;
+      cache_.erase(it);
+      break;
+    }
+  }
+  cache_.push_front(Entry{key, std::move(entry), bytes});
+  cache_bytes_ += bytes;
+  while (cache_.size() > kMaxCachedPrompts) {
+    cache_bytes_ -= cache_.back().bytes;
+    cache_.pop_back();
+  }
+}
+
+void Session::shrink_cache(int64_t max_bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  while (cache_.size() > 1 && reserved_bytes_ + embedding_bytes_ + cache_bytes_ > max_bytes) {
+    cache_bytes_ -= cache_.back().bytes;
+    cache_.pop_back();
+  }
+}
+
+}  // namespace sam3::server
