@@ -42,11 +42,13 @@ struct PromptOutputs {
   int64_t image_height = 0, image_width = 0;
 };
 
-// Per-image work shared by every prompt on one image (held by the ImageState; valid for one embedding).
+// Per-image work shared by every prompt on one image (held by the ImageState). The entries belong to the image level
+// whose storage `img` / `pos` share: holding them keeps those addresses from being reused, so comparing data pointers
+// identifies the embedding (only that level is kept alive, not the whole embedding).
 struct ImagePromptCache {
-  const void* key = nullptr;  // identity of the embedding the entries belong to (its Impl) ...
-  ImageEmbedding embedding;   // ... kept alive, so the address cannot be reused while cached
+  Tensor img, pos;  // the detector's image level and its position encoding the entries were computed from
   std::shared_ptr<const GeometryFeatures> no_box_geometry;  // the geometry tokens of a box-free prompt (CLS only)
+  bool matches(const Tensor& i, const Tensor& p) const { return img.raw() == i.raw() && pos.raw() == p.raw(); }
 };
 
 }  // namespace sam3

@@ -131,13 +131,12 @@ void fill_detections(PromptResult& r, const PromptOutputs& o, float threshold, b
 std::shared_ptr<const GeometryFeatures> no_box_geometry(ImageState::Impl& st, const Detector& det,
                                                         const ImageFeatures& f, int n_threads) {
   ImagePromptCache& c = st.prompt_cache;
-  const void* key = &st.embedding.impl();
-  if (c.key != key || !c.no_box_geometry) {
+  if (!c.matches(f.fpn.back(), f.pos.back()) || !c.no_box_geometry) {
     c = ImagePromptCache{};
-    c.key = key;
-    c.embedding = st.embedding;
     c.no_box_geometry = std::make_shared<const GeometryFeatures>(
         det.prompt_encoder.geometry_encoder().encode({}, f.fpn.back(), f.pos.back(), n_threads));
+    c.img = f.fpn.back();
+    c.pos = f.pos.back();
   }
   return c.no_box_geometry;
 }

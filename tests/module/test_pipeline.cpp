@@ -268,6 +268,23 @@ TEST(Pipeline, RethresholdMatchesFreshRun) {
   EXPECT_THROW(rethreshold(PromptResult{}, 0.5f), Error);
 }
 
+// The per-image cache follows the image: a state re-used for another image gives that image's fresh result.
+TEST(Pipeline, CacheFollowsTheImage) {
+  const Image a = decode_image_file(golden_path("images/groceries.jpg"));
+  const Image b = decode_image_file(golden_path("images/test_image.jpg"));
+  const Prompt p{"paper bag", {}};
+  ImageState st = state_for(tiny(), a);
+  segment(st, p, params_at(0.3f));
+  ImageState fresh = state_for(tiny(), b);
+  EncodeParams ep = encode_default_params();
+  ep.n_threads = 2;
+  st.set_image(ImageView{b.pixels.data(), static_cast<int>(b.width), static_cast<int>(b.height)}, ep);
+  expect_same(segment(st, p, params_at(0.3f)), segment(fresh, p, params_at(0.3f)), "state re-used for image b");
+  st.set_embedding(state_for(tiny(), a).embedding());
+  ImageState fresh_a = state_for(tiny(), a);
+  expect_same(segment(st, p, params_at(0.3f)), segment(fresh_a, p, params_at(0.3f)), "back to image a");
+}
+
 // An embedding saved to disk and loaded back gives the same result as the in-memory one.
 TEST(Pipeline, SavedEmbedding) {
   const FixtureCase fc = load_case("groceries.case2");
