@@ -55,8 +55,8 @@ inline int64_t proc_kib(pid_t pid, const std::string& field) {
 
 class ServerProcess {
  public:
-  // `extra`: options after `serve -m tiny --config tiny --port 0`.
-  explicit ServerProcess(const std::vector<std::string>& extra) {
+  // `extra`: options after `serve -m tiny --config tiny --port 0`; `env`: NAME=VALUE set for the server only.
+  explicit ServerProcess(const std::vector<std::string>& extra, const std::vector<std::string>& env = {}) {
     std::vector<std::string> args = {server_binary(), "serve", "-m", golden_path("tiny/sam3_random.pt"),
                                      "--config", golden_path("tiny/config.json"), "--port", "0"};
     args.insert(args.end(), extra.begin(), extra.end());
@@ -74,6 +74,7 @@ class ServerProcess {
       close(out[0]);
       close(out[1]);
       close(log_fd);
+      for (const std::string& e : env) putenv(const_cast<char*>(e.c_str()));  // the child's own copy of `env`
       std::vector<char*> argv;
       for (std::string& a : args) argv.push_back(a.data());
       argv.push_back(nullptr);
