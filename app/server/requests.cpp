@@ -64,7 +64,8 @@ PromptRequest parse_prompt(const Json& p, const std::string& where) {
     const Json& bs = p["boxes"];
     if (!bs.is_array()) bad(where + ".boxes must be an array");
     if (bs.size() > kMaxBoxesPerPrompt) bad(where + ": more than " + std::to_string(kMaxBoxesPerPrompt) + " boxes");
-    for (size_t i = 0; i < bs.size(); ++i) r.boxes.push_back(parse_box(bs[i], where + ".boxes[" + std::to_string(i) + "]"));
+    for (size_t i = 0; i < bs.size(); ++i)
+      r.boxes.push_back(parse_box(bs[i], where + ".boxes[" + std::to_string(i) + "]"));
   }
   bool blank = true;
   for (char c : r.text) blank = blank && std::isspace(static_cast<unsigned char>(c));
@@ -96,7 +97,8 @@ Prompt PromptRequest::to_prompt(int image_width, int image_height) const {
 }
 
 SegmentRequest parse_segment_request_json(const Json& j) {
-  if (!j.is_object()) bad("the request must be a JSON object {\"prompts\": [...], \"threshold\": ..., \"semantic\": ...}");
+  if (!j.is_object())
+    bad("the request must be a JSON object {\"prompts\": [...], \"threshold\": ..., \"semantic\": ...}");
   for (const auto& [k, v] : j.items())
     if (k != "prompts" && k != "threshold" && k != "semantic")
       bad("unknown field '" + k + "' (expected 'prompts', 'threshold', 'semantic')");

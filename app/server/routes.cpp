@@ -279,8 +279,9 @@ void segment_session(ServerContext& ctx, const Request& req, Response& res) {
   const Session::Snapshot snap = s->snapshot();
   if (snap.status == SessionStatus::Encoding)
     throw HttpError(409,
-                    "session " + s->id + " is still encoding (" + std::to_string(static_cast<int>(snap.progress * 100)) +
-                        "%); poll GET /v1/sessions/" + s->id + " until its status is ready",
+                    "session " + s->id + " is still encoding (" +
+                        std::to_string(static_cast<int>(snap.progress * 100)) + "%); poll GET /v1/sessions/" + s->id +
+                        " until its status is ready",
                     Json{{"status", "encoding"},
                          {"progress", std::round(snap.progress * 1000.0) / 1000.0},
                          {"queued", !snap.started}});

@@ -84,7 +84,8 @@ int run_server(const ServerOptions& opts) {
   if (port < 0)
     throw Error("cannot listen on " + opts.host + ":" + std::to_string(opts.port) +
                 " (address in use, or not an address of this machine)");
-  std::printf("sam3 serve: listening on http://%s:%d (model %s, %d inference threads, queue %d, sessions %d / %lld MiB%s)\n",
+  std::printf("sam3 serve: listening on http://%s:%d (model %s, %d inference threads, queue %d, sessions %d / %lld "
+              "MiB%s)\n",
               opts.host.c_str(), port, ctx.model.config.c_str(), n_threads, opts.queue_size, opts.max_sessions,
               static_cast<long long>(opts.max_session_memory_mb), opts.api_key.empty() ? "" : ", API key required");
   std::fflush(stdout);

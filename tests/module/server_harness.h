@@ -206,4 +206,13 @@ inline Json stable_result(Json j) {
   return j;
 }
 
+// Equality of two JSON documents; on failure, the number of differences and the first one (as a JSON patch
+// operation, truncated), not the whole documents (masks make them long).
+inline ::testing::AssertionResult same_json(const Json& actual, const Json& expected) {
+  if (actual == expected) return ::testing::AssertionSuccess();
+  const Json patch = Json::diff(expected, actual);
+  const std::string first = patch.empty() ? std::string("?") : patch[0].dump().substr(0, 400);
+  return ::testing::AssertionFailure() << patch.size() << " difference(s) from the expected JSON; first: " << first;
+}
+
 }  // namespace sam3::test

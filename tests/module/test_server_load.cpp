@@ -28,10 +28,9 @@ double load_seconds() {
 
 // The prompts every client sends (valid boxes on both images).
 Json request(double threshold) {
-  return Json{{"prompts", Json::array({Json{{"text", "banana"}},
-                                       Json{{"text", "child"},
-                                            {"boxes", Json::array({Json{{"box", {100, 120, 300, 400}}, {"label", true}},
-                                                                   Json{{"box", {400, 50, 600, 200}}, {"label", false}}})}}})},
+  const Json pos = {{"box", {100, 120, 300, 400}}, {"label", true}};
+  const Json neg = {{"box", {400, 50, 600, 200}}, {"label", false}};
+  return Json{{"prompts", Json::array({Json{{"text", "banana"}}, Json{{"text", "child"}, {"boxes", {pos, neg}}}})},
               {"threshold", threshold}};
 }
 
