@@ -73,14 +73,9 @@ std::string floats(const std::vector<float>& v) {
   return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
 }
 
-// Pickle of {"model": {key: _rebuild_tensor_v2(storage(type, "<skey>", numel), offset, size, stride)}} for one view.
-std::string view_pickle(const std::string& key, const char* storage_type, const std::string& skey, int64_t numel,
-                        int64_t offset, const Shape& size, const Shape& stride) {
-  PickleWriter w;
-  w.empty_dict();
-  w.str("model");
-  w.empty_dict();
-  w.str(key);
+// Pushes _rebuild_tensor_v2(storage(type, "<skey>", numel), offset, size, stride, False, OrderedDict()).
+void put_tensor_v2(PickleWriter& w, const char* storage_type, const std::string& skey, int64_t numel, int64_t offset,
+                   const Shape& size, const Shape& stride) {
   w.global("torch._utils", "_rebuild_tensor_v2");
   w.mark();
   w.mark();
@@ -100,6 +95,17 @@ std::string view_pickle(const std::string& key, const char* storage_type, const 
   w.reduce();
   w.tuple();
   w.reduce();
+}
+
+// Pickle of {"model": {key: _rebuild_tensor_v2(storage(type, "<skey>", numel), offset, size, stride)}} for one view.
+std::string view_pickle(const std::string& key, const char* storage_type, const std::string& skey, int64_t numel,
+                        int64_t offset, const Shape& size, const Shape& stride) {
+  PickleWriter w;
+  w.empty_dict();
+  w.str("model");
+  w.empty_dict();
+  w.str(key);
+  put_tensor_v2(w, storage_type, skey, numel, offset, size, stride);
   w.setitem();
   w.setitem();
   w.stop();
@@ -380,25 +386,7 @@ TEST(TorchCheckpoint, ViewsFromCPythonPickle) {
     PickleWriter w;
     w.empty_dict();
     w.str("backbone.w");
-    w.global("torch._utils", "_rebuild_tensor_v2");
-    w.mark();
-    w.mark();
-    w.str("storage");
-    w.global("torch", "FloatStorage");
-    w.str("0");
-    w.str("cpu");
-    w.integer(12);
-    w.tuple();
-    w.binpersid();
-    w.integer(0);
-    w.tuple_of({12});
-    w.tuple_of({1});
-    w.boolean(false);
-    w.global("collections", "OrderedDict");
-    w.empty_tuple();
-    w.reduce();
-    w.tuple();
-    w.reduce();
+    put_tensor_v2(w, "FloatStorage", "0", 12, 0, {12}, {1});
     w.setitem();
     w.str("tracker.step");
     w.integer(5);  // not a tensor: skipped
