@@ -165,8 +165,7 @@ TEST(ServerLoad, ConcurrentClientsWithinLimitsAndDeterministic) {
           }
           std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
-        if (!ready) continue;
-        for (int t = 0; t < 2; ++t) {  // fresh at 0.3, then re-thresholded from the cache at 0.4
+        for (int t = 0; ready && t < 2; ++t) {  // fresh at 0.3, then re-thresholded from the cache at 0.4
           for (;;) {  // retried after a 503 (queue full), like a client would
             r = post_json(c, path + "/segment", request(thresholds[t]));
             if (tally.record("POST segment", r)) compare(r, image, t);
