@@ -249,38 +249,6 @@ PromptResult run_prompt(ImageState::Impl& st, const Detector& det, const Prompt&
 
 }  // namespace
 
-SegmentParams segment_default_params() { return SegmentParams{}; }
-
-int64_t Mask::area() const {
-  int64_t n = 0;
-  for (uint8_t v : data) n += v != 0;
-  return n;
-}
-
-PromptBox PromptBox::from_xyxy(float x0, float y0, float x1, float y1, int image_width, int image_height,
-                               bool positive) {
-  if (image_width <= 0 || image_height <= 0)
-    throw Error("PromptBox::from_xyxy: image size " + std::to_string(image_width) + "x" +
-                std::to_string(image_height) + " is empty");
-  // ref: sam3/model/box_ops.py (box_xyxy_to_cxcywh), then the notebooks' normalize_bbox (÷ W, H), all float32.
-  const float W = static_cast<float>(image_width), H = static_cast<float>(image_height);
-  PromptBox b;
-  b.cx = ((x0 + x1) / 2.0f) / W;
-  b.cy = ((y0 + y1) / 2.0f) / H;
-  b.w = (x1 - x0) / W;
-  b.h = (y1 - y0) / H;
-  b.positive = positive;
-  return b;
-}
-
-void PromptBox::to_xyxy(int image_width, int image_height, float xyxy[4]) const {
-  const float W = static_cast<float>(image_width), H = static_cast<float>(image_height);
-  xyxy[0] = (cx - 0.5f * w) * W;
-  xyxy[1] = (cy - 0.5f * h) * H;
-  xyxy[2] = (cx + 0.5f * w) * W;
-  xyxy[3] = (cy + 0.5f * h) * H;
-}
-
 SegmentResult segment(ImageState& state, const std::vector<Prompt>& prompts, const SegmentParams& params) {
   const auto t0 = Clock::now();
   if (!state.has_image()) throw Error("segment: no image set (call set_image or set_embedding first)");
