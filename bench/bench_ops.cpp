@@ -129,16 +129,16 @@ int main(int argc, char** argv) {
     Tensor w1 = random_tensor({HID, C}, g), b1 = random_tensor({HID}, g), w2 = random_tensor({C, HID}, g),
            b2 = random_tensor({C}, g), wq = random_tensor({3 * C, C}, g), bq = random_tensor({3 * C}, g);
     Tensor y1 = Tensor::empty({L, HID}), y2 = Tensor::empty({L, C}), yq = Tensor::empty({L, 3 * C});
-    run("linear qkv 5184x3072x1024 +b", 2.0 * L * 3 * C * C, 0, [&] { ops::linear(x, wq, &bq, yq, T); });
-    run("linear fc1 5184x4736x1024 +b", 2.0 * L * HID * C, 0, [&] { ops::linear(x, w1, &b1, y1, T); });
-    run("linear fc2 5184x1024x4736 +b", 2.0 * L * C * HID, 0, [&] { ops::linear(h, w2, &b2, y2, T); });
+    run("linear qkv 5184x3072x1024 +b", 2.0 * L * 3 * C * C, 0, [&] { ops::linear(x, wq, &bq, yq, RunContext{T}); });
+    run("linear fc1 5184x4736x1024 +b", 2.0 * L * HID * C, 0, [&] { ops::linear(x, w1, &b1, y1, RunContext{T}); });
+    run("linear fc2 5184x1024x4736 +b", 2.0 * L * C * HID, 0, [&] { ops::linear(h, w2, &b2, y2, RunContext{T}); });
     // ---- element-wise (bytes = bytes moved; "flops" = elements) ----
-    run("gelu 5184x4736 (in place)", 1.0 * L * HID, 8.0 * L * HID, [&] { ops::gelu_inplace(h, T); });
+    run("gelu 5184x4736 (in place)", 1.0 * L * HID, 8.0 * L * HID, [&] { ops::gelu_inplace(h, RunContext{T}); });
     Tensor gm = random_tensor({C}, g), bt = random_tensor({C}, g), xo = Tensor::empty({L, C});
-    run("layer_norm 5184x1024", 1.0 * L * C, 8.0 * L * C, [&] { ops::layer_norm(x, gm, bt, 1e-5f, xo, T); });
-    run("add 5184x1024", 1.0 * L * C, 12.0 * L * C, [&] { ops::add(x, xo, xo, T); });
+    run("layer_norm 5184x1024", 1.0 * L * C, 8.0 * L * C, [&] { ops::layer_norm(x, gm, bt, 1e-5f, xo, RunContext{T}); });
+    run("add 5184x1024", 1.0 * L * C, 12.0 * L * C, [&] { ops::add(x, xo, xo, RunContext{T}); });
     Tensor r = random_tensor({L, 2048}, g);
-    run("relu 5184x2048 (in place)", 1.0 * L * 2048, 8.0 * L * 2048, [&] { ops::relu_inplace(r, T); });
+    run("relu 5184x2048 (in place)", 1.0 * L * 2048, 8.0 * L * 2048, [&] { ops::relu_inplace(r, RunContext{T}); });
   }
   // ---- attention ----
   {
@@ -150,7 +150,7 @@ int main(int argc, char** argv) {
     a.q_head = a.k_head = a.v_head = 64;
     a.o_row = C, a.o_head = 64;
     a.n_heads = 16, a.lq = L, a.lk = L, a.head_dim = 64, a.scale = 0.125f;
-    run("attention ViT global 16h 5184 d64", 4.0 * 16 * L * L * 64, 0, [&] { ops::attention(a, T); });
+    run("attention ViT global 16h 5184 d64", 4.0 * 16 * L * L * 64, 0, [&] { ops::attention(a, RunContext{T}); });
     // ViT windows: 9 windows of 24×24 = 576 tokens (each a separate call, packed qkv per window).
     const int64_t W = 576;
     ops::AttentionArgs w = a;
@@ -159,36 +159,36 @@ int main(int argc, char** argv) {
       for (int64_t i = 0; i < 9; ++i) {
         ops::AttentionArgs wi = w;
         wi.q += i * W * 3 * C, wi.k += i * W * 3 * C, wi.v += i * W * 3 * C, wi.out += i * W * C;
-        ops::attention(wi, T);
+        ops::attention(wi, RunContext{T});
       }
     });
     // Fusion encoder self-attention: 8 heads × 32 over the 72×72 image tokens (sequence-first, d_model 256).
     Tensor q = random_tensor({L, 256}, g), k = random_tensor({L, 256}, g), v = random_tensor({L, 256}, g);
     Tensor o2 = Tensor::empty({L, 256});
     ops::AttentionArgs f = seq_first_args(q, k, v, o2, 8, L, L, 32);
-    run("attention fusion 8h 5184 d32", 4.0 * 8 * L * L * 32, 0, [&] { ops::attention(f, T); });
+    run("attention fusion 8h 5184 d32", 4.0 * 8 * L * L * 32, 0, [&] { ops::attention(f, RunContext{T}); });
     // Decoder cross-attention to the image: 201 queries (200 + presence) with a box relative-position bias.
     const int64_t Q = 201;
     Tensor dq = random_tensor({Q, 256}, g), dout = Tensor::empty({Q, 256}), bias = random_tensor({8, Q, L}, g);
     ops::AttentionArgs d = seq_first_args(dq, k, v, dout, 8, Q, L, 32);
     d.bias = bias.f32(), d.bias_head = Q * L;
-    run("attention decoder x-attn 8h 201x5184 +bias", 4.0 * 8 * Q * L * 32, 0, [&] { ops::attention(d, T); });
+    run("attention decoder x-attn 8h 201x5184 +bias", 4.0 * 8 * Q * L * 32, 0, [&] { ops::attention(d, RunContext{T}); });
   }
   // ---- convolutions (FPN neck, patch embed) ----
   {
     Tensor img = random_tensor({3, 1008, 1008}, g), pw = random_tensor({1024, 3, 14, 14}, g);
     Tensor pe = Tensor::empty({1024, 72, 72});
-    run("conv2d patch 3->1024 k14 s14 @1008", 2.0 * 1024 * 588 * L, 0, [&] { ops::conv2d(img, pw, nullptr, 14, 0, pe, T); });
+    run("conv2d patch 3->1024 k14 s14 @1008", 2.0 * 1024 * 588 * L, 0, [&] { ops::conv2d(img, pw, nullptr, 14, 0, pe, RunContext{T}); });
     Tensor x = random_tensor({256, 288, 288}, g), w3 = random_tensor({256, 256, 3, 3}, g),
            w1 = random_tensor({256, 256, 1, 1}, g), b = random_tensor({256}, g), y = Tensor::empty({256, 288, 288});
-    run("conv2d 3x3 256->256 @288 pad1", 2.0 * 256 * 256 * 9 * 288 * 288, 0, [&] { ops::conv2d(x, w3, &b, 1, 1, y, T); });
-    run("conv2d 1x1 256->256 @288", 2.0 * 256 * 256 * 288 * 288, 0, [&] { ops::conv2d(x, w1, &b, 1, 0, y, T); });
+    run("conv2d 3x3 256->256 @288 pad1", 2.0 * 256 * 256 * 9 * 288 * 288, 0, [&] { ops::conv2d(x, w3, &b, 1, 1, y, RunContext{T}); });
+    run("conv2d 1x1 256->256 @288", 2.0 * 256 * 256 * 288 * 288, 0, [&] { ops::conv2d(x, w1, &b, 1, 0, y, RunContext{T}); });
     Tensor t1w = random_tensor({1024, 512, 2, 2}, g), t1b = random_tensor({512}, g), t1 = Tensor::empty({512, 144, 144});
-    run("conv_transpose 1024->512 @72->144", 2.0 * 1024 * 512 * 4 * L, 0, [&] { ops::conv_transpose2d_k2s2(pe, t1w, &t1b, t1, T); });
+    run("conv_transpose 1024->512 @72->144", 2.0 * 1024 * 512 * 4 * L, 0, [&] { ops::conv_transpose2d_k2s2(pe, t1w, &t1b, t1, RunContext{T}); });
     Tensor t2w = random_tensor({512, 256, 2, 2}, g), t2b = random_tensor({256}, g), t2 = Tensor::empty({256, 288, 288});
-    run("conv_transpose 512->256 @144->288", 2.0 * 512 * 256 * 4 * 144 * 144, 0, [&] { ops::conv_transpose2d_k2s2(t1, t2w, &t2b, t2, T); });
+    run("conv_transpose 512->256 @144->288", 2.0 * 512 * 256 * 4 * 144 * 144, 0, [&] { ops::conv_transpose2d_k2s2(t1, t2w, &t2b, t2, RunContext{T}); });
     Tensor mp = Tensor::empty({1024, 36, 36});
-    run("max_pool2d 1024x72x72", 1.0 * 1024 * L, 4.0 * 1024 * L * 1.25, [&] { ops::max_pool2d_k2s2(pe, mp, T); });
+    run("max_pool2d 1024x72x72", 1.0 * 1024 * L, 4.0 * 1024 * L * 1.25, [&] { ops::max_pool2d_k2s2(pe, mp, RunContext{T}); });
   }
   // ---- the sgemm again, to see drift from other load during the run ----
   {

@@ -59,7 +59,7 @@ double sgemm_rate(int64_t M, int64_t N, int64_t K, int reps, int n_threads) {
   double best = 1e30;
   for (int r = 0; r < reps; ++r) {
     const auto t0 = Clock::now();
-    ops::linear(x, w, nullptr, y, n_threads);
+    ops::linear(x, w, nullptr, y, RunContext{n_threads});
     best = std::min(best, seconds_since(t0));
   }
   return 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K) / best * 1e-9;
@@ -105,7 +105,7 @@ int cmd_bench(int argc, char** argv) {
       for (int64_t x = 0; x < R; ++x)
         input.f32()[(c * R + y) * R + x] = static_cast<float>(((x * 7 + y * 3 + c * 50) % 256) / 127.5 - 1.0);
 
-  const ImageEncoder& enc = *model->impl().image_encoder;
+  const ImageEncoder& enc = model->impl().sam3->image_encoder();
   Arena scratch(enc.scratch_bytes());
   Dumper no_dump;
   EncoderTimings best;
@@ -115,7 +115,7 @@ int cmd_bench(int argc, char** argv) {
     ImageFeatures feats;
     EncoderTimings t;
     const double c0 = cpu_seconds();
-    enc.forward(input, feats, scratch, n_threads, no_dump, &t);
+    enc.forward(input, feats, RunContext{n_threads, &scratch, &no_dump}, &t);
     const double cpu = cpu_seconds() - c0;
     std::fprintf(stderr, "run %d: %.2f s wall, %.2f s CPU (%.2f of %d threads busy on average)\n", r + 1, t.total, cpu,
                  cpu / t.total, n_threads);

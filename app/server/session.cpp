@@ -1,7 +1,7 @@
 // sam3.cpp — server session: status, memory accounting and the per-prompt raw-result cache.
 #include "session.h"
 
-#include "api/detector.h"  // PromptOutputs: what a kept result holds (library internal)
+#include "api/internal.h"  // PromptOutputs: what a kept result holds (library internal)
 #include "core/error.h"
 
 namespace sam3::server {

@@ -3,13 +3,14 @@
 #include <memory>
 #include <string>
 
-#include "api/detector.h"  // segmentation (owner: pipeline)
 #include "core/arena.h"
 #include "core/tensor.h"
 #include "io/weight_file.h"
 #include "model/config.h"
 #include "model/image_embedding.h"
-#include "model/image_encoder.h"
+#include "model/postprocess.h"
+#include "model/prompt.h"
+#include "model/sam3_image.h"
 #include "sam3/sam3.h"
 
 namespace sam3 {
@@ -18,8 +19,7 @@ struct Model::Impl {
   std::string path;
   Config config;
   WeightFile weights;  // mmapped; every module borrows its tensors from here
-  std::unique_ptr<ImageEncoder> image_encoder;
-  std::unique_ptr<const Detector> detector;  // per-prompt modules (api/detector.h, owner: pipeline)
+  std::unique_ptr<const Sam3Image> sam3;  // the model (model/sam3_image.h)
   double load_seconds = 0;
 };
 
@@ -31,8 +31,14 @@ struct ImageEmbedding::Impl {
 struct ImageState::Impl {
   std::shared_ptr<const Model> model;
   ImageEmbedding embedding;
-  Arena scratch;  // grown to the encoder's need on first use, then reused
-  ImagePromptCache prompt_cache;  // per-image work shared by prompts (api/detector.h, owner: pipeline)
+  Arena scratch{0, Arena::Growth::Grow};  // the encoder's and the prompts' scratch: sized on first use, then reused
+  ImagePromptCache prompt_cache;  // per-image work shared by prompts (model/prompt.h)
+};
+
+// The raw outputs of one prompt (forward_grounding), what re-thresholding needs.
+struct PromptOutputs {
+  DetectorOutputs raw;  // pred_logits [Q], presence, pred_boxes [Q,4], pred_masks [Q,h,w], semantic_seg [1,h,w]
+  int64_t image_height = 0, image_width = 0;
 };
 
 // n_threads <= 0 -> one per online CPU.

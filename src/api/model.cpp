@@ -1,19 +1,13 @@
 // sam3.cpp — Model: load (weights + config + checks), encode, embeddings.
-#include <chrono>
-
 #include "api/internal.h"
 #include "core/dump.h"
 #include "core/error.h"
 #include "core/parallel.h"
+#include "core/timer.h"
 #include "model/weights_schema.h"
 #include "nn/params.h"
 
 namespace sam3 {
-
-namespace {
-using Clock = std::chrono::steady_clock;
-double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
-}  // namespace
 
 ModelParams model_default_params() { return ModelParams{}; }
 EncodeParams encode_default_params() { return EncodeParams{}; }
@@ -28,7 +22,7 @@ int Model::input_size() const { return impl_->config.vit.img_size; }
 double Model::load_seconds() const { return impl_->load_seconds; }
 
 std::shared_ptr<const Model> Model::load(const std::string& weights_path, const ModelParams& params) {
-  const auto t0 = Clock::now();
+  const Stopwatch sw;
   std::shared_ptr<Model> m(new Model());
   Impl& d = *m->impl_;
   d.path = weights_path;
@@ -41,9 +35,8 @@ std::shared_ptr<const Model> Model::load(const std::string& weights_path, const 
     d.config = config_preset("sam3");
   }
   if (params.validate_weights) validate_weights(d.config, d.weights);
-  d.image_encoder = std::make_unique<ImageEncoder>(d.config, nn::ParamScope(d.weights.tensors, weights_path));
-  d.detector = std::make_unique<const Detector>(d.config, nn::ParamScope(d.weights.tensors, weights_path));
-  d.load_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  d.sam3 = std::make_unique<const Sam3Image>(d.config, nn::ParamScope(d.weights.tensors, weights_path));
+  d.load_seconds = sw.seconds();
   return m;
 }
 
@@ -55,11 +48,11 @@ ImageEmbedding Model::load_embedding(const std::string& path) const {
 
 ImageEmbedding encode_preprocessed(const Model& model, const Tensor& input, int image_height, int image_width,
                                    Arena& scratch, const EncodeParams& params, double preprocess_ms) {
-  const auto t0 = Clock::now();
+  const Stopwatch sw;
   const Model::Impl& m = model.impl();
-  const ImageEncoder& enc = *m.image_encoder;
+  const ImageEncoder& enc = m.sam3->image_encoder();
   if (image_height <= 0 || image_width <= 0) throw Error("encode: empty image");
-  if (scratch.capacity() < enc.scratch_bytes()) scratch = Arena(enc.scratch_bytes());
+  if (scratch.capacity() < enc.scratch_bytes()) scratch = Arena(enc.scratch_bytes(), scratch.growth());
   Dumper dump = params.dump_dir.empty() ? Dumper::from_env() : Dumper(params.dump_dir);
   auto impl = std::make_shared<ImageEmbedding::Impl>();
   impl->features.config_name = m.config.name;
@@ -67,7 +60,8 @@ ImageEmbedding encode_preprocessed(const Model& model, const Tensor& input, int 
   impl->features.image_width = image_width;
   EncoderTimings t;
   if (params.progress) params.progress(0.0f);
-  enc.forward(input, impl->features, scratch, resolve_threads(params.n_threads), dump, &t, params.progress);
+  const RunContext ctx{resolve_threads(params.n_threads), &scratch, &dump};
+  m.sam3->forward_image(input, impl->features, ctx, &t, params.progress);
   dump.flush("image");
   EncodeTimings& out = impl->timings;
   out.preprocess_ms = preprocess_ms;
@@ -75,7 +69,7 @@ ImageEmbedding encode_preprocessed(const Model& model, const Tensor& input, int 
   out.window_blocks_ms = t.vit.window_blocks * 1e3;
   out.global_blocks_ms = t.vit.global_blocks * 1e3;
   out.neck_ms = (t.neck + t.vit.output) * 1e3;
-  out.total_ms = preprocess_ms + ms_since(t0);
+  out.total_ms = preprocess_ms + sw.ms();
   return ImageEmbedding(std::move(impl));
 }
 

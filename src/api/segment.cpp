@@ -1,25 +1,22 @@
 // sam3.cpp — segment(): prompts on an encoded image -> instances (score, pixel box, mask), semantic mask, timings.
-// Per prompt: tokenizer + text encoder (cached per model) -> geometry encoder (box-free result cached per image) ->
-// prompt assembly -> fusion encoder -> decoder -> scoring -> segmentation head -> post-processing.
+// This file validates, times and post-processes; the model itself runs in Sam3Image (model/sam3_image.h):
+// tokenize -> encode_prompt (text cached per model, box-free geometry per image) -> forward_grounding -> threshold,
+// pixel boxes, masks.
 // ref: sam3/model/sam3_image_processor.py (Sam3Processor.set_text_prompt, add_geometric_prompt, _forward_grounding),
-//      sam3/model/sam3_image.py (Sam3Image.forward_grounding, _encode_prompt); spec §2, §9, §14
+//      sam3/model/sam3_image.py (Sam3Image.forward_grounding, _encode_prompt)
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstring>
 
-#include "api/detector.h"
 #include "api/internal.h"
 #include "core/dump.h"
 #include "core/error.h"
 #include "core/parallel.h"
+#include "core/timer.h"
 
 namespace sam3 {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
 
 // The text a boxes-only prompt encodes. ref: sam3_image_processor.py (add_geometric_prompt: forward_text(["visual"]))
 constexpr const char* kVisualText = "visual";
@@ -126,24 +123,9 @@ void fill_detections(PromptResult& r, const PromptOutputs& o, float threshold, b
   }
 }
 
-// The box-free geometry tokens of this image (the CLS token after the encoder layers): the same for every
-// text-only prompt, so computed once per image.
-std::shared_ptr<const GeometryFeatures> no_box_geometry(ImageState::Impl& st, const Detector& det,
-                                                        const ImageFeatures& f, int n_threads) {
-  ImagePromptCache& c = st.prompt_cache;
-  if (!c.matches(f.fpn.back(), f.pos.back()) || !c.no_box_geometry) {
-    c = ImagePromptCache{};
-    c.no_box_geometry = std::make_shared<const GeometryFeatures>(
-        det.prompt_encoder.geometry_encoder().encode({}, f.fpn.back(), f.pos.back(), n_threads));
-    c.img = f.fpn.back();
-    c.pos = f.pos.back();
-  }
-  return c.no_box_geometry;
-}
-
-PromptResult run_prompt(ImageState::Impl& st, const Detector& det, const Prompt& prompt, size_t index,
+PromptResult run_prompt(ImageState::Impl& st, const Sam3Image& model, const Prompt& prompt, size_t index,
                         const SegmentParams& params, int n_threads) {
-  const auto t_start = Clock::now();
+  const Stopwatch total;
   const std::string who = prompt_name(index, prompt);
   const ImageFeatures& f = st.embedding.impl().features;
   const bool has_text = !blank(prompt.text);
@@ -156,91 +138,37 @@ PromptResult run_prompt(ImageState::Impl& st, const Detector& det, const Prompt&
   PromptResult r;
   r.prompt = prompt;
   r.text_used = has_text ? prompt.text : kVisualText;
-  Dumper dump = params.dump_dir.empty() ? Dumper::from_env() : Dumper(params.dump_dir);
-  const bool dumping = dump.enabled();
-  Dumper* dp = dumping ? &dump : nullptr;
-
-  // Text (cached per model; a dumping run encodes afresh so that every text.* intermediate is recorded).
-  auto t0 = Clock::now();
   std::vector<int64_t> ids;
   try {
-    ids = det.tokenizer.tokenize(r.text_used, det.config.text.context_length);
+    ids = model.tokenizer().tokenize(r.text_used, model.config().text.context_length);
   } catch (const Error& e) {
     throw Error(who + ": " + e.what());
   }
-  std::shared_ptr<const TextFeatures> text;
-  if (dumping) {
-    text = std::make_shared<const TextFeatures>(det.prompt_encoder.text_encoder().encode(ids, n_threads, dp));
-  } else {
-    const size_t hits = det.prompt_encoder.text_cache().hits();
-    text = det.prompt_encoder.text_features(ids, n_threads);
-    r.text_cached = det.prompt_encoder.text_cache().hits() > hits;
-  }
-  r.timings.text_ms = ms_since(t0);
 
-  // Geometry tokens + prompt assembly.
-  t0 = Clock::now();
-  GeometryFeatures geo;
-  if (boxes.empty() && !dumping) {
-    geo = *no_box_geometry(st, det, f, n_threads);
-  } else {
-    if (dumping) {
-      const int64_t N = static_cast<int64_t>(boxes.size());
-      Tensor cxcywh = Tensor::empty({N, 1, 4}), labels = Tensor::empty({N, 1}, DType::I64);
-      for (int64_t b = 0; b < N; ++b) {
-        const BoxPrompt& x = boxes[static_cast<size_t>(b)];
-        float* c = cxcywh.f32() + b * 4;
-        c[0] = x.cx, c[1] = x.cy, c[2] = x.w, c[3] = x.h;
-        labels.data<int64_t>()[b] = x.positive ? 1 : 0;
-      }
-      dump.add("geo.in.box_cxcywh", cxcywh);
-      dump.add("geo.in.box_labels", labels);
-      dump.add("geo.in.box_mask", Tensor::zeros({1, N}, DType::U8));
-    }
-    geo = det.prompt_encoder.geometry_encoder().encode(boxes, f.fpn.back(), f.pos.back(), n_threads, dp);
-  }
-  const EncodedPrompt ep = assemble_prompt(text, std::move(geo));
-  if (dumping) {
-    dump.add("prompt.tokens", ep.tokens);
-    dump.add("prompt.mask", ep.mask);
-  }
-  const PromptView pv{ep.tokens, ep.mask};
-  r.timings.geometry_ms = ms_since(t0);
-
-  // Detector.
-  const Tensor& feat = f.fpn.back();
-  const int64_t fh = feat.size(-2), fw = feat.size(-1);
-  t0 = Clock::now();
-  const FusionEncoderOutput enc = det.fusion_encoder.forward(feat, f.pos.back(), pv, n_threads, dp);
-  r.timings.fusion_ms = ms_since(t0);
-  t0 = Clock::now();
-  const DecoderOutput dec = det.decoder.forward(enc.memory, enc.pos, fh, fw, pv, n_threads, dp);
-  r.timings.decoder_ms = ms_since(t0);
-  t0 = Clock::now();
-  const Tensor logits = det.scoring.forward(dec.hs, pv, n_threads, dp);  // [L, Q]
-  r.timings.scoring_ms = ms_since(t0);
-  t0 = Clock::now();
-  std::vector<Tensor> finer(f.fpn.begin(), f.fpn.begin() + det.segmentation_head.num_stages());
-  const SegmentationOutput seg =
-      det.segmentation_head.forward(enc.memory, fh, fw, finer, dec.queries(), pv, n_threads, dp);
-  r.timings.mask_head_ms = ms_since(t0);
-
-  // Post-processing (kept raw outputs make re-thresholding cheap).
-  t0 = Clock::now();
+  Dumper dump = params.dump_dir.empty() ? Dumper::from_env() : Dumper(params.dump_dir);
+  ArenaScope scope(st.scratch);  // every intermediate of this prompt is released when it is done
+  const RunContext ctx{n_threads, &st.scratch, &dump};
+  GroundingTimings t;
+  const EncodedPrompt ep = model.encode_prompt(ids, boxes, f, st.prompt_cache, ctx, &t);
   auto out = std::make_shared<PromptOutputs>();
-  const int64_t L = logits.size(0);
-  out->raw.pred_logits = logits.slice0(L - 1, L).reshape({-1});
-  out->raw.presence_logit = dec.presence_logit();
-  out->raw.pred_boxes = dec.pred_boxes;
-  out->raw.pred_masks = seg.pred_masks;
-  out->raw.semantic_seg = seg.semantic_seg;
+  out->raw = model.forward_grounding(f, ep, ctx, &t);
   out->image_height = f.image_height;
   out->image_width = f.image_width;
+  r.text_cached = ep.text_cached;
+  r.timings.text_ms = t.text * 1e3;
+  r.timings.geometry_ms = t.geometry * 1e3;
+  r.timings.fusion_ms = t.fusion * 1e3;
+  r.timings.decoder_ms = t.decoder * 1e3;
+  r.timings.scoring_ms = t.scoring * 1e3;
+  r.timings.mask_head_ms = t.mask_head * 1e3;
+
+  // Post-processing (the kept raw outputs make re-thresholding cheap).
+  const Stopwatch post;
   fill_detections(r, *out, params.threshold, params.masks, params.semantic, n_threads);
   r.outputs = std::move(out);
-  r.timings.postprocess_ms = ms_since(t0);
-  r.timings.total_ms = ms_since(t_start);
-  if (dumping) {
+  r.timings.postprocess_ms = post.ms();
+  r.timings.total_ms = total.ms();
+  if (dump.enabled()) {
     dump_final(dump, r);
     dump.flush("prompt" + std::to_string(index));
   }
@@ -250,17 +178,17 @@ PromptResult run_prompt(ImageState::Impl& st, const Detector& det, const Prompt&
 }  // namespace
 
 SegmentResult segment(ImageState& state, const std::vector<Prompt>& prompts, const SegmentParams& params) {
-  const auto t0 = Clock::now();
+  const Stopwatch sw;
   if (!state.has_image()) throw Error("segment: no image set (call set_image or set_embedding first)");
   if (prompts.empty()) throw Error("segment: no prompts");
   ImageState::Impl& st = state.impl();
-  const Detector& det = *st.model->impl().detector;
+  const Sam3Image& model = *st.model->impl().sam3;
   const int n_threads = resolve_threads(params.n_threads);
   SegmentResult res;
   res.image_width = state.embedding().image_width();
   res.image_height = state.embedding().image_height();
-  for (size_t i = 0; i < prompts.size(); ++i) res.prompts.push_back(run_prompt(st, det, prompts[i], i, params, n_threads));
-  res.total_ms = ms_since(t0);
+  for (size_t i = 0; i < prompts.size(); ++i) res.prompts.push_back(run_prompt(st, model, prompts[i], i, params, n_threads));
+  res.total_ms = sw.ms();
   return res;
 }
 
@@ -272,24 +200,13 @@ PromptResult rethreshold(const PromptResult& result, float threshold, int n_thre
   if (!result.outputs) throw Error("rethreshold: the result carries no raw outputs");
   if (!(threshold >= 0.0f && threshold <= 1.0f))
     throw Error("rethreshold: threshold " + std::to_string(threshold) + " is outside [0, 1]");
-  const auto t0 = Clock::now();
+  const Stopwatch sw;
   PromptResult r = result;
   fill_detections(r, *result.outputs, threshold, masks, /*semantic=*/false, resolve_threads(n_threads));
   r.semantic = result.semantic;  // does not depend on the threshold
   r.timings = PromptTimings{};
-  r.timings.postprocess_ms = r.timings.total_ms = ms_since(t0);
+  r.timings.postprocess_ms = r.timings.total_ms = sw.ms();
   return r;
 }
-
-// ---- Detector -------------------------------------------------------------------------------------------------
-
-Detector::Detector(const Config& cfg, const nn::ParamScope& root)
-    : config(cfg),
-      tokenizer(Tokenizer::create()),
-      prompt_encoder(root, cfg),
-      fusion_encoder(cfg, root.sub("transformer").sub("encoder")),
-      decoder(cfg, root.sub("transformer").sub("decoder")),
-      scoring(cfg, root.sub("dot_prod_scoring")),
-      segmentation_head(cfg, root.sub("segmentation_head")) {}
 
 }  // namespace sam3

@@ -1,8 +1,15 @@
-// sam3.cpp — scratch arena: one aligned block, bump allocation, reset between uses. Activations come from here
-// so that repeated prompts reuse the same memory instead of hitting the allocator.
+// sam3.cpp — scratch arena: bump allocation in 64-byte aligned blocks, released in stack order. Activations come from
+// here so that repeated encodes and prompts reuse the same memory instead of hitting the allocator.
+//
+// A fixed arena (the default) is sized up front (e.g. to the image encoder's scratch_bytes()) and throws when a
+// request does not fit: a wrong size plan is found, not hidden. A growable arena adds a block instead; once
+// everything is released again, its blocks are merged into one of the peak size, so a repeated workload (the
+// per-prompt modules) settles into a single block after its first run without anyone computing its size by hand.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "core/tensor.h"
 
@@ -10,36 +17,50 @@ namespace sam3 {
 
 class Arena {
  public:
-  explicit Arena(size_t capacity_bytes = 0);
+  enum class Growth : uint8_t { Fixed, Grow };
+  explicit Arena(size_t capacity_bytes = 0, Growth growth = Growth::Fixed);
 
-  // A tensor over arena memory (64-byte aligned). Throws sam3::Error if the arena is exhausted.
+  // A tensor over arena memory (64-byte aligned). Valid until the mark taken before it is released. A fixed arena
+  // throws sam3::Error when it is exhausted.
   Tensor alloc(const Shape& shape, DType dtype = DType::F32);
   // Everything allocated after `mark()` is released by `release(mark)`.
   size_t mark() const { return used_; }
   void release(size_t mark);
-  void reset() { used_ = 0; }
+  void reset() { release(0); }
 
-  size_t capacity() const { return capacity_; }
-  size_t used() const { return used_; }
+  size_t capacity() const;             // bytes over all blocks
+  size_t used() const { return used_; }  // bytes in use (block tails skipped over included)
   size_t peak() const { return peak_; }
+  size_t blocks() const { return blocks_.size(); }
+  Growth growth() const { return growth_; }
 
  private:
-  std::shared_ptr<void> block_;
-  size_t capacity_ = 0;
-  size_t used_ = 0;
+  struct Block {
+    std::shared_ptr<void> data;
+    size_t base = 0, size = 0;  // logical offsets [base, base + size)
+  };
+  void add_block(size_t min_bytes);
+
+  Growth growth_;
+  std::vector<Block> blocks_;
+  size_t used_ = 0;  // logical top: allocations live in [0, used_)
   size_t peak_ = 0;
 };
 
 // Releases everything allocated in its scope on destruction.
 class ArenaScope {
  public:
-  explicit ArenaScope(Arena& a) : arena_(a), mark_(a.mark()) {}
-  ~ArenaScope() { arena_.release(mark_); }
+  explicit ArenaScope(Arena& a) : arena_(&a), mark_(a.mark()) {}
+  // No arena: nothing to release (scratch then comes from the heap).
+  explicit ArenaScope(Arena* a) : arena_(a), mark_(a ? a->mark() : 0) {}
+  ~ArenaScope() {
+    if (arena_) arena_->release(mark_);
+  }
   ArenaScope(const ArenaScope&) = delete;
   ArenaScope& operator=(const ArenaScope&) = delete;
 
  private:
-  Arena& arena_;
+  Arena* arena_;
   size_t mark_;
 };
 

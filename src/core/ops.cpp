@@ -1,4 +1,5 @@
-// sam3.cpp — the ops API: argument and shape checks, then dispatch to the optimised CPU kernels.
+// sam3.cpp — the ops API: argument and shape checks, then the dispatch. This file is the one place that chooses a
+// kernel: by ctx.backend (Cpu: src/kernels/cpu, Ref: src/kernels/ref) and, for ops with weights, by their dtype.
 // Every check throws sam3::Error naming the op and the argument at fault.
 #include "core/ops.h"
 
@@ -6,6 +7,7 @@
 
 #include "core/error.h"
 #include "kernels/cpu.h"
+#include "kernels/ref.h"
 
 namespace sam3::ops {
 
@@ -44,9 +46,23 @@ void check_chw_out(const Tensor& y, const char* op, int64_t c, int64_t h, int64_
                  shape_str(y.shape()));
 }
 
+// Shape with leading 1-sized dims removed down to `rank` dims; throws if that is impossible.
+Shape squeeze_leading(const Tensor& t, int rank, const char* op, const char* what) {
+  Shape s = t.shape();
+  while (static_cast<int>(s.size()) > rank && s.front() == 1) s.erase(s.begin());
+  if (static_cast<int>(s.size()) != rank)
+    fail(op, std::string(what) + " must have " + std::to_string(rank) + " dims (plus leading 1s), got " +
+                 shape_str(t.shape()));
+  return s;
+}
+
+bool ref(const RunContext& ctx) { return ctx.backend == Backend::Ref; }
+
 }  // namespace
 
-void linear(const Tensor& x, const Tensor& w, const Tensor* b, Tensor& y, int n_threads) {
+const char* backend_name(Backend b) { return b == Backend::Ref ? "ref" : "cpu"; }
+
+void linear(const Tensor& x, const Tensor& w, const Tensor* b, Tensor& y, const RunContext& ctx) {
   require_f32(x, "linear", "x");
   require_f32(w, "linear", "w");
   require_f32(y, "linear", "y");
@@ -65,10 +81,13 @@ void linear(const Tensor& x, const Tensor& w, const Tensor* b, Tensor& y, int n_
                        shape_str(y.shape()));
   if (overlaps(x.raw(), x.nbytes(), y.raw(), y.nbytes())) fail("linear", "y must not overlap x");
   if (M == 0 || N == 0) return;
-  kernels::cpu::linear(x.f32(), w.f32(), b ? b->f32() : nullptr, y.f32(), M, N, K, n_threads);
+  if (ref(ctx))
+    kernels::ref::linear(x.f32(), w.f32(), b ? b->f32() : nullptr, y.f32(), M, N, K);
+  else
+    kernels::cpu::linear(x.f32(), w.f32(), b ? b->f32() : nullptr, y.f32(), M, N, K, ctx.n_threads);
 }
 
-void layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps, Tensor& y, int n_threads) {
+void layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps, Tensor& y, const RunContext& ctx) {
   require_f32(x, "layer_norm", "x");
   require_f32(gamma, "layer_norm", "gamma");
   require_f32(beta, "layer_norm", "beta");
@@ -80,29 +99,41 @@ void layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, float 
   if (y.shape() != x.shape()) fail("layer_norm", "y " + shape_str(y.shape()) + " must have x's shape " + shape_str(x.shape()));
   if (!(eps >= 0)) fail("layer_norm", "eps must be >= 0");
   if (x.numel() == 0) return;
-  kernels::cpu::layer_norm(x.f32(), gamma.f32(), beta.f32(), eps, y.f32(), x.numel() / C, C, n_threads);
+  if (ref(ctx))
+    kernels::ref::layer_norm(x.f32(), gamma.f32(), beta.f32(), eps, y.f32(), x.numel() / C, C);
+  else
+    kernels::cpu::layer_norm(x.f32(), gamma.f32(), beta.f32(), eps, y.f32(), x.numel() / C, C, ctx.n_threads);
 }
 
-void gelu_inplace(Tensor& x, int n_threads) {
+void gelu_inplace(Tensor& x, const RunContext& ctx) {
   require_f32(x, "gelu_inplace", "x");
-  kernels::cpu::gelu(x.f32(), x.numel(), n_threads);
+  if (ref(ctx))
+    kernels::ref::gelu(x.f32(), x.numel());
+  else
+    kernels::cpu::gelu(x.f32(), x.numel(), ctx.n_threads);
 }
 
-void relu_inplace(Tensor& x, int n_threads) {
+void relu_inplace(Tensor& x, const RunContext& ctx) {
   require_f32(x, "relu_inplace", "x");
-  kernels::cpu::relu(x.f32(), x.numel(), n_threads);
+  if (ref(ctx))
+    kernels::ref::relu(x.f32(), x.numel());
+  else
+    kernels::cpu::relu(x.f32(), x.numel(), ctx.n_threads);
 }
 
-void add(const Tensor& a, const Tensor& b, Tensor& y, int n_threads) {
+void add(const Tensor& a, const Tensor& b, Tensor& y, const RunContext& ctx) {
   require_f32(a, "add", "a");
   require_f32(b, "add", "b");
   require_f32(y, "add", "y");
   if (a.shape() != b.shape() || a.shape() != y.shape())
     fail("add", "shapes differ: a " + shape_str(a.shape()) + ", b " + shape_str(b.shape()) + ", y " + shape_str(y.shape()));
-  kernels::cpu::add(a.f32(), b.f32(), y.f32(), a.numel(), n_threads);
+  if (ref(ctx))
+    kernels::ref::add(a.f32(), b.f32(), y.f32(), a.numel());
+  else
+    kernels::cpu::add(a.f32(), b.f32(), y.f32(), a.numel(), ctx.n_threads);
 }
 
-void attention(const AttentionArgs& a, int n_threads) {
+void attention(const AttentionArgs& a, const RunContext& ctx) {
   const char* op = "attention";
   if (a.n_heads < 1 || a.head_dim < 1 || a.lq < 0 || a.lk < 0)
     fail(op, "bad sizes: n_heads " + std::to_string(a.n_heads) + ", head_dim " + std::to_string(a.head_dim) +
@@ -123,10 +154,13 @@ void attention(const AttentionArgs& a, int n_threads) {
     fail(op, "out must not overlap q, k or v");
   if (!(a.scale == a.scale)) fail(op, "scale is NaN");
   if (a.lq == 0) return;
-  kernels::cpu::attention(a, n_threads);
+  if (ref(ctx))
+    kernels::ref::attention(a);
+  else
+    kernels::cpu::attention(a, ctx.n_threads);
 }
 
-void conv2d(const Tensor& x, const Tensor& w, const Tensor* b, int stride, int pad, Tensor& y, int n_threads) {
+void conv2d(const Tensor& x, const Tensor& w, const Tensor* b, int stride, int pad, Tensor& y, const RunContext& ctx) {
   const char* op = "conv2d";
   require_f32(x, op, "x");
   require_f32(w, op, "w");
@@ -146,11 +180,13 @@ void conv2d(const Tensor& x, const Tensor& w, const Tensor* b, int stride, int p
   }
   check_chw_out(y, op, cout, ho, wo);
   if (overlaps(x.raw(), x.nbytes(), y.raw(), y.nbytes())) fail(op, "y must not overlap x");
-  kernels::cpu::conv2d(x.f32(), cin, h, wi, w.f32(), cout, kh, kw, b ? b->f32() : nullptr, stride, pad, y.f32(),
-                       n_threads);
+  if (ref(ctx))
+    kernels::ref::conv2d(x.f32(), cin, h, wi, w.f32(), cout, kh, kw, b ? b->f32() : nullptr, stride, pad, y.f32());
+  else
+    kernels::cpu::conv2d(x.f32(), cin, h, wi, w.f32(), cout, kh, kw, b ? b->f32() : nullptr, stride, pad, y.f32(), ctx.n_threads);
 }
 
-void conv_transpose2d_k2s2(const Tensor& x, const Tensor& w, const Tensor* b, Tensor& y, int n_threads) {
+void conv_transpose2d_k2s2(const Tensor& x, const Tensor& w, const Tensor* b, Tensor& y, const RunContext& ctx) {
   const char* op = "conv_transpose2d_k2s2";
   require_f32(x, op, "x");
   require_f32(w, op, "w");
@@ -166,18 +202,169 @@ void conv_transpose2d_k2s2(const Tensor& x, const Tensor& w, const Tensor* b, Te
   }
   check_chw_out(y, op, cout, 2 * h, 2 * wi);
   if (overlaps(x.raw(), x.nbytes(), y.raw(), y.nbytes())) fail(op, "y must not overlap x");
-  kernels::cpu::conv_transpose2d_k2s2(x.f32(), cin, h, wi, w.f32(), cout, b ? b->f32() : nullptr, y.f32(),
-                                      n_threads);
+  if (ref(ctx))
+    kernels::ref::conv_transpose2d_k2s2(x.f32(), cin, h, wi, w.f32(), cout, b ? b->f32() : nullptr, y.f32());
+  else
+    kernels::cpu::conv_transpose2d_k2s2(x.f32(), cin, h, wi, w.f32(), cout, b ? b->f32() : nullptr, y.f32(), ctx.n_threads);
 }
 
-void max_pool2d_k2s2(const Tensor& x, Tensor& y, int n_threads) {
+void max_pool2d_k2s2(const Tensor& x, Tensor& y, const RunContext& ctx) {
   const char* op = "max_pool2d_k2s2";
   require_f32(x, op, "x");
   int64_t c, h, wi;
   chw(x, op, "x", &c, &h, &wi);
   check_chw_out(y, op, c, h / 2, wi / 2);
   if (overlaps(x.raw(), x.nbytes(), y.raw(), y.nbytes())) fail(op, "y must not overlap x");
-  kernels::cpu::max_pool2d_k2s2(x.f32(), c, h, wi, y.f32(), n_threads);
+  if (ref(ctx))
+    kernels::ref::max_pool2d_k2s2(x.f32(), c, h, wi, y.f32());
+  else
+    kernels::cpu::max_pool2d_k2s2(x.f32(), c, h, wi, y.f32(), ctx.n_threads);
+}
+
+void matmul(const Tensor& a, const Tensor& b, Tensor& y, const RunContext& ctx) {
+  const char* op = "matmul";
+  require_f32(a, op, "a");
+  require_f32(b, op, "b");
+  require_f32(y, op, "y");
+  const Shape sa = squeeze_leading(a, 2, op, "a"), sb = squeeze_leading(b, 2, op, "b");
+  const Shape sy = squeeze_leading(y, 2, op, "y");
+  if (sa[1] != sb[0] || sy[0] != sa[0] || sy[1] != sb[1])
+    fail(op, "shapes do not chain: a " + shape_str(a.shape()) + " · b " + shape_str(b.shape()) + " -> y " +
+                 shape_str(y.shape()));
+  if (ref(ctx))
+    kernels::ref::matmul(a.f32(), b.f32(), y.f32(), sa[0], sb[1], sa[1]);
+  else
+    kernels::cpu::matmul(a.f32(), b.f32(), y.f32(), sa[0], sb[1], sa[1], ctx.n_threads);
+}
+
+void group_norm(const Tensor& x, int groups, const Tensor& gamma, const Tensor& beta, float eps, bool relu, Tensor& y,
+                const RunContext& ctx) {
+  const char* op = "group_norm";
+  require_f32(x, op, "x");
+  const Shape s = squeeze_leading(x, 3, op, "x");
+  const int64_t c = s[0];
+  if (groups <= 0 || c % groups != 0)
+    fail(op, std::to_string(c) + " channels not divisible into " + std::to_string(groups) + " groups");
+  check_tensor(gamma, {c}, DType::F32, "group_norm weight");
+  check_tensor(beta, {c}, DType::F32, "group_norm bias");
+  require_f32(y, op, "y");
+  if (y.numel() != x.numel()) fail(op, "y " + shape_str(y.shape()) + " != x " + shape_str(x.shape()));
+  if (ref(ctx))
+    kernels::ref::group_norm(x.f32(), c, s[1] * s[2], groups, gamma.f32(), beta.f32(), eps, relu, y.f32());
+  else
+    kernels::cpu::group_norm(x.f32(), c, s[1] * s[2], groups, gamma.f32(), beta.f32(), eps, relu, y.f32(),
+                             ctx.n_threads);
+}
+
+void rope(const RopeArgs& a, const RunContext& ctx) {
+  const char* op = "rope";
+  if (a.n_rows < 0 || a.n_heads < 0 || a.head_dim < 0) fail(op, "negative size");
+  if (a.n_rows == 0 || a.n_heads == 0 || a.head_dim == 0) return;
+  if (!a.x || !a.table) fail(op, "x and table are required");
+  if (a.head_dim % 2) fail(op, "head_dim must be even, got " + std::to_string(a.head_dim));
+  if (a.table_rows <= 0) fail(op, "table_rows must be positive");
+  if (a.n_heads > 1 && a.head < a.head_dim) fail(op, "heads overlap (head stride < head_dim)");
+  if (a.n_rows > 1 && a.row < (a.n_heads - 1) * a.head + a.head_dim) fail(op, "rows overlap (row stride too small)");
+  if (a.pos) {
+    for (int64_t i = 0; i < a.n_rows; ++i)
+      if (a.pos[i] < 0 || a.pos[i] >= a.table_rows)
+        fail(op, "pos[" + std::to_string(i) + "] = " + std::to_string(a.pos[i]) + " outside the table's " +
+                     std::to_string(a.table_rows) + " rows");
+  }
+  if (ref(ctx))
+    kernels::ref::rope(a);
+  else
+    kernels::cpu::rope(a, ctx.n_threads);
+}
+
+void upsample_nearest(const Tensor& x, const Tensor* addend, Tensor& y, const RunContext& ctx) {
+  const char* op = "upsample_nearest";
+  require_f32(x, op, "x");
+  require_f32(y, op, "y");
+  const Shape sx = squeeze_leading(x, 3, op, "x"), sy = squeeze_leading(y, 3, op, "y");
+  if (sx[0] != sy[0]) fail(op, "channel counts differ: x " + shape_str(x.shape()) + ", y " + shape_str(y.shape()));
+  if (sx[1] <= 0 || sx[2] <= 0) fail(op, "empty input " + shape_str(x.shape()));
+  const float* add = nullptr;
+  if (addend) {
+    require_f32(*addend, op, "addend");
+    if (squeeze_leading(*addend, 3, op, "addend") != sy)
+      fail(op, "addend " + shape_str(addend->shape()) + " != y " + shape_str(y.shape()));
+    add = addend->f32();
+  }
+  if (ref(ctx))
+    kernels::ref::upsample_nearest(x.f32(), sx[0], sx[1], sx[2], add, sy[1], sy[2], y.f32());
+  else
+    kernels::cpu::upsample_nearest(x.f32(), sx[0], sx[1], sx[2], add, sy[1], sy[2], y.f32(), ctx.n_threads);
+}
+
+void upsample_bilinear(const Tensor& x, Tensor& y, const RunContext& ctx) {
+  const char* op = "upsample_bilinear";
+  require_f32(x, op, "x");
+  require_f32(y, op, "y");
+  if ((x.dim() != 2 && x.dim() != 3) || x.size(-1) <= 0 || x.size(-2) <= 0)
+    fail(op, "x must be a non-empty [n, h, w] or [h, w], got " + shape_str(x.shape()));
+  const int64_t n = x.dim() == 3 ? x.size(0) : 1;
+  if (y.dim() != x.dim() || (x.dim() == 3 && y.size(0) != n) || y.size(-2) <= 0 || y.size(-1) <= 0)
+    fail(op, "y " + shape_str(y.shape()) + " does not fit x " + shape_str(x.shape()));
+  if (ref(ctx))
+    kernels::ref::upsample_bilinear_f32(x.f32(), n, x.size(-2), x.size(-1), y.f32(), y.size(-2), y.size(-1));
+  else
+    kernels::cpu::upsample_bilinear_f32(x.f32(), n, x.size(-2), x.size(-1), y.f32(), y.size(-2), y.size(-1),
+                                        ctx.n_threads);
+}
+
+void resize_aa(const U8Planes& in, Tensor& y, const RunContext& ctx) {
+  const char* op = "resize_aa";
+  if (!in.data || in.channels <= 0 || in.height <= 0 || in.width <= 0) fail(op, "empty input image");
+  if (y.dim() != 3 || y.size(0) != in.channels || y.size(1) <= 0 || y.size(2) <= 0)
+    fail(op, "y must be [" + std::to_string(in.channels) + ", H, W], got " + shape_str(y.shape()));
+  if (y.dtype() == DType::U8) {
+    if (ref(ctx))
+      kernels::ref::resize_aa_u8(in, y.size(1), y.size(2), y.data<uint8_t>());
+    else
+      kernels::cpu::resize_aa_u8(in, y.size(1), y.size(2), y.data<uint8_t>(), ctx.n_threads);
+  } else if (y.dtype() == DType::F32) {
+    if (ref(ctx))
+      kernels::ref::resize_aa_f32(in, y.size(1), y.size(2), y.f32());
+    else
+      kernels::cpu::resize_aa_f32(in, y.size(1), y.size(2), y.f32(), ctx.n_threads);
+  } else {
+    fail(op, std::string("y must be U8 or F32, got ") + dtype_name(y.dtype()));
+  }
+}
+
+void roi_align(const Tensor& x, const Tensor& boxes, float spatial_scale, int sampling_ratio, bool aligned, Tensor& y,
+               const RunContext& ctx) {
+  const char* op = "roi_align";
+  require_f32(x, op, "x");
+  require_f32(boxes, op, "boxes");
+  require_f32(y, op, "y");
+  int64_t c, h, w;
+  chw(x, op, "x", &c, &h, &w);
+  if (boxes.dim() != 2 || boxes.size(1) != 4) fail(op, "boxes must be [N,4], got " + shape_str(boxes.shape()));
+  const int64_t n = boxes.size(0);
+  if (y.dim() != 4 || y.size(0) != n || y.size(1) != c || y.size(2) <= 0 || y.size(3) <= 0)
+    fail(op, "y must be [N=" + std::to_string(n) + ", C=" + std::to_string(c) + ", out_h, out_w], got " +
+                 shape_str(y.shape()));
+  if (n == 0 || c == 0) return;
+  if (h <= 0 || w <= 0) fail(op, "empty feature map " + shape_str(x.shape()));
+  kernels::RoiAlignArgs a;
+  a.x = x.f32();
+  a.c = c;
+  a.h = h;
+  a.w = w;
+  a.boxes = boxes.f32();
+  a.n = n;
+  a.spatial_scale = spatial_scale;
+  a.sampling_ratio = sampling_ratio;
+  a.aligned = aligned;
+  a.out_h = y.size(2);
+  a.out_w = y.size(3);
+  a.y = y.f32();
+  if (ref(ctx))
+    kernels::ref::roi_align(a);
+  else
+    kernels::cpu::roi_align(a, ctx.n_threads);
 }
 
 }  // namespace sam3::ops

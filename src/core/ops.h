@@ -1,28 +1,46 @@
 // sam3.cpp — the ops API: what each operation computes, with shape checks, dispatched to a kernel.
 //
-// Model code calls only these functions. Each op checks its arguments' shapes/dtypes (throwing sam3::Error
-// with a clear message) and calls the optimised CPU kernel (src/kernels/cpu/); every kernel has a naive twin in
-// src/kernels/ref/ that tests compare it with. All tensors are F32, contiguous, row-major, batch 1 unless noted.
-// `n_threads` is always passed in by the caller.
+// Model code calls only these functions; it never names a kernel, a back end or an instruction set. Each op checks
+// its arguments' shapes/dtypes (throwing sam3::Error naming the op and the argument) and then core/ops.cpp, the one
+// place where the kernel is chosen, dispatches on
+//   * ctx.backend: Cpu (src/kernels/cpu, optimised, the ISA picked at run time) or Ref (src/kernels/ref, the oracle);
+//   * the weights' dtype (F32 today; a reduced-precision weight type is one more case in ops.cpp, not in models).
+// Every kernel has a naive twin in src/kernels/ref that tests/unit compares it with. Tensors are F32, contiguous,
+// row-major, batch 1 unless noted. The thread count comes from ctx.n_threads.
 #pragma once
 #include <cstdint>
 
+#include "core/context.h"
 #include "core/tensor.h"
 
 namespace sam3::ops {
 
-// y[M,N] = x[M,K] · w[N,K]ᵀ + b[N]   (torch.nn.Linear; b may be undefined). x may have any leading dims.
-void linear(const Tensor& x, const Tensor& w, const Tensor* b, Tensor& y, int n_threads);
+// ---- dense layers ------------------------------------------------------------------------------------------------
+
+// y[M,N] = x[M,K] · w[N,K]ᵀ + b[N]   (torch.nn.Linear; b may be null or undefined). x may have any leading dims.
+void linear(const Tensor& x, const Tensor& w, const Tensor* b, Tensor& y, const RunContext& ctx);
+
+// y[M,N] = a[M,K] · b[K,N] (plain product, e.g. the mask einsum "qc,chw->qhw"). a, b may have leading dims of 1.
+void matmul(const Tensor& a, const Tensor& b, Tensor& y, const RunContext& ctx);
+
+// ---- normalisation and element-wise ------------------------------------------------------------------------------
 
 // y = LayerNorm over the last dim C: (x-μ)/sqrt(var+eps)·γ + β (biased variance). x, y: [..., C]; y may alias x.
-void layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps, Tensor& y, int n_threads);
+void layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps, Tensor& y, const RunContext& ctx);
+
+// torch.nn.GroupNorm (+ optional fused ReLU): x[C,H,W] (or [1,C,H,W]) split into `groups` groups of C/groups
+// channels; mean and biased variance over (C/groups × H × W); y = (x-μ)/sqrt(var+eps)·γ[c] + β[c]; y may alias x.
+void group_norm(const Tensor& x, int groups, const Tensor& gamma, const Tensor& beta, float eps, bool relu, Tensor& y,
+                const RunContext& ctx);
 
 // In place: exact erf GELU / ReLU.
-void gelu_inplace(Tensor& x, int n_threads);
-void relu_inplace(Tensor& x, int n_threads);
+void gelu_inplace(Tensor& x, const RunContext& ctx);
+void relu_inplace(Tensor& x, const RunContext& ctx);
 
 // y = a + b (same shape; y may alias a or b).
-void add(const Tensor& a, const Tensor& b, Tensor& y, int n_threads);
+void add(const Tensor& a, const Tensor& b, Tensor& y, const RunContext& ctx);
+
+// ---- attention and positions -------------------------------------------------------------------------------------
 
 // Multi-head scaled-dot-product attention, fused and tiled (online softmax): never materialises Lq×Lk.
 // Q/K/V/O are addressed with element strides so packed projections (e.g. the ViT's qkv output, (L, 3, H, D))
@@ -45,7 +63,7 @@ struct AttentionArgs {
   // Optional key padding mask: key j is excluded when key_pad[j] != 0.
   const uint8_t* key_pad = nullptr;
 };
-void attention(const AttentionArgs& args, int n_threads);
+void attention(const AttentionArgs& args, const RunContext& ctx);
 
 // 2-D axial rotary position embedding (ViT RoPE), in place on q or k. Each head vector is viewed as head_dim/2
 // complex numbers made of adjacent pairs (re = x[2j], im = x[2j+1]) and multiplied by row p of a complex table:
@@ -59,17 +77,49 @@ struct RopeArgs {
   int64_t table_rows = 0;
   const int32_t* pos = nullptr;  // [n_rows] table rows, or null for i mod table_rows
 };
-void rope(const RopeArgs& args, int n_threads);
+void rope(const RopeArgs& args, const RunContext& ctx);
 
-// 2-D convolution, batch 1, NCHW: x[Cin,H,W], w[Cout,Cin,kh,kw], b[Cout] (optional) -> y[Cout,Ho,Wo],
-// Ho = (H + 2*pad - kh)/stride + 1.
-void conv2d(const Tensor& x, const Tensor& w, const Tensor* b, int stride, int pad, Tensor& y, int n_threads);
+// ---- convolutions, pooling, resampling (NCHW, batch 1) -------------------------------------------------------------
+
+// 2-D convolution: x[Cin,H,W], w[Cout,Cin,kh,kw], b[Cout] (optional) -> y[Cout,Ho,Wo], Ho = (H + 2*pad - kh)/stride + 1.
+void conv2d(const Tensor& x, const Tensor& w, const Tensor* b, int stride, int pad, Tensor& y, const RunContext& ctx);
 
 // Transposed convolution with kernel 2, stride 2 (the FPN up-sampling): x[Cin,H,W], w[Cin,Cout,2,2], b[Cout]
 // -> y[Cout,2H,2W].
-void conv_transpose2d_k2s2(const Tensor& x, const Tensor& w, const Tensor* b, Tensor& y, int n_threads);
+void conv_transpose2d_k2s2(const Tensor& x, const Tensor& w, const Tensor* b, Tensor& y, const RunContext& ctx);
 
-// Max pooling, kernel 2, stride 2, NCHW batch 1: x[C,H,W] -> y[C,H/2,W/2] (floor).
-void max_pool2d_k2s2(const Tensor& x, Tensor& y, int n_threads);
+// Max pooling, kernel 2, stride 2: x[C,H,W] -> y[C,H/2,W/2] (floor).
+void max_pool2d_k2s2(const Tensor& x, Tensor& y, const RunContext& ctx);
+
+// Legacy nearest resize (F.interpolate mode="nearest"): y[c,i,j] = x[c, min(floor(i·h/H), h-1), min(floor(j·w/W),
+// w-1)] (+ addend[c,i,j] when addend is given). x[C,h,w] → y[C,H,W] (leading batch 1 accepted).
+void upsample_nearest(const Tensor& x, const Tensor* addend, Tensor& y, const RunContext& ctx);
+
+// Plain bilinear resize (align_corners=False, no antialias) of n float maps: x F32 [n, h, w] (or [h, w]) ->
+// y [n, H, W] (or [H, W]), bit-exact with torch's CPU kernel (the arithmetic: kernels/resize_taps.h).
+void upsample_bilinear(const Tensor& x, Tensor& y, const RunContext& ctx);
+
+// A uint8 image as `channels` planes with arbitrary element strides: value(c, y, x) = data[c*c_stride + y*y_stride
+// + x*x_stride]. HWC interleaved RGB: {1, 3*W, 3}; CHW planes: {H*W, W, 1}.
+struct U8Planes {
+  const uint8_t* data = nullptr;
+  int64_t channels = 0, height = 0, width = 0;
+  int64_t c_stride = 0, y_stride = 0, x_stride = 0;
+};
+// Anti-aliased bilinear resize (torch _upsample_bilinear2d_aa, as torchvision v2.Resize), rounded half-to-even:
+// in -> y U8 [C, H, W]; or the float result before rounding into y F32 [C, H, W]. Bit-exact with the official
+// pre-processing (the arithmetic: kernels/resize_taps.h).
+void resize_aa(const U8Planes& in, Tensor& y, const RunContext& ctx);
+
+// torchvision.ops.roi_align on one image (batch 1), NCHW:
+//   x[C,H,W] (or [1,C,H,W]), boxes[N,4] = (x1, y1, x2, y2) in input pixels (multiplied by spatial_scale),
+//   y[N,C,out_h,out_w] (preallocated; out_h/out_w are read from its shape).
+// Per box: start = box·scale − (aligned ? 0.5 : 0); size = end − start, floored at 1 when !aligned; bin = size/out;
+// grid per bin = sampling_ratio > 0 ? sampling_ratio : ceil(size/out); each output is the mean of bilinear samples
+// at start + p·bin + (i+0.5)·bin/grid (a sample with y < −1, y > H, x < −1 or x > W is 0; coordinates are clamped
+// to [0, H−1] × [0, W−1]). Sample positions are computed in float32 exactly as torchvision's CPU kernel does.
+// ref: torchvision/csrc/ops/cpu/roi_align_kernel.cpp, roi_align_common.h
+void roi_align(const Tensor& x, const Tensor& boxes, float spatial_scale, int sampling_ratio, bool aligned, Tensor& y,
+               const RunContext& ctx);
 
 }  // namespace sam3::ops

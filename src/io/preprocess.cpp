@@ -1,10 +1,6 @@
 // sam3.cpp — pre-processing (see io/preprocess.h).
 // No floating-point contraction here: the normalisation x*(1/255) - 0.5 must round after the product, as torch does.
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#elif defined(__GNUC__)
-#pragma GCC optimize("fp-contract=off")
-#endif
+#include "core/strict_fp.h"  // no FMA contraction: see that header
 
 #include "io/preprocess.h"
 
@@ -13,7 +9,7 @@
 
 #include "core/error.h"
 #include "core/parallel.h"
-#include "kernels/resize.h"
+#include "core/ops.h"
 
 namespace sam3 {
 
@@ -33,7 +29,7 @@ Tensor resize_image_u8(const Image& img, int64_t out_h, int64_t out_w, int n_thr
     });
     return out;
   }
-  kernels::U8Planes in;
+  ops::U8Planes in;
   in.data = img.pixels.data();
   in.channels = 3;
   in.height = img.height;
@@ -41,7 +37,7 @@ Tensor resize_image_u8(const Image& img, int64_t out_h, int64_t out_w, int n_thr
   in.c_stride = 1;
   in.y_stride = img.width * 3;
   in.x_stride = 3;
-  kernels::cpu::resize_aa_u8(in, out_h, out_w, dst, n_threads);
+  ops::resize_aa(in, out, RunContext{n_threads});
   return out;
 }
 
@@ -103,8 +99,7 @@ void resize_bilinear(const Tensor& maps, Tensor& out, int n_threads) {
       out.size(-2) <= 0 || out.size(-1) <= 0)
     throw Error("resize_bilinear: output " + std::string(dtype_name(out.dtype())) + " " + shape_str(out.shape()) +
                 " does not fit input " + shape_str(maps.shape()));
-  kernels::cpu::upsample_bilinear_f32(maps.f32(), n, maps.size(-2), maps.size(-1), out.f32(), out.size(-2),
-                                      out.size(-1), n_threads);
+  ops::upsample_bilinear(maps, out, RunContext{n_threads});
 }
 
 }  // namespace sam3

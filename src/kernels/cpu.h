@@ -6,12 +6,14 @@
 #include <cstdint>
 
 #include "core/ops.h"
+#include "kernels/roi_align_geometry.h"
 
 namespace sam3::kernels::cpu {
 
 // y[M,N] = x[M,K] · w[N,K]ᵀ + b[N]  (b may be null). One OpenBLAS sgemm on n_threads threads.
 void linear(const float* x, const float* w, const float* b, float* y, int64_t M, int64_t N, int64_t K,
             int n_threads);
+void matmul(const float* a, const float* b, float* y, int64_t M, int64_t N, int64_t K, int n_threads);
 
 // Plain sgemm wrapper used by several kernels: C[M,N] = op(A) · op(B) (+ C if accumulate), op(A) = A[M,K] or
 // A[K,M]ᵀ when a_trans, op(B) = B[K,N] or B[N,K]ᵀ when b_trans. Row-major, leading dims lda/ldb/ldc. Runs on
@@ -19,28 +21,36 @@ void linear(const float* x, const float* w, const float* b, float* y, int64_t M,
 void sgemm(bool a_trans, bool b_trans, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
            int64_t ldb, float* C, int64_t ldc, bool accumulate, int n_threads);
 
-// y[rows,C] = LayerNorm(x[rows,C]) · gamma + beta; y may alias x. Threads over rows.
+// Threads over rows / groups.
 void layer_norm(const float* x, const float* gamma, const float* beta, float eps, float* y, int64_t rows,
                 int64_t C, int n_threads);
+void group_norm(const float* x, int64_t c, int64_t hw, int64_t groups, const float* gamma, const float* beta,
+                float eps, bool relu, float* y, int n_threads);
 
-// In place, n elements.
 void gelu(float* x, int64_t n, int n_threads);
 void relu(float* x, int64_t n, int n_threads);
-
-// y[n] = a[n] + b[n]; y may alias a or b.
 void add(const float* a, const float* b, float* y, int64_t n, int n_threads);
 
 // Fused flash-style attention (online softmax), parallel over (head, query tile).
 void attention(const ops::AttentionArgs& a, int n_threads);
+void rope(const ops::RopeArgs& a, int n_threads);
 
 // im2col + sgemm (1×1 stride-1 convs skip im2col).
 void conv2d(const float* x, int64_t cin, int64_t h, int64_t w_in, const float* w, int64_t cout, int64_t kh,
             int64_t kw, const float* b, int stride, int pad, float* y, int n_threads);
-
 // One sgemm [4·Cout, H·W] = wᵀ · x, then scatter into the 2× grid (+ bias).
 void conv_transpose2d_k2s2(const float* x, int64_t cin, int64_t h, int64_t w_in, const float* w, int64_t cout,
                            const float* b, float* y, int n_threads);
-
 void max_pool2d_k2s2(const float* x, int64_t c, int64_t h, int64_t w_in, float* y, int n_threads);
+void upsample_nearest(const float* x, int64_t c, int64_t h, int64_t w, const float* addend, int64_t oh, int64_t ow,
+                      float* y, int n_threads);
+
+// Separable, threaded passes computing exactly the reference's float operations (bit-identical results).
+void resize_aa_f32(const ops::U8Planes& in, int64_t out_h, int64_t out_w, float* out, int n_threads);
+void resize_aa_u8(const ops::U8Planes& in, int64_t out_h, int64_t out_w, uint8_t* out, int n_threads);
+void upsample_bilinear_f32(const float* in, int64_t n, int64_t h, int64_t w, float* out, int64_t out_h,
+                           int64_t out_w, int n_threads);
+
+void roi_align(const RoiAlignArgs& a, int n_threads);
 
 }  // namespace sam3::kernels::cpu

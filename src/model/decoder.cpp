@@ -107,7 +107,7 @@ Tensor Decoder::query_sine_embed(const Tensor& ref) const {
 }
 
 // ref: sam3/model/decoder.py (TransformerDecoder._get_rpb_matrix), boxRPB = "log".
-Tensor Decoder::rpb_bias(const Tensor& ref, int64_t feat_h, int64_t feat_w, int n_threads) const {
+Tensor Decoder::rpb_bias(const Tensor& ref, int64_t feat_h, int64_t feat_w, const RunContext& ctx) const {
   const int64_t Q = ref.numel() / 4;
   // deltas: [Q, W, 2] (x) and [Q, H, 2] (y): coords[j] - (edge0, edge1), then sign(8δ)·log2(|8δ|+1)/log2(8).
   Tensor dx = Tensor::empty({Q, feat_w, 2}), dy = Tensor::empty({Q, feat_h, 2});
@@ -131,8 +131,8 @@ Tensor Decoder::rpb_bias(const Tensor& ref, int64_t feat_h, int64_t feat_w, int 
       dy.f32()[(q * feat_h + i) * 2 + 1] = logt(c - b[3]);
     }
   }
-  Tensor bx = rpb_x_.forward(dx, n_threads);  // [Q, W, heads]
-  Tensor by = rpb_y_.forward(dy, n_threads);  // [Q, H, heads]
+  Tensor bx = rpb_x_.forward(dx, ctx);  // [Q, W, heads]
+  Tensor by = rpb_y_.forward(dy, ctx);  // [Q, H, heads]
   const int64_t hw = feat_h * feat_w, H = heads_;
   Tensor bias = Tensor::empty({H, Q, hw});
   const float* px = bx.f32();
@@ -152,32 +152,32 @@ Tensor Decoder::rpb_bias(const Tensor& ref, int64_t feat_h, int64_t feat_w, int 
 namespace {
 
 // y = x with `rows` [Q, d] added to rows [offset, offset+Q) (rows before offset unchanged).
-Tensor add_rows(const Tensor& x, const Tensor& rows, int64_t offset, int n_threads) {
+Tensor add_rows(const Tensor& x, const Tensor& rows, int64_t offset, const RunContext& ctx) {
   Tensor y = x.clone();
   const int64_t d = x.size(-1);
   Tensor tail = y.slice0(offset, x.size(0));
-  ops::add(tail, rows.reshape({x.size(0) - offset, d}), tail, n_threads);
+  ops::add(tail, rows.reshape({x.size(0) - offset, d}), tail, ctx);
   return y;
 }
 
-void residual_norm(Tensor& t, const Tensor& a, const nn::LayerNorm& n, int n_threads) {
-  ops::add(t, a, t, n_threads);
-  n.forward(t, t, n_threads);
+void residual_norm(Tensor& t, const Tensor& a, const nn::LayerNorm& n, const RunContext& ctx) {
+  ops::add(t, a, t, ctx);
+  n.forward(t, t, ctx);
 }
 
 }  // namespace
 
 DecoderOutput Decoder::forward(const Tensor& memory, const Tensor& pos, int64_t feat_h, int64_t feat_w,
-                               const PromptView& prompt, int n_threads, Dumper* dump) const {
+                               const PromptView& prompt, const RunContext& ctx) const {
   check_prompt(prompt, d_, "decoder");
   const int64_t hw = feat_h * feat_w, L = static_cast<int64_t>(layers_.size()), Q = nq_, d = d_;
   if (memory.numel() != hw * d || pos.numel() != hw * d)
     throw Error("decoder: memory " + shape_str(memory.shape()) + " / pos " + shape_str(pos.shape()) + " are not [" +
                 std::to_string(hw) + ", " + std::to_string(d) + "]");
-  const bool dumping = dump && dump->enabled();
+  const bool dumping = ctx.dumping();
   const Tensor mem = memory.reshape({hw, d});
   Tensor mem_pos = Tensor::empty({hw, d});  // image keys: memory + pos
-  ops::add(mem, pos.reshape({hw, d}), mem_pos, n_threads);
+  ops::add(mem, pos.reshape({hw, d}), mem_pos, ctx);
   const Tensor ptok = prompt.tokens.reshape({prompt.length(), d});
   const int64_t np = presence_ ? 1 : 0;  // presence token row in front of the queries
 
@@ -198,52 +198,52 @@ DecoderOutput Decoder::forward(const Tensor& memory, const Tensor& pos, int64_t 
   for (int64_t l = 0; l < L; ++l) {
     const DecoderLayer& Ly = layers_[static_cast<size_t>(l)];
     std::memcpy(out.ref_boxes.f32() + l * Q * 4, ref.f32(), sizeof(float) * Q * 4);
-    const Tensor qpos = ref_point_head_.forward(query_sine_embed(ref), n_threads);  // [Q, d]
-    const Tensor bias = rpb_bias(ref, feat_h, feat_w, n_threads);                    // [heads, Q, hw]
+    const Tensor qpos = ref_point_head_.forward(query_sine_embed(ref), ctx);  // [Q, d]
+    const Tensor bias = rpb_bias(ref, feat_h, feat_w, ctx);                    // [heads, Q, hw]
     if (dumping) {
-      dump->add("dec.query_pos.l" + std::to_string(l), qpos.reshape({Q, 1, d}));
-      dump->add("dec.rpb_bias.l" + std::to_string(l), bias.reshape({1, heads_, Q, hw}));
+      ctx.dump("dec.query_pos.l" + std::to_string(l), qpos.reshape({Q, 1, d}));
+      ctx.dump("dec.rpb_bias.l" + std::to_string(l), bias.reshape({1, heads_, Q, hw}));
     }
     // ref: TransformerDecoderLayer.forward (post-norm; the presence token has zero query pos and a zero bias row)
     {
-      Tensor qk = add_rows(t, qpos, np, n_threads);
-      residual_norm(t, Ly.self_attn.forward(qk, qk, t, {}, n_threads), Ly.norm2, n_threads);
+      Tensor qk = add_rows(t, qpos, np, ctx);
+      residual_norm(t, Ly.self_attn.forward(qk, qk, t, {}, ctx), Ly.norm2, ctx);
     }
     if (text_xattn_) {
-      Tensor q = add_rows(t, qpos, np, n_threads);
-      residual_norm(t, Ly.ca_text.forward(q, ptok, ptok, nn::AttnMask::padding(prompt.mask_data()), n_threads), Ly.catext_norm,
-                    n_threads);
+      Tensor q = add_rows(t, qpos, np, ctx);
+      residual_norm(t, Ly.ca_text.forward(q, ptok, ptok, nn::AttnMask::padding(prompt.mask_data()), ctx), Ly.catext_norm,
+                    ctx);
     }
     {
-      Tensor q = add_rows(t, qpos, np, n_threads);
+      Tensor q = add_rows(t, qpos, np, ctx);
       nn::AttnMask m;
       m.bias = nn::AttnBias{bias.f32(), Q * hw, np};
-      residual_norm(t, Ly.cross_attn.forward(q, mem_pos, mem, m, n_threads), Ly.norm1, n_threads);
+      residual_norm(t, Ly.cross_attn.forward(q, mem_pos, mem, m, ctx), Ly.norm1, ctx);
     }
     {
-      Tensor h = Ly.linear1.forward(t, n_threads);
+      Tensor h = Ly.linear1.forward(t, ctx);
       if (relu_)
-        ops::relu_inplace(h, n_threads);
+        ops::relu_inplace(h, ctx);
       else
-        ops::gelu_inplace(h, n_threads);
-      residual_norm(t, Ly.linear2.forward(h, n_threads), Ly.norm3, n_threads);
+        ops::gelu_inplace(h, ctx);
+      residual_norm(t, Ly.linear2.forward(h, ctx), Ly.norm3, ctx);
     }
     const Tensor output = t.slice0(np, np + Q);  // [Q, d]
     if (dumping) {
-      dump->add("dec.layer" + std::to_string(l) + ".out", output.reshape({Q, 1, d}));
-      if (presence_) dump->add("dec.layer" + std::to_string(l) + ".presence_out", t.slice0(0, 1).reshape({1, 1, d}));
+      ctx.dump("dec.layer" + std::to_string(l) + ".out", output.reshape({Q, 1, d}));
+      if (presence_) ctx.dump("dec.layer" + std::to_string(l) + ".presence_out", t.slice0(0, 1).reshape({1, 1, d}));
     }
 
     // hs[l] = norm(output); box refinement ref = sigmoid(inverse_sigmoid(ref) + bbox_embed(hs[l])).
     Tensor hs_l = out.hs.slice0(l, l + 1).reshape({Q, d});
-    norm_.forward(output, hs_l, n_threads);
-    const Tensor delta = bbox_embed_.forward(hs_l, n_threads);  // [Q, 4]
+    norm_.forward(output, hs_l, ctx);
+    const Tensor delta = bbox_embed_.forward(hs_l, ctx);  // [Q, 4]
     std::memcpy(out.anchor_box_offsets.f32() + l * Q * 4, delta.f32(), sizeof(float) * Q * 4);
     for (int64_t i = 0; i < Q * 4; ++i) ref.f32()[i] = sigmoid(inverse_sigmoid(ref.f32()[i]) + delta.f32()[i]);
 
     if (presence_) {  // presence logit: head(LN(pres)); the upstream clamp is a no-op (result discarded)
       const Tensor pres = t.slice0(0, 1);
-      const Tensor pl = presence_head_.forward(presence_out_norm_.forward(pres, n_threads), n_threads);
+      const Tensor pl = presence_head_.forward(presence_out_norm_.forward(pres, ctx), ctx);
       out.presence_logits.f32()[l] = pl.f32()[0];
       if (l == L - 1) std::memcpy(out.presence_feats.f32(), pres.f32(), sizeof(float) * d);
     }
@@ -255,17 +255,17 @@ DecoderOutput Decoder::forward(const Tensor& memory, const Tensor& pos, int64_t 
   for (int64_t q = 0; q < Q; ++q) box_cxcywh_to_xyxy(ref.f32() + q * 4, out.pred_boxes_xyxy.f32() + q * 4);
 
   if (dumping) {
-    dump->add("dec.hs", out.hs.reshape({L, Q, 1, d}));
-    dump->add("dec.ref_boxes", out.ref_boxes.reshape({L, Q, 1, 4}));
+    ctx.dump("dec.hs", out.hs.reshape({L, Q, 1, d}));
+    ctx.dump("dec.ref_boxes", out.ref_boxes.reshape({L, Q, 1, 4}));
     if (presence_) {
-      dump->add("dec.presence_logits", out.presence_logits.reshape({L, 1, 1}));
-      dump->add("dec.presence_feats", out.presence_feats.reshape({1, 1, d}));
-      dump->add("out.presence_logit_dec", out.presence_logits.slice0(L - 1, L).reshape({1, 1}));
+      ctx.dump("dec.presence_logits", out.presence_logits.reshape({L, 1, 1}));
+      ctx.dump("dec.presence_feats", out.presence_feats.reshape({1, 1, d}));
+      ctx.dump("out.presence_logit_dec", out.presence_logits.slice0(L - 1, L).reshape({1, 1}));
     }
-    dump->add("out.anchor_box_offsets", out.anchor_box_offsets.reshape({L, 1, Q, 4}));
-    dump->add("out.pred_boxes", out.pred_boxes.reshape({1, Q, 4}));
-    dump->add("out.pred_boxes_xyxy", out.pred_boxes_xyxy.reshape({1, Q, 4}));
-    dump->add("out.queries", out.queries().reshape({1, Q, d}));
+    ctx.dump("out.anchor_box_offsets", out.anchor_box_offsets.reshape({L, 1, Q, 4}));
+    ctx.dump("out.pred_boxes", out.pred_boxes.reshape({1, Q, 4}));
+    ctx.dump("out.pred_boxes_xyxy", out.pred_boxes_xyxy.reshape({1, Q, 4}));
+    ctx.dump("out.queries", out.queries().reshape({1, Q, d}));
   }
   return out;
 }

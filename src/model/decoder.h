@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/dump.h"
+#include "core/context.h"
 #include "core/tensor.h"
 #include "model/config.h"
 #include "model/fusion_encoder.h"
@@ -49,7 +49,7 @@ class Decoder {
   // dec.presence_logits, dec.presence_feats, out.anchor_box_offsets, out.pred_boxes(_xyxy), out.presence_logit_dec,
   // out.queries.
   DecoderOutput forward(const Tensor& memory, const Tensor& pos, int64_t feat_h, int64_t feat_w,
-                        const PromptView& prompt, int n_threads, Dumper* dump = nullptr) const;
+                        const PromptView& prompt, const RunContext& ctx) const;
 
   int64_t num_queries() const { return nq_; }
 
@@ -57,7 +57,7 @@ class Decoder {
   // gen_sineembed_for_position: [Q, 2d] = [S(cy), S(cx), S(w), S(h)], each d/2 wide (sin/cos interleaved).
   Tensor query_sine_embed(const Tensor& ref) const;
   // _get_rpb_matrix ("log"): [heads, Q, feat_h*feat_w], bias(h, q, i*feat_w + j) = By[q,i,h] + Bx[q,j,h].
-  Tensor rpb_bias(const Tensor& ref, int64_t feat_h, int64_t feat_w, int n_threads) const;
+  Tensor rpb_bias(const Tensor& ref, int64_t feat_h, int64_t feat_w, const RunContext& ctx) const;
 
  private:
   int64_t d_ = 0, nq_ = 0, heads_ = 0;

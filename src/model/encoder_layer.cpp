@@ -26,10 +26,10 @@ TransformerEncoderLayer TransformerEncoderLayer::load(const nn::ParamScope& p, c
 namespace {
 
 // x + pos when `use` and pos is given, else x itself (the same tensor, so projections can be shared).
-Tensor with_pos(const Tensor& x, const Tensor& pos, bool use, int n_threads) {
+Tensor with_pos(const Tensor& x, const Tensor& pos, bool use, const RunContext& ctx) {
   if (!use || !pos.defined()) return x;
   Tensor y = Tensor::empty(x.shape());
-  ops::add(x, pos, y, n_threads);
+  ops::add(x, pos, y, ctx);
   return y;
 }
 
@@ -37,27 +37,27 @@ Tensor with_pos(const Tensor& x, const Tensor& pos, bool use, int n_threads) {
 
 void TransformerEncoderLayer::forward(Tensor& tgt, const Tensor& memory, const Tensor& query_pos,
                                       const Tensor& memory_pos, const uint8_t* tgt_key_pad,
-                                      const uint8_t* memory_key_pad, int n_threads) const {
+                                      const uint8_t* memory_key_pad, const RunContext& ctx) const {
   {  // self-attention: q = k = LN1(x) (+ query_pos), v = LN1(x)
-    const Tensor t = norm1.forward(tgt, n_threads);
-    const Tensor qk = with_pos(t, query_pos, opt.pos_enc_at_attn, n_threads);
-    ops::add(tgt, self_attn.forward(qk, qk, t, nn::AttnMask::padding(tgt_key_pad), n_threads), tgt, n_threads);
+    const Tensor t = norm1.forward(tgt, ctx);
+    const Tensor qk = with_pos(t, query_pos, opt.pos_enc_at_attn, ctx);
+    ops::add(tgt, self_attn.forward(qk, qk, t, nn::AttnMask::padding(tgt_key_pad), ctx), tgt, ctx);
   }
   {  // cross-attention: q = LN2(x) (+ query_pos), k = memory (+ memory_pos), v = memory
-    const Tensor t = norm2.forward(tgt, n_threads);
-    const Tensor q = with_pos(t, query_pos, opt.pos_enc_at_cross_attn_queries, n_threads);
-    const Tensor k = with_pos(memory, memory_pos, opt.pos_enc_at_cross_attn_keys, n_threads);
-    ops::add(tgt, cross_attn_image.forward(q, k, memory, nn::AttnMask::padding(memory_key_pad), n_threads), tgt,
-             n_threads);
+    const Tensor t = norm2.forward(tgt, ctx);
+    const Tensor q = with_pos(t, query_pos, opt.pos_enc_at_cross_attn_queries, ctx);
+    const Tensor k = with_pos(memory, memory_pos, opt.pos_enc_at_cross_attn_keys, ctx);
+    ops::add(tgt, cross_attn_image.forward(q, k, memory, nn::AttnMask::padding(memory_key_pad), ctx), tgt,
+             ctx);
   }
   {  // FFN
-    const Tensor t = norm3.forward(tgt, n_threads);
-    Tensor h = linear1.forward(t, n_threads);
+    const Tensor t = norm3.forward(tgt, ctx);
+    Tensor h = linear1.forward(t, ctx);
     if (opt.activation == "relu")
-      ops::relu_inplace(h, n_threads);
+      ops::relu_inplace(h, ctx);
     else
-      ops::gelu_inplace(h, n_threads);
-    ops::add(tgt, linear2.forward(h, n_threads), tgt, n_threads);
+      ops::gelu_inplace(h, ctx);
+    ops::add(tgt, linear2.forward(h, ctx), tgt, ctx);
   }
 }
 

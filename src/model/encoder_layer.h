@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 
+#include "core/context.h"
 #include "core/tensor.h"
 #include "nn/layer_norm.h"
 #include "nn/linear.h"
@@ -53,7 +54,7 @@ struct TransformerEncoderLayer {
   // tgt [L, E] updated in place; memory [M, E]; query_pos [L, E] and memory_pos [M, E] may be undefined (no
   // encoding); tgt_key_pad [L] and memory_key_pad [M] may be null.
   void forward(Tensor& tgt, const Tensor& memory, const Tensor& query_pos, const Tensor& memory_pos,
-               const uint8_t* tgt_key_pad, const uint8_t* memory_key_pad, int n_threads) const;
+               const uint8_t* tgt_key_pad, const uint8_t* memory_key_pad, const RunContext& ctx) const;
 };
 
 }  // namespace sam3

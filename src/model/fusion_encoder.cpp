@@ -33,7 +33,7 @@ FusionEncoder::FusionEncoder(const Config& cfg, const nn::ParamScope& p) {
 }
 
 FusionEncoderOutput FusionEncoder::forward(const Tensor& feat, const Tensor& pos, const PromptView& prompt,
-                                           int n_threads, Dumper* dump) const {
+                                           const RunContext& ctx) const {
   check_prompt(prompt, d_, "fusion encoder");
   if (feat.shape() != pos.shape() || feat.size(-3) != d_)
     throw Error("fusion encoder: image features " + shape_str(feat.shape()) + " and position encoding " +
@@ -45,11 +45,11 @@ FusionEncoderOutput FusionEncoder::forward(const Tensor& feat, const Tensor& pos
   const Tensor ptok = prompt.tokens.reshape({prompt.length(), d_});
   for (size_t i = 0; i < layers_.size(); ++i) {
     // Image tokens (pos on the self-attention queries/keys) attend to the prompt (no pos, key-padding masked).
-    layers_[i].forward(x, ptok, out.pos, Tensor(), nullptr, prompt.mask_data(), n_threads);
-    if (dump && dump->enabled()) dump->add("enc.layer" + std::to_string(i), x.reshape({1, hw, d_}));
+    layers_[i].forward(x, ptok, out.pos, Tensor(), nullptr, prompt.mask_data(), ctx);
+    ctx.dump("enc.layer" + std::to_string(i), x.reshape({1, hw, d_}));
   }
   out.memory = x;
-  if (dump && dump->enabled()) dump->add("enc.memory", x.reshape({hw, 1, d_}));
+  ctx.dump("enc.memory", x.reshape({hw, 1, d_}));
   return out;
 }
 

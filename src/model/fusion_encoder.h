@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/dump.h"
+#include "core/context.h"
 #include "core/tensor.h"
 #include "model/config.h"
 #include "model/encoder_layer.h"
@@ -36,8 +36,7 @@ class FusionEncoder {
 
   // feat, pos: the used neck level and its sine encoding, [1, d, H, W] or [d, H, W] (neck.fpn2 / neck.pos2).
   // Dumps enc.layer{i} (1,HW,d) and enc.memory (HW,1,d).
-  FusionEncoderOutput forward(const Tensor& feat, const Tensor& pos, const PromptView& prompt, int n_threads,
-                              Dumper* dump = nullptr) const;
+  FusionEncoderOutput forward(const Tensor& feat, const Tensor& pos, const PromptView& prompt, const RunContext& ctx) const;
 
  private:
   int64_t d_ = 0;

@@ -9,16 +9,11 @@
 
 #include "core/error.h"
 #include "core/ops.h"
-#include "core/ops_prompt.h"
 #include "nn/tokens.h"
 
 // Bit-faithful float32 geometry (box corners, RoI sample positions) needs every product rounded as torch rounds it:
 // no fused multiply-add contraction in this file.
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#elif defined(__GNUC__)
-#pragma GCC optimize("fp-contract=off")
-#endif
+#include "core/strict_fp.h"  // no FMA contraction: see that header
 
 namespace sam3 {
 
@@ -112,7 +107,7 @@ Tensor GeometryEncoder::box_position_encoding(const std::vector<BoxPrompt>& boxe
 
 // ref: geometry_encoders.py (SequenceGeometryEncoder.forward with no points and no masks; _encode_boxes)
 GeometryFeatures GeometryEncoder::encode(const std::vector<BoxPrompt>& boxes, const Tensor& img, const Tensor& pos,
-                                         int n_threads, Dumper* dump) const {
+                                         const RunContext& ctx) const {
   Shape s = img.shape();
   if (s.size() == 4 && s[0] == 1) s.erase(s.begin());
   if (s.size() != 3 || s[0] != d_ || img.dtype() != DType::F32)
@@ -123,7 +118,7 @@ GeometryFeatures GeometryEncoder::encode(const std::vector<BoxPrompt>& boxes, co
                 shape_str(img.shape()));
   const int64_t H = s[1], W = s[2], HW = H * W, d = d_;
   const int64_t N = static_cast<int64_t>(boxes.size());
-  const bool dumping = dump && dump->enabled();
+  const bool dumping = ctx.dumping();
   for (int64_t b = 0; b < N; ++b) {
     const BoxPrompt& bx = boxes[static_cast<size_t>(b)];
     if (!std::isfinite(bx.cx) || !std::isfinite(bx.cy) || !std::isfinite(bx.w) || !std::isfinite(bx.h))
@@ -138,12 +133,12 @@ GeometryFeatures GeometryEncoder::encode(const std::vector<BoxPrompt>& boxes, co
 
   // 1. Pooling source: img_pre_norm on the tokens, back to NCHW for RoIAlign.
   Tensor pre = Tensor::empty({HW, d});
-  img_pre_norm_.forward(mem, pre, n_threads);
-  if (dumping) dump->add("geo.img_pre_norm", pre.reshape({HW, 1, d}));
+  img_pre_norm_.forward(mem, pre, ctx);
+  ctx.dump("geo.img_pre_norm", pre.reshape({HW, 1, d}));
 
-  // 2. Box tokens.
+  // 2. Box tokens (none for a box-free prompt: every product below is then empty).
   Tensor seq = Tensor::empty({N + 1, d});
-  if (N > 0 || dumping) {
+  {
     Tensor cxcywh = Tensor::empty({N, 4});
     for (int64_t b = 0; b < N; ++b) {
       const BoxPrompt& bx = boxes[static_cast<size_t>(b)];
@@ -153,21 +148,28 @@ GeometryFeatures GeometryEncoder::encode(const std::vector<BoxPrompt>& boxes, co
       c[2] = bx.w;
       c[3] = bx.h;
     }
+    if (dumping) {  // the inputs, as the processor passes them (sequence-first, labels 1 = positive, no padding)
+      Tensor labels = Tensor::empty({N, 1}, DType::I64);
+      for (int64_t b = 0; b < N; ++b) labels.data<int64_t>()[b] = boxes[static_cast<size_t>(b)].positive ? 1 : 0;
+      ctx.dump("geo.in.box_cxcywh", cxcywh.reshape({N, 1, 4}));
+      ctx.dump("geo.in.box_labels", labels);
+      ctx.dump("geo.in.box_mask", Tensor::zeros({1, N}, DType::U8));
+    }
     const Tensor xyxy = roi_boxes_xyxy(boxes, H, W);
     Tensor direct = Tensor::empty({N, d});
-    direct_.forward(cxcywh, direct, n_threads);
+    direct_.forward(cxcywh, direct, ctx);
 
     Tensor roi = Tensor::empty({N, d, roi_, roi_});
     if (N > 0) {
       const Tensor pre_nchw = nn::tokens_to_nchw(pre, H, W);
-      ops::roi_align(pre_nchw, xyxy, 1.0f, /*sampling_ratio=*/-1, /*aligned=*/false, roi, n_threads);
+      ops::roi_align(pre_nchw, xyxy, 1.0f, /*sampling_ratio=*/-1, /*aligned=*/false, roi, ctx);
     }
     Tensor pooled = Tensor::empty({N, d});
-    pool_.forward(roi.reshape({N, d * roi_ * roi_}), pooled, n_threads);
+    pool_.forward(roi.reshape({N, d * roi_ * roi_}), pooled, ctx);
 
     const Tensor penc = box_position_encoding(boxes);
     Tensor pproj = Tensor::empty({N, d});
-    pos_proj_.forward(penc, pproj, n_threads);
+    pos_proj_.forward(penc, pproj, ctx);
 
     Tensor label = Tensor::empty({N, d});
     for (int64_t b = 0; b < N; ++b) {
@@ -176,17 +178,17 @@ GeometryFeatures GeometryEncoder::encode(const std::vector<BoxPrompt>& boxes, co
     }
     // boxes_embed = (direct + pool) + posenc; token = type_embed + boxes_embed.
     Tensor emb = seq.slice0(0, N);
-    ops::add(direct, pooled, emb, n_threads);
-    ops::add(emb, pproj, emb, n_threads);
-    ops::add(label, emb, emb, n_threads);
+    ops::add(direct, pooled, emb, ctx);
+    ops::add(emb, pproj, emb, ctx);
+    ops::add(label, emb, emb, ctx);
     if (dumping) {
-      dump->add("geo.box_direct_proj", direct.reshape({N, 1, d}));
-      dump->add("geo.box_roi_align", roi);
-      dump->add("geo.box_pool_proj", pooled.reshape({N, d, 1, 1}));
-      dump->add("geo.box_pos_enc", penc.reshape({N, 1, d + 2}));
-      dump->add("geo.box_pos_enc_proj", pproj.reshape({N, 1, d}));
-      if (N > 0) dump->add("geo.label_embed", label.reshape({N, 1, d}));
-      dump->add("geo.box_embeds", emb.reshape({N, 1, d}));
+      ctx.dump("geo.box_direct_proj", direct.reshape({N, 1, d}));
+      ctx.dump("geo.box_roi_align", roi);
+      ctx.dump("geo.box_pool_proj", pooled.reshape({N, d, 1, 1}));
+      ctx.dump("geo.box_pos_enc", penc.reshape({N, 1, d + 2}));
+      ctx.dump("geo.box_pos_enc_proj", pproj.reshape({N, 1, d}));
+      if (N > 0) ctx.dump("geo.label_embed", label.reshape({N, 1, d}));
+      ctx.dump("geo.box_embeds", emb.reshape({N, 1, d}));
     }
   }
   // 3. CLS token last (concat_padded_sequences with no padding is a plain concatenation).
@@ -194,28 +196,28 @@ GeometryFeatures GeometryEncoder::encode(const std::vector<BoxPrompt>& boxes, co
 
   // 4. x = norm(final_proj(x)).
   Tensor x = Tensor::empty({N + 1, d});
-  final_proj_.forward(seq, x, n_threads);
-  norm_.forward(x, x, n_threads);
-  if (dumping) dump->add("geo.pre_encode_tokens", x.reshape({N + 1, 1, d}));
+  final_proj_.forward(seq, x, ctx);
+  norm_.forward(x, x, ctx);
+  ctx.dump("geo.pre_encode_tokens", x.reshape({N + 1, 1, d}));
 
   // 5. Encoder layers (no padding in the geometry sequence), then encode_norm.
   for (size_t i = 0; i < layers_.size(); ++i) {
-    layers_[i].forward(x, mem, Tensor(), mem_pos, nullptr, nullptr, n_threads);
-    if (dumping) dump->add("geo.layer" + std::to_string(i), x.reshape({N + 1, 1, d}));
+    layers_[i].forward(x, mem, Tensor(), mem_pos, nullptr, nullptr, ctx);
+    ctx.dump("geo.layer" + std::to_string(i), x.reshape({N + 1, 1, d}));
   }
   GeometryFeatures out;
   out.tokens = Tensor::empty({N + 1, 1, d});
   if (!layers_.empty()) {
     Tensor view = out.tokens.reshape({N + 1, d});
-    encode_norm_.forward(x, view, n_threads);
-    if (dumping) dump->add("geo.encode_norm", out.tokens);
+    encode_norm_.forward(x, view, ctx);
+    ctx.dump("geo.encode_norm", out.tokens);
   } else {
     std::memcpy(out.tokens.f32(), x.f32(), x.nbytes());
   }
   out.mask = Tensor::zeros({1, N + 1}, DType::U8);
   if (dumping) {
-    dump->add("geo.out.tokens", out.tokens);
-    dump->add("geo.out.mask", out.mask);
+    ctx.dump("geo.out.tokens", out.tokens);
+    ctx.dump("geo.out.mask", out.mask);
   }
   return out;
 }

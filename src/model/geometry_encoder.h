@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/dump.h"
+#include "core/context.h"
 #include "core/tensor.h"
 #include "model/config.h"
 #include "model/encoder_layer.h"
@@ -43,8 +43,7 @@ class GeometryEncoder {
 
   // img, pos: the detector's image level (ImageFeatures fpn.back() / pos.back()), [1, d, H, W] or [d, H, W] NCHW.
   // Thread-safe (const). With a dumper, records the geo.* intermediates in the fixture layouts.
-  GeometryFeatures encode(const std::vector<BoxPrompt>& boxes, const Tensor& img, const Tensor& pos, int n_threads,
-                          Dumper* dump = nullptr) const;
+  GeometryFeatures encode(const std::vector<BoxPrompt>& boxes, const Tensor& img, const Tensor& pos, const RunContext& ctx) const;
 
   // PositionEmbeddingSine.encode_boxes: [N, d+2] = [pos_y (d/2) | pos_x (d/2) | h | w], float32 as upstream.
   Tensor box_position_encoding(const std::vector<BoxPrompt>& boxes) const;

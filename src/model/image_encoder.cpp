@@ -77,20 +77,20 @@ size_t ImageEncoder::scratch_bytes() const {
 }
 
 // ref: necks.py (Sam3DualViTDetNeck.forward) + vl_combiner.py (scalp drops the last levels)
-void ImageEncoder::forward(const Tensor& image, ImageFeatures& out, Arena& arena, int n_threads, Dumper& dump,
+void ImageEncoder::forward(const Tensor& image, ImageFeatures& out, const RunContext& ctx,
                            EncoderTimings* timings, const std::function<void(float)>& progress) const {
   const auto t_start = Clock::now();
   EncoderTimings t;
-  if (dump.enabled()) dump.add("preprocess.image", image);
-  ArenaScope scope(arena);
+  ctx.dump("preprocess.image", image);
+  ArenaScope scope(ctx.arena);
   const int64_t G = vit_.grid();
-  Tensor z = arena.alloc({1, vit_.embed_dim(), G, G});
+  Tensor z = ctx.scratch({1, vit_.embed_dim(), G, G});
   std::function<void(size_t)> on_block;
   if (progress) {
     const float steps = static_cast<float>(vit_.blocks().size() + 1);  // the blocks, then the neck
     on_block = [&progress, steps](size_t done) { progress(static_cast<float>(done) / steps); };
   }
-  vit_.forward(image, z, arena, n_threads, dump, &t.vit, on_block);
+  vit_.forward(image, z, ctx, &t.vit, on_block);
 
   auto t0 = Clock::now();
   out.fpn.clear();
@@ -98,21 +98,21 @@ void ImageEncoder::forward(const Tensor& image, ImageFeatures& out, Arena& arena
   for (int i = 0; i < used_levels_; ++i) {
     const int64_t s = neck_.level_size(i);
     Tensor y = Tensor::empty({1, neck_.out_dim(), s, s});
-    neck_.forward_level(i, z, y, arena, n_threads);
+    neck_.forward_level(i, z, y, ctx);
     out.fpn.push_back(y);
     out.pos.push_back(pos_[static_cast<size_t>(i)]);
   }
   t.neck = seconds_since(t0);
-  if (dump.enabled()) {
+  if (ctx.dumping()) {
     for (int i = 0; i < neck_.num_levels(); ++i) {
       const int64_t s = neck_.level_size(i);
       if (i < used_levels_) {
-        dump.add("neck.fpn" + std::to_string(i), out.fpn[static_cast<size_t>(i)]);
-        dump.add("neck.pos" + std::to_string(i), out.pos[static_cast<size_t>(i)]);
+        ctx.dump("neck.fpn" + std::to_string(i), out.fpn[static_cast<size_t>(i)]);
+        ctx.dump("neck.pos" + std::to_string(i), out.pos[static_cast<size_t>(i)]);
       } else {  // dropped by scalp: computed only for the dump, to compare with the fixture
         Tensor y = Tensor::empty({1, neck_.out_dim(), s, s});
-        neck_.forward_level(i, z, y, arena, n_threads);
-        dump.add("neck.fpn" + std::to_string(i), y);
+        neck_.forward_level(i, z, y, ctx);
+        ctx.dump("neck.fpn" + std::to_string(i), y);
       }
     }
   }

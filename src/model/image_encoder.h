@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "core/arena.h"
-#include "core/dump.h"
+#include "core/context.h"
 #include "core/tensor.h"
 #include "model/config.h"
 #include "model/image_embedding.h"
@@ -47,7 +47,7 @@ class ImageEncoder {
   // image [1,3,R,R] (pre-processed) -> out.fpn / out.pos (out's image size and config name are left to the caller).
   // With a dumper, records preprocess.image, vit.*, neck.fpn{i} (dropped levels included) and neck.pos{i}.
   // progress(f): fraction of the forward done, after each ViT block (blocks/(blocks+1)) and 1 at the end; may be empty.
-  void forward(const Tensor& image, ImageFeatures& out, Arena& arena, int n_threads, Dumper& dump,
+  void forward(const Tensor& image, ImageFeatures& out, const RunContext& ctx,
                EncoderTimings* timings = nullptr, const std::function<void(float)>& progress = {}) const;
 
   const VisionTransformer& trunk() const { return vit_; }

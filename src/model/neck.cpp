@@ -64,34 +64,34 @@ size_t Neck::scratch_bytes(int i) const {
   return total;
 }
 
-void Neck::forward_level(int i, const Tensor& z, Tensor& y, Arena& arena, int n_threads) const {
+void Neck::forward_level(int i, const Tensor& z, Tensor& y, const RunContext& ctx) const {
   const Level& l = levels_.at(static_cast<size_t>(i));
   check_tensor(z, {1, in_dim_, grid_, grid_}, DType::F32, "neck input");
   check_tensor(y, {1, d_model_, l.size, l.size}, DType::F32, "neck level " + std::to_string(i) + " output");
-  ArenaScope scope(arena);
+  ArenaScope scope(ctx.arena);
   const std::vector<Shape> shapes = scratch_shapes(l);
   Tensor cur = z.reshape({in_dim_, grid_, grid_});
   size_t k = 0;
   if (l.up0) {
-    Tensor t = arena.alloc(shapes[k++]);
-    l.up0->forward(cur, t, n_threads);
+    Tensor t = ctx.scratch(shapes[k++]);
+    l.up0->forward(cur, t, ctx);
     cur = t;
   }
   if (l.up1) {
-    ops::gelu_inplace(cur, n_threads);
-    Tensor t = arena.alloc(shapes[k++]);
-    l.up1->forward(cur, t, n_threads);
+    ops::gelu_inplace(cur, ctx);
+    Tensor t = ctx.scratch(shapes[k++]);
+    l.up1->forward(cur, t, ctx);
     cur = t;
   }
   if (l.pool) {
-    Tensor t = arena.alloc(shapes[k++]);
-    ops::max_pool2d_k2s2(cur, t, n_threads);
+    Tensor t = ctx.scratch(shapes[k++]);
+    ops::max_pool2d_k2s2(cur, t, ctx);
     cur = t;
   }
-  Tensor c1 = arena.alloc(shapes[k++]);
-  l.conv_1x1.forward(cur, c1, n_threads);
+  Tensor c1 = ctx.scratch(shapes[k++]);
+  l.conv_1x1.forward(cur, c1, ctx);
   Tensor out = y.reshape({d_model_, l.size, l.size});
-  l.conv_3x3.forward(c1, out, n_threads);
+  l.conv_3x3.forward(c1, out, ctx);
 }
 
 }  // namespace sam3

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/arena.h"
+#include "core/context.h"
 #include "core/tensor.h"
 #include "model/config.h"
 #include "nn/conv2d.h"
@@ -28,7 +29,7 @@ class Neck {
   // Arena bytes forward_level(i) takes (released again when it returns).
   size_t scratch_bytes(int i) const;
   // z [1,C,G,G] -> y [1,d_model,s,s] (preallocated, s = level_size(i)).
-  void forward_level(int i, const Tensor& z, Tensor& y, Arena& arena, int n_threads) const;
+  void forward_level(int i, const Tensor& z, Tensor& y, const RunContext& ctx) const;
 
  private:
   struct Level {

@@ -23,7 +23,7 @@ DotProductScoring::DotProductScoring(const Config& cfg, const nn::ParamScope& p)
   hs_proj_ = nn::Linear::load(p.sub("hs_proj"), d_, d_proj_);
 }
 
-Tensor DotProductScoring::forward(const Tensor& hs, const PromptView& prompt, int n_threads, Dumper* dump) const {
+Tensor DotProductScoring::forward(const Tensor& hs, const PromptView& prompt, const RunContext& ctx) const {
   check_prompt(prompt, d_, "scoring");
   if (hs.dim() != 3 || hs.size(2) != d_)
     throw Error("scoring: hs must be [L, Q, " + std::to_string(d_) + "], got " + shape_str(hs.shape()));
@@ -31,9 +31,9 @@ Tensor DotProductScoring::forward(const Tensor& hs, const PromptView& prompt, in
   const Tensor ptok = prompt.tokens.reshape({P, d_});
 
   // pm = LN(prompt + MLP(prompt)) over all P tokens.
-  Tensor pm = prompt_mlp_.forward(ptok, n_threads);
-  ops::add(pm, ptok, pm, n_threads);
-  out_norm_.forward(pm, pm, n_threads);
+  Tensor pm = prompt_mlp_.forward(ptok, ctx);
+  ops::add(pm, ptok, pm, ctx);
+  out_norm_.forward(pm, pm, ctx);
   // Masked mean over the non-padding tokens, count clamped to >= 1.
   const uint8_t* mask = prompt.mask_data();
   Tensor pooled = Tensor::zeros({1, d_});
@@ -47,21 +47,21 @@ Tensor DotProductScoring::forward(const Tensor& hs, const PromptView& prompt, in
   const float denom = static_cast<float>(std::max<int64_t>(n_valid, 1));
   for (int64_t c = 0; c < d_; ++c) pooled.f32()[c] = static_cast<float>(acc[static_cast<size_t>(c)]) / denom;
 
-  const Tensor pp = prompt_proj_.forward(pooled, n_threads);  // [1, d_proj]
-  const Tensor hq = hs_proj_.forward(hs, n_threads);          // [L, Q, d_proj]
+  const Tensor pp = prompt_proj_.forward(pooled, ctx);  // [1, d_proj]
+  const Tensor hq = hs_proj_.forward(hs, ctx);          // [L, Q, d_proj]
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(d_proj_)));
   Tensor logits = Tensor::empty({L, Q});
   // logits = clamp((hq · pp) · scale, ±clamp) as a [L*Q, d_proj] x [d_proj] product.
   Tensor ppt = pp.reshape({1, d_proj_});
   Tensor raw = Tensor::empty({L * Q, 1});
-  ops::linear(hq.reshape({L * Q, d_proj_}), ppt, nullptr, raw, n_threads);
+  ops::linear(hq.reshape({L * Q, d_proj_}), ppt, nullptr, raw, ctx);
   for (int64_t i = 0; i < L * Q; ++i)
     logits.f32()[i] = std::min(std::max(raw.f32()[i] * scale, -clamp_), clamp_);
 
-  if (dump && dump->enabled()) {
-    dump->add("score.prompt_mlp", pm.reshape({P, 1, d_}));
-    dump->add("score.dot_prod_logits", logits.reshape({L, 1, Q, 1}));
-    dump->add("out.pred_logits", logits.slice0(L - 1, L).reshape({1, Q, 1}));
+  if (ctx.dumping()) {
+    ctx.dump("score.prompt_mlp", pm.reshape({P, 1, d_}));
+    ctx.dump("score.dot_prod_logits", logits.reshape({L, 1, Q, 1}));
+    ctx.dump("out.pred_logits", logits.slice0(L - 1, L).reshape({1, Q, 1}));
   }
   return logits;
 }

@@ -4,7 +4,7 @@
 // clamped to ±clamp_max_val.
 // ref: sam3/model/model_misc.py (DotProductScoring, MLP(residual=True, out_norm=LayerNorm)); spec §12
 #pragma once
-#include "core/dump.h"
+#include "core/context.h"
 #include "core/tensor.h"
 #include "model/config.h"
 #include "model/fusion_encoder.h"
@@ -22,7 +22,7 @@ class DotProductScoring {
 
   // hs [L, Q, d] (the decoder's LN'd outputs; any number of layers L >= 1) -> logits [L, Q].
   // Dumps score.prompt_mlp (P,1,d), score.dot_prod_logits (L,1,Q,1) and out.pred_logits (1,Q,1) (last layer).
-  Tensor forward(const Tensor& hs, const PromptView& prompt, int n_threads, Dumper* dump = nullptr) const;
+  Tensor forward(const Tensor& hs, const PromptView& prompt, const RunContext& ctx) const;
 
  private:
   int64_t d_ = 0, d_proj_ = 0;

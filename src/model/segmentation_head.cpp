@@ -7,7 +7,6 @@
 
 #include "core/error.h"
 #include "core/ops.h"
-#include "core/ops_detector.h"
 #include "nn/tokens.h"
 
 namespace sam3 {
@@ -38,7 +37,7 @@ SegmentationHead::SegmentationHead(const Config& cfg, const nn::ParamScope& p) {
 
 SegmentationOutput SegmentationHead::forward(const Tensor& memory, int64_t feat_h, int64_t feat_w,
                                              const std::vector<Tensor>& fpn, const Tensor& queries,
-                                             const PromptView& prompt, int n_threads, Dumper* dump) const {
+                                             const PromptView& prompt, const RunContext& ctx) const {
   check_prompt(prompt, d_, "segmentation head");
   const int64_t hw = feat_h * feat_w;
   if (memory.numel() != hw * d_)
@@ -48,16 +47,16 @@ SegmentationOutput SegmentationHead::forward(const Tensor& memory, int64_t feat_
     throw Error("segmentation head: expected " + std::to_string(num_stages()) + " finer neck levels, got " +
                 std::to_string(fpn.size()));
   if (queries.size(-1) != d_) throw Error("segmentation head: queries " + shape_str(queries.shape()) + " are not [Q, d]");
-  const bool dumping = dump && dump->enabled();
+  const bool dumping = ctx.dumping();
   const int64_t Q = queries.numel() / d_;
 
   // 1. e = memory + MHA(LN(memory), prompt, prompt, key_padding_mask)   (no positional encodings)
   const Tensor mem = memory.reshape({hw, d_});
   const Tensor ptok = prompt.tokens.reshape({prompt.length(), d_});
-  Tensor xattn = cross_attend_prompt_.forward(cross_attn_norm_.forward(mem, n_threads), ptok, ptok,
-                                              nn::AttnMask::padding(prompt.mask_data()), n_threads);
-  if (dumping) dump->add("seg.prompt_xattn", xattn.reshape({hw, 1, d_}));
-  ops::add(xattn, mem, xattn, n_threads);
+  Tensor xattn = cross_attend_prompt_.forward(cross_attn_norm_.forward(mem, ctx), ptok, ptok,
+                                              nn::AttnMask::padding(prompt.mask_data()), ctx);
+  ctx.dump("seg.prompt_xattn", xattn.reshape({hw, 1, d_}));
+  ops::add(xattn, mem, xattn, ctx);
 
   // 2. pixel decoder, coarse to fine: p = ReLU(GN(conv3x3(feat + nearest(p))))
   Tensor p = nn::tokens_to_nchw(xattn, feat_h, feat_w);  // [d, feat_h, feat_w]
@@ -68,29 +67,29 @@ SegmentationOutput SegmentationHead::forward(const Tensor& memory, int64_t feat_
                   " channels");
     const int64_t h = feat.size(-2), w = feat.size(-1);
     Tensor up = Tensor::empty({d_, h, w});
-    ops::upsample_nearest(p, &feat, up, n_threads);
+    ops::upsample_nearest(p, &feat, up, ctx);
     p = Tensor::empty({d_, h, w});
-    convs_[static_cast<size_t>(s)].forward(up, p, n_threads);
+    convs_[static_cast<size_t>(s)].forward(up, p, ctx);
     ops::group_norm(p, groups_, gn_weight_[static_cast<size_t>(s)], gn_bias_[static_cast<size_t>(s)], 1e-5f,
-                    /*relu=*/true, p, n_threads);
+                    /*relu=*/true, p, ctx);
   }
   const int64_t H = p.size(1), W = p.size(2);
-  if (dumping) dump->add("seg.pixel_embed", p.reshape({1, d_, H, W}));
+  ctx.dump("seg.pixel_embed", p.reshape({1, d_, H, W}));
 
   // 3. heads: instance embedding (1×1), semantic logits (1×1), masks = mask_embed(queries) · instance embedding.
   SegmentationOutput out;
   Tensor inst = Tensor::empty({d_, H, W});
-  instance_seg_head_.forward(p, inst, n_threads);
+  instance_seg_head_.forward(p, inst, ctx);
   out.semantic_seg = Tensor::empty({1, H, W});
-  semantic_seg_head_.forward(p, out.semantic_seg, n_threads);
-  const Tensor me = mask_embed_.forward(queries.reshape({Q, d_}), n_threads);  // [Q, d]
+  semantic_seg_head_.forward(p, out.semantic_seg, ctx);
+  const Tensor me = mask_embed_.forward(queries.reshape({Q, d_}), ctx);  // [Q, d]
   out.pred_masks = Tensor::empty({Q, H, W});
   Tensor masks2d = out.pred_masks.reshape({Q, H * W});
-  ops::matmul(me, inst.reshape({d_, H * W}), masks2d, n_threads);
+  ops::matmul(me, inst.reshape({d_, H * W}), masks2d, ctx);
   if (dumping) {
-    dump->add("seg.mask_embed", me.reshape({1, Q, d_}));
-    dump->add("out.pred_masks", out.pred_masks.reshape({1, Q, H, W}));
-    dump->add("out.semantic_seg", out.semantic_seg.reshape({1, 1, H, W}));
+    ctx.dump("seg.mask_embed", me.reshape({1, Q, d_}));
+    ctx.dump("out.pred_masks", out.pred_masks.reshape({1, Q, H, W}));
+    ctx.dump("out.semantic_seg", out.semantic_seg.reshape({1, 1, H, W}));
   }
   return out;
 }

@@ -6,7 +6,7 @@
 #pragma once
 #include <vector>
 
-#include "core/dump.h"
+#include "core/context.h"
 #include "core/tensor.h"
 #include "model/config.h"
 #include "model/fusion_encoder.h"
@@ -34,8 +34,7 @@ class SegmentationHead {
   // Dumps seg.prompt_xattn (HW,1,d), seg.pixel_embed (1,d,H,W), seg.mask_embed (1,Q,d), out.pred_masks,
   // out.semantic_seg.
   SegmentationOutput forward(const Tensor& memory, int64_t feat_h, int64_t feat_w, const std::vector<Tensor>& fpn,
-                             const Tensor& queries, const PromptView& prompt, int n_threads,
-                             Dumper* dump = nullptr) const;
+                             const Tensor& queries, const PromptView& prompt, const RunContext& ctx) const;
 
   int num_stages() const { return static_cast<int>(convs_.size()); }
 

@@ -35,12 +35,12 @@ TextEncoder::TextEncoder(const nn::ParamScope& p, const Config& cfg)
 }
 
 // ref: text_encoder_ve.py (VETextEncoder.forward -> TextTransformer.forward -> Transformer -> ResidualAttentionBlock)
-TextFeatures TextEncoder::encode(const std::vector<int64_t>& ids, int n_threads, Dumper* dump) const {
+TextFeatures TextEncoder::encode(const std::vector<int64_t>& ids, const RunContext& ctx) const {
   if (static_cast<int64_t>(ids.size()) != context_)
     throw Error("TextEncoder: expected " + std::to_string(context_) + " token ids (context_length), got " +
                 std::to_string(ids.size()));
   const int64_t L = context_, W = width_;
-  const bool dumping = dump && dump->enabled();
+  const bool dumping = ctx.dumping();
 
   // Token embedding gather, then + positional embedding.
   Tensor x = Tensor::empty({L, W});
@@ -51,38 +51,38 @@ TextFeatures TextEncoder::encode(const std::vector<int64_t>& ids, int n_threads,
                   " is outside the vocabulary [0, " + std::to_string(vocab_) + ")");
     std::memcpy(x.f32() + i * W, token_embedding_.f32() + id * W, static_cast<size_t>(W) * sizeof(float));
   }
-  if (dumping) dump->add("text.token_embed", x.reshape({1, L, W}));
-  ops::add(x, positional_embedding_, x, n_threads);
+  ctx.dump("text.token_embed", x.reshape({1, L, W}));
+  ops::add(x, positional_embedding_, x, ctx);
 
   Tensor t = Tensor::empty({L, W}), y = Tensor::empty({L, W});
   Tensor h = blocks_.empty() ? Tensor() : Tensor::empty({L, blocks_[0].c_fc.out_features});
   for (size_t i = 0; i < blocks_.size(); ++i) {
     const Block& b = blocks_[i];
-    b.ln_1.forward(x, t, n_threads);
-    ops::add(x, b.attn.forward(t, t, t, nn::AttnMask::causal_mask(), n_threads), x, n_threads);
-    b.ln_2.forward(x, t, n_threads);
-    b.c_fc.forward(t, h, n_threads);
-    ops::gelu_inplace(h, n_threads);
-    b.c_proj.forward(h, y, n_threads);
-    ops::add(x, y, x, n_threads);
+    b.ln_1.forward(x, t, ctx);
+    ops::add(x, b.attn.forward(t, t, t, nn::AttnMask::causal_mask(), ctx), x, ctx);
+    b.ln_2.forward(x, t, ctx);
+    b.c_fc.forward(t, h, ctx);
+    ops::gelu_inplace(h, ctx);
+    b.c_proj.forward(h, y, ctx);
+    ops::add(x, y, x, ctx);
     if (dumping) {
       char name[32];
       std::snprintf(name, sizeof(name), "text.block%02zu", i);
-      dump->add(name, x.reshape({1, L, W}));
+      ctx.dump(name, x.reshape({1, L, W}));
     }
   }
-  ln_final_.forward(x, t, n_threads);
-  if (dumping) dump->add("text.ln_final", t.reshape({1, L, W}));
+  ln_final_.forward(x, t, ctx);
+  ctx.dump("text.ln_final", t.reshape({1, L, W}));
 
   TextFeatures out;
   out.token_ids = ids;
   out.features = Tensor::empty({L, 1, d_model_});
-  resizer_.forward(t, out.features, n_threads);
+  resizer_.forward(t, out.features, ctx);
   out.mask = Tensor::empty({1, L}, DType::U8);
   for (int64_t i = 0; i < L; ++i) out.mask.data<uint8_t>()[i] = ids[static_cast<size_t>(i)] == 0 ? 1 : 0;
   if (dumping) {
-    dump->add("text.language_features", out.features);
-    dump->add("text.language_mask", out.mask);
+    ctx.dump("text.language_features", out.features);
+    ctx.dump("text.language_mask", out.mask);
   }
   return out;
 }

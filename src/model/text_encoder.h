@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/dump.h"
+#include "core/context.h"
 #include "core/tensor.h"
 #include "model/config.h"
 #include "nn/layer_norm.h"
@@ -35,7 +35,7 @@ class TextEncoder {
   // ids: exactly cfg.text.context_length token ids (framed and padded by the tokenizer), each < vocab_size.
   // Thread-safe (const, no shared scratch). With a dumper, records text.token_embed, text.blockNN, text.ln_final,
   // text.language_features and text.language_mask in the fixture layouts.
-  TextFeatures encode(const std::vector<int64_t>& ids, int n_threads, Dumper* dump = nullptr) const;
+  TextFeatures encode(const std::vector<int64_t>& ids, const RunContext& ctx) const;
 
   int64_t context_length() const { return context_; }
 

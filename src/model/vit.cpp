@@ -208,14 +208,14 @@ Tensor VisionTransformer::to_grid(const Tensor& x) const {
 }
 
 // ref: vitdet.py (PatchEmbed.forward, get_abs_pos with tiling, ViT.forward up to the blocks)
-void VisionTransformer::patch_embed(const Tensor& image, Tensor& x, Arena& arena, int n_threads, Dumper& dump) const {
+void VisionTransformer::patch_embed(const Tensor& image, Tensor& x, const RunContext& ctx) const {
   const int64_t G = layout_.grid, R = img_size_, p = patch_, K = 3 * p * p, Lp = layout_.tokens();
   {
-    ArenaScope scope(arena);
+    ArenaScope scope(ctx.arena);
     // patches[row(y,x), (c,ky,kx)] = image[c, y·p+ky, x·p+kx]; padding rows are zero (never read as real tokens).
-    Tensor patches = arena.alloc({Lp, K});
+    Tensor patches = ctx.scratch({Lp, K});
     const float* img = image.f32();
-    parallel_for(n_threads, layout_.padded, [&](int64_t y) {
+    parallel_for(ctx.n_threads, layout_.padded, [&](int64_t y) {
       for (int64_t xg = 0; xg < layout_.padded; ++xg) {
         float* dst = patches.f32() + layout_.index(y, xg) * K;
         if (y >= G || xg >= G) {
@@ -228,30 +228,30 @@ void VisionTransformer::patch_embed(const Tensor& image, Tensor& x, Arena& arena
                         static_cast<size_t>(p) * sizeof(float));
       }
     });
-    patch_proj_.forward(patches, x, n_threads);
+    patch_proj_.forward(patches, x, ctx);
   }
-  if (dump.enabled()) dump.add("vit.patch_embed", to_grid(x));
+  if (ctx.dumping()) ctx.dump("vit.patch_embed", to_grid(x));  // to_grid copies: only when dumping
 
   if (pos_embed_.defined()) {
-    ArenaScope scope(arena);
+    ArenaScope scope(ctx.arena);
     // pos[row(y,x)] = grid[y mod P, x mod P] (the cls slot, row 0 when present, is dropped).
     const int64_t P = pos_grid_, skip = pos_embed_.size(1) - P * P;
     const float* table = pos_embed_.f32() + skip * dim_;
-    Tensor pos = arena.alloc({Lp, dim_});
-    parallel_for(n_threads, layout_.padded, [&](int64_t y) {
+    Tensor pos = ctx.scratch({Lp, dim_});
+    parallel_for(ctx.n_threads, layout_.padded, [&](int64_t y) {
       for (int64_t xg = 0; xg < layout_.padded; ++xg)
         std::memcpy(pos.f32() + layout_.index(y, xg) * dim_, table + ((y % P) * P + xg % P) * dim_,
                     static_cast<size_t>(dim_) * sizeof(float));
     });
-    if (dump.enabled()) dump.add("vit.abs_pos", to_grid(pos));
-    ops::add(x, pos, x, n_threads);
+    if (ctx.dumping()) ctx.dump("vit.abs_pos", to_grid(pos));  // to_grid copies: only when dumping
+    ops::add(x, pos, x, ctx);
   }
-  if (has_ln_pre_) ln_pre_.forward(x, x, n_threads);
-  if (dump.enabled()) dump.add("vit.ln_pre", to_grid(x));
+  if (has_ln_pre_) ln_pre_.forward(x, x, ctx);
+  if (ctx.dumping()) ctx.dump("vit.ln_pre", to_grid(x));  // to_grid copies: only when dumping
 }
 
 // ref: vitdet.py (Block.forward, Attention.forward, apply_rotary_enc)
-void VisionTransformer::run_block(const VitBlock& b, Tensor& x, Buffers& buf, int n_threads, VitTimings::Ops& t) const {
+void VisionTransformer::run_block(const VitBlock& b, Tensor& x, Buffers& buf, const RunContext& ctx, VitTimings::Ops& t) const {
   const int64_t Lp = layout_.tokens(), C = dim_, D = head_dim_;
   auto clock = Clock::now();
   auto lap = [&clock](double& acc) {  // adds the time since the previous lap to acc
@@ -260,12 +260,12 @@ void VisionTransformer::run_block(const VitBlock& b, Tensor& x, Buffers& buf, in
     clock = now;
   };
   // h = norm1(x); window partition pads with zeros *after* the norm, so padding rows of h are zero.
-  b.norm1.forward(x, buf.h, n_threads);
+  b.norm1.forward(x, buf.h, ctx);
   if (!b.global)
     for (int64_t r : pad_rows_) std::memset(buf.h.f32() + r * C, 0, static_cast<size_t>(C) * sizeof(float));
   lap(t.norm);
   // qkv[row] = (q | k | v), each (heads, head_dim).
-  b.qkv.forward(buf.h, buf.qkv, n_threads);
+  b.qkv.forward(buf.h, buf.qkv, ctx);
   lap(t.qkv);
   float* qkv = buf.qkv.f32();
   const Tensor& table = b.global ? rope_global_ : rope_window_;
@@ -281,7 +281,7 @@ void VisionTransformer::run_block(const VitBlock& b, Tensor& x, Buffers& buf, in
     r.pos = b.global ? global_pos_.data() : nullptr;  // windowed: row mod window² is the in-window position
     for (int64_t part = 0; part < 2; ++part) {       // q, then k
       r.x = qkv + part * C;
-      ops::rope(r, n_threads);
+      ops::rope(r, ctx);
     }
   }
   lap(t.rope);
@@ -301,7 +301,7 @@ void VisionTransformer::run_block(const VitBlock& b, Tensor& x, Buffers& buf, in
     a.out = buf.h.f32();
     a.lq = a.lk = Lp;
     a.key_pad = pad_mask_.empty() ? nullptr : pad_mask_.data();
-    ops::attention(a, n_threads);
+    ops::attention(a, ctx);
     lap(t.attn_global);
   } else {
     const int64_t W = layout_.window_tokens();
@@ -311,66 +311,66 @@ void VisionTransformer::run_block(const VitBlock& b, Tensor& x, Buffers& buf, in
       a.k = a.q + C;
       a.v = a.q + 2 * C;
       a.out = buf.h.f32() + w * W * C;
-      ops::attention(a, n_threads);
+      ops::attention(a, ctx);
     }
     lap(t.attn_window);
   }
   // x += proj(attn)
   Tensor y = view_prefix(buf.qkv, Lp, C);
-  b.proj.forward(buf.h, y, n_threads);
+  b.proj.forward(buf.h, y, ctx);
   lap(t.proj);
-  ops::add(x, y, x, n_threads);
+  ops::add(x, y, x, ctx);
   lap(t.add);
   // x += fc2(gelu(fc1(norm2(x)))), in chunks of tokens
-  b.norm2.forward(x, buf.h, n_threads);
+  b.norm2.forward(x, buf.h, ctx);
   lap(t.norm);
   for (int64_t r0 = 0; r0 < Lp; r0 += mlp_chunk_) {
     const int64_t r1 = std::min(Lp, r0 + mlp_chunk_);
     Tensor hid = buf.hidden.slice0(0, r1 - r0);
-    b.fc1.forward(buf.h.slice0(r0, r1), hid, n_threads);
+    b.fc1.forward(buf.h.slice0(r0, r1), hid, ctx);
     lap(t.fc1);
-    ops::gelu_inplace(hid, n_threads);
+    ops::gelu_inplace(hid, ctx);
     lap(t.gelu);
     Tensor yc = y.slice0(r0, r1);
-    b.fc2.forward(hid, yc, n_threads);
+    b.fc2.forward(hid, yc, ctx);
     lap(t.fc2);
     Tensor xc = x.slice0(r0, r1);
-    ops::add(xc, yc, xc, n_threads);
+    ops::add(xc, yc, xc, ctx);
     lap(t.add);
   }
 }
 
 // ref: vitdet.py (ViT.forward)
-void VisionTransformer::forward(const Tensor& image, Tensor& out, Arena& arena, int n_threads, Dumper& dump,
+void VisionTransformer::forward(const Tensor& image, Tensor& out, const RunContext& ctx,
                                 VitTimings* timings, const std::function<void(size_t)>& on_block) const {
   check_tensor(image, {1, 3, img_size_, img_size_}, DType::F32, "ViT input image");
   const int64_t G = layout_.grid, Lp = layout_.tokens();
   check_tensor(out, {1, dim_, G, G}, DType::F32, "ViT output");
   VitTimings t;
-  ArenaScope scope(arena);
+  ArenaScope scope(ctx.arena);
   Buffers buf;
-  buf.x = arena.alloc({Lp, dim_});
+  buf.x = ctx.scratch({Lp, dim_});
 
   auto t0 = Clock::now();
-  patch_embed(image, buf.x, arena, n_threads, dump);
+  patch_embed(image, buf.x, ctx);
   t.patch_embed = seconds_since(t0);
 
-  buf.h = arena.alloc({Lp, dim_});
-  buf.qkv = arena.alloc({Lp, 3 * dim_});
-  buf.hidden = arena.alloc({mlp_chunk_, hidden_});
+  buf.h = ctx.scratch({Lp, dim_});
+  buf.qkv = ctx.scratch({Lp, 3 * dim_});
+  buf.hidden = ctx.scratch({mlp_chunk_, hidden_});
   for (size_t i = 0; i < blocks_.size(); ++i) {
     t0 = Clock::now();
-    run_block(blocks_[i], buf.x, buf, n_threads, t.ops);
+    run_block(blocks_[i], buf.x, buf, ctx, t.ops);
     (blocks_[i].global ? t.global_blocks : t.window_blocks) += seconds_since(t0);
-    if (dump.enabled()) dump.add(block_name(i), to_grid(buf.x));
+    if (ctx.dumping()) ctx.dump(block_name(i), to_grid(buf.x));  // to_grid copies: only when dumping
     if (on_block) on_block(i + 1);
   }
 
   t0 = Clock::now();
-  if (has_ln_post_) ln_post_.forward(buf.x, buf.x, n_threads);
+  if (has_ln_post_) ln_post_.forward(buf.x, buf.x, ctx);
   // out[c, y, x] = x[row(y, x), c]: one transpose, in blocks of 16 columns so reads and writes stay cache-friendly.
   const int64_t cb = 16;
-  parallel_for(n_threads, (dim_ + cb - 1) / cb * G, [&](int64_t job) {
+  parallel_for(ctx.n_threads, (dim_ + cb - 1) / cb * G, [&](int64_t job) {
     const int64_t c0 = (job / G) * cb, c1 = std::min(dim_, c0 + cb), y = job % G;
     for (int64_t xg = 0; xg < G; ++xg) {
       const float* src = buf.x.f32() + layout_.index(y, xg) * dim_;
@@ -378,10 +378,10 @@ void VisionTransformer::forward(const Tensor& image, Tensor& out, Arena& arena, 
     }
   });
   t.output = seconds_since(t0);
-  if (dump.enabled()) {
-    dump.add("vit.out", out);
-    if (rope_window_.defined()) dump.add("vit.freqs_cis.window", rope_window_);
-    if (rope_global_.defined()) dump.add("vit.freqs_cis.global", rope_global_);
+  if (ctx.dumping()) {
+    ctx.dump("vit.out", out);
+    if (rope_window_.defined()) ctx.dump("vit.freqs_cis.window", rope_window_);
+    if (rope_global_.defined()) ctx.dump("vit.freqs_cis.global", rope_global_);
   }
   if (timings) *timings = t;
 }

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "core/arena.h"
-#include "core/dump.h"
+#include "core/context.h"
 #include "core/tensor.h"
 #include "model/config.h"
 #include "nn/conv2d.h"
@@ -84,7 +84,7 @@ class VisionTransformer {
   size_t scratch_bytes() const;
   // image [1,3,R,R] (R = vit.img_size) -> out [1,C,G,G] NCHW (preallocated by the caller). Records vit.* into dump.
   // on_block(done): called after each block with the number of blocks done (progress reporting; may be empty).
-  void forward(const Tensor& image, Tensor& out, Arena& arena, int n_threads, Dumper& dump,
+  void forward(const Tensor& image, Tensor& out, const RunContext& ctx,
                VitTimings* timings = nullptr, const std::function<void(size_t)>& on_block = {}) const;
 
   int64_t grid() const { return layout_.grid; }
@@ -96,8 +96,8 @@ class VisionTransformer {
 
  private:
   struct Buffers;
-  void patch_embed(const Tensor& image, Tensor& x, Arena& arena, int n_threads, Dumper& dump) const;
-  void run_block(const VitBlock& b, Tensor& x, Buffers& buf, int n_threads, VitTimings::Ops& t) const;
+  void patch_embed(const Tensor& image, Tensor& x, const RunContext& ctx) const;
+  void run_block(const VitBlock& b, Tensor& x, Buffers& buf, const RunContext& ctx, VitTimings::Ops& t) const;
   Tensor to_grid(const Tensor& x) const;  // window-major [Lp, C] -> owned [1, G, G, C] (for dumps)
 
   Config cfg_;

@@ -17,8 +17,8 @@ Conv2d Conv2d::load(const ParamScope& p, int64_t in_channels, int64_t out_channe
   return c;
 }
 
-void Conv2d::forward(const Tensor& x, Tensor& y, int n_threads) const {
-  ops::conv2d(x, weight, bias.defined() ? &bias : nullptr, stride, padding, y, n_threads);
+void Conv2d::forward(const Tensor& x, Tensor& y, const RunContext& ctx) const {
+  ops::conv2d(x, weight, bias.defined() ? &bias : nullptr, stride, padding, y, ctx);
 }
 
 ConvTranspose2dK2S2 ConvTranspose2dK2S2::load(const ParamScope& p, int64_t in_channels, int64_t out_channels,
@@ -31,8 +31,8 @@ ConvTranspose2dK2S2 ConvTranspose2dK2S2::load(const ParamScope& p, int64_t in_ch
   return c;
 }
 
-void ConvTranspose2dK2S2::forward(const Tensor& x, Tensor& y, int n_threads) const {
-  ops::conv_transpose2d_k2s2(x, weight, bias.defined() ? &bias : nullptr, y, n_threads);
+void ConvTranspose2dK2S2::forward(const Tensor& x, Tensor& y, const RunContext& ctx) const {
+  ops::conv_transpose2d_k2s2(x, weight, bias.defined() ? &bias : nullptr, y, ctx);
 }
 
 }  // namespace sam3::nn

@@ -12,13 +12,13 @@ LayerNorm LayerNorm::load(const ParamScope& p, int64_t dim, double eps) {
   return n;
 }
 
-void LayerNorm::forward(const Tensor& x, Tensor& y, int n_threads) const {
-  ops::layer_norm(x, weight, bias, eps, y, n_threads);
+void LayerNorm::forward(const Tensor& x, Tensor& y, const RunContext& ctx) const {
+  ops::layer_norm(x, weight, bias, eps, y, ctx);
 }
 
-Tensor LayerNorm::forward(const Tensor& x, int n_threads) const {
+Tensor LayerNorm::forward(const Tensor& x, const RunContext& ctx) const {
   Tensor y = Tensor::empty(x.shape());
-  forward(x, y, n_threads);
+  forward(x, y, ctx);
   return y;
 }
 

@@ -1,5 +1,6 @@
 // sam3.cpp — torch.nn.LayerNorm over the last dimension (biased variance).
 #pragma once
+#include "core/context.h"
 #include "core/tensor.h"
 #include "nn/params.h"
 
@@ -14,9 +15,9 @@ struct LayerNorm {
 
   static LayerNorm load(const ParamScope& p, int64_t dim, double eps);
   // x, y: [..., C]; y may alias x.
-  void forward(const Tensor& x, Tensor& y, int n_threads) const;
+  void forward(const Tensor& x, Tensor& y, const RunContext& ctx) const;
   // Same, allocating y.
-  Tensor forward(const Tensor& x, int n_threads) const;
+  Tensor forward(const Tensor& x, const RunContext& ctx) const;
 };
 
 }  // namespace sam3::nn

@@ -16,17 +16,17 @@ Linear Linear::load(const ParamScope& p, int64_t in_features, int64_t out_featur
   return l;
 }
 
-void Linear::forward(const Tensor& x, Tensor& y, int n_threads) const {
-  ops::linear(x, weight, bias.defined() ? &bias : nullptr, y, n_threads);
+void Linear::forward(const Tensor& x, Tensor& y, const RunContext& ctx) const {
+  ops::linear(x, weight, bias.defined() ? &bias : nullptr, y, ctx);
 }
 
-Tensor Linear::forward(const Tensor& x, int n_threads) const {
+Tensor Linear::forward(const Tensor& x, const RunContext& ctx) const {
   Shape s = x.shape();
   if (s.empty() || s.back() != in_features)
     throw Error("Linear: input " + shape_str(s) + " does not end in " + std::to_string(in_features));
   s.back() = out_features;
   Tensor y = Tensor::empty(s);
-  forward(x, y, n_threads);
+  forward(x, y, ctx);
   return y;
 }
 

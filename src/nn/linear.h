@@ -1,5 +1,6 @@
 // sam3.cpp — torch.nn.Linear: y = x·Wᵀ + b. Weight (out, in) borrowed from the checkpoint, never copied.
 #pragma once
+#include "core/context.h"
 #include "core/tensor.h"
 #include "nn/params.h"
 
@@ -14,9 +15,9 @@ struct Linear {
   static Linear load(const ParamScope& p, int64_t in_features, int64_t out_features, bool has_bias = true);
 
   // x [..., in] -> y [..., out] (y preallocated, must not alias x).
-  void forward(const Tensor& x, Tensor& y, int n_threads) const;
+  void forward(const Tensor& x, Tensor& y, const RunContext& ctx) const;
   // Same, allocating y.
-  Tensor forward(const Tensor& x, int n_threads) const;
+  Tensor forward(const Tensor& x, const RunContext& ctx) const;
 };
 
 }  // namespace sam3::nn

@@ -15,11 +15,11 @@ Mlp Mlp::load(const ParamScope& p, int64_t in, int64_t hidden, int64_t out, int 
   return m;
 }
 
-Tensor Mlp::forward(const Tensor& x, int n_threads) const {
+Tensor Mlp::forward(const Tensor& x, const RunContext& ctx) const {
   Tensor h = x;
   for (size_t k = 0; k < layers.size(); ++k) {
-    h = layers[k].forward(h, n_threads);
-    if (k + 1 < layers.size()) ops::relu_inplace(h, n_threads);
+    h = layers[k].forward(h, ctx);
+    if (k + 1 < layers.size()) ops::relu_inplace(h, ctx);
   }
   return h;
 }

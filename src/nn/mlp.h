@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/context.h"
 #include "core/tensor.h"
 #include "nn/linear.h"
 #include "nn/params.h"
@@ -18,7 +19,7 @@ struct Mlp {
   // Keys <prefix>layers.{k}.{weight,bias}, k < n_layers.
   static Mlp load(const ParamScope& p, int64_t in, int64_t hidden, int64_t out, int n_layers);
   // x [..., in] -> [..., out].
-  Tensor forward(const Tensor& x, int n_threads) const;
+  Tensor forward(const Tensor& x, const RunContext& ctx) const;
 };
 
 }  // namespace sam3::nn

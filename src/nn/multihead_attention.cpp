@@ -29,18 +29,18 @@ namespace {
 bool same_tensor(const Tensor& a, const Tensor& b) { return a.raw() == b.raw() && a.shape() == b.shape(); }
 
 // Rows [r0, r1) of the packed projection: y [L, r1-r0] = x · W[r0:r1]ᵀ + b[r0:r1].
-Tensor project(const Tensor& x, const Tensor& w, const Tensor& b, int64_t r0, int64_t r1, int n_threads) {
+Tensor project(const Tensor& x, const Tensor& w, const Tensor& b, int64_t r0, int64_t r1, const RunContext& ctx) {
   const int64_t e = w.size(1);
   const Tensor wr = w.slice0(r0, r1), br = b.slice0(r0, r1);
   Tensor y = Tensor::empty({x.numel() / e, r1 - r0});
-  ops::linear(x, wr, &br, y, n_threads);
+  ops::linear(x, wr, &br, y, ctx);
   return y;
 }
 
 }  // namespace
 
 Tensor MultiheadAttention::forward(const Tensor& query, const Tensor& key, const Tensor& value, const AttnMask& mask,
-                                   int n_threads) const {
+                                   const RunContext& ctx) const {
   const int64_t E = dim, hd = dim / heads;
   if (query.size(-1) != E || key.size(-1) != E || value.size(-1) != E || key.numel() != value.numel())
     throw Error("MultiheadAttention: bad input shapes q " + shape_str(query.shape()) + ", k " +
@@ -54,29 +54,29 @@ Tensor MultiheadAttention::forward(const Tensor& query, const Tensor& key, const
   const float *q, *k, *v;
   int64_t q_row = E, k_row = E, v_row = E;
   if (same_tensor(query, key) && same_tensor(key, value)) {
-    qkv = project(query, in_weight, in_bias, 0, 3 * E, n_threads);
+    qkv = project(query, in_weight, in_bias, 0, 3 * E, ctx);
     q = qkv.f32();
     k = q + E;
     v = q + 2 * E;
     q_row = k_row = v_row = 3 * E;
   } else if (same_tensor(query, key)) {
-    qk = project(query, in_weight, in_bias, 0, 2 * E, n_threads);
+    qk = project(query, in_weight, in_bias, 0, 2 * E, ctx);
     q = qk.f32();
     k = qk.f32() + E;
     q_row = k_row = 2 * E;
-    vt = project(value, in_weight, in_bias, 2 * E, 3 * E, n_threads);
+    vt = project(value, in_weight, in_bias, 2 * E, 3 * E, ctx);
     v = vt.f32();
   } else if (same_tensor(key, value)) {
-    qt = project(query, in_weight, in_bias, 0, E, n_threads);
+    qt = project(query, in_weight, in_bias, 0, E, ctx);
     q = qt.f32();
-    kv = project(key, in_weight, in_bias, E, 3 * E, n_threads);
+    kv = project(key, in_weight, in_bias, E, 3 * E, ctx);
     k = kv.f32();
     v = kv.f32() + E;
     k_row = v_row = 2 * E;
   } else {
-    qt = project(query, in_weight, in_bias, 0, E, n_threads);
-    kt = project(key, in_weight, in_bias, E, 2 * E, n_threads);
-    vt = project(value, in_weight, in_bias, 2 * E, 3 * E, n_threads);
+    qt = project(query, in_weight, in_bias, 0, E, ctx);
+    kt = project(key, in_weight, in_bias, E, 2 * E, ctx);
+    vt = project(value, in_weight, in_bias, 2 * E, 3 * E, ctx);
     q = qt.f32();
     k = kt.f32();
     v = vt.f32();
@@ -107,9 +107,9 @@ Tensor MultiheadAttention::forward(const Tensor& query, const Tensor& key, const
       r.out = o.f32() + i * E;
       r.lq = 1;
       r.lk = i + 1;
-      ops::attention(r, n_threads);
+      ops::attention(r, ctx);
     }
-    return out_proj.forward(o, n_threads);
+    return out_proj.forward(o, ctx);
   }
   // Rows without bias, then rows with bias.
   const int64_t split = mask.bias.data ? std::min(mask.bias.first_row, lq) : lq;
@@ -117,7 +117,7 @@ Tensor MultiheadAttention::forward(const Tensor& query, const Tensor& key, const
     a.q = q;
     a.out = o.f32();
     a.lq = split;
-    ops::attention(a, n_threads);
+    ops::attention(a, ctx);
   }
   if (split < lq) {
     a.q = q + split * q_row;
@@ -125,9 +125,9 @@ Tensor MultiheadAttention::forward(const Tensor& query, const Tensor& key, const
     a.lq = lq - split;
     a.bias = mask.bias.data;
     a.bias_head = mask.bias.head_stride;
-    ops::attention(a, n_threads);
+    ops::attention(a, ctx);
   }
-  return out_proj.forward(o, n_threads);
+  return out_proj.forward(o, ctx);
 }
 
 }  // namespace sam3::nn

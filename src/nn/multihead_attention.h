@@ -7,6 +7,7 @@
 #pragma once
 #include <cstdint>
 
+#include "core/context.h"
 #include "core/tensor.h"
 #include "nn/linear.h"
 #include "nn/params.h"
@@ -51,7 +52,7 @@ struct MultiheadAttention {
   // Inputs that are the same tensor share their projection GEMM (q = k = v: one packed [L, 3E] product, as
   // torch's _in_projection_packed does).
   Tensor forward(const Tensor& query, const Tensor& key, const Tensor& value, const AttnMask& mask,
-                 int n_threads) const;
+                 const RunContext& ctx) const;
 };
 
 }  // namespace sam3::nn

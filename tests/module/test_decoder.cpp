@@ -31,8 +31,8 @@ TEST_P(DecoderCase, MatchesFixture) {
   const Tensor& pos_nchw = img.get("neck.pos2");
   const int64_t fh = pos_nchw.size(-2), fw = pos_nchw.size(-1);
   DumpCapture cap;
-  DecoderOutput out = dec.forward(c.get("enc.memory"), nn::nchw_to_tokens(pos_nchw), fh, fw, fixture_prompt(c), 2,
-                                  cap.dumper());
+  DecoderOutput out = dec.forward(c.get("enc.memory"), nn::nchw_to_tokens(pos_nchw), fh, fw, fixture_prompt(c),
+                                  RunContext{2, nullptr, cap.dumper()});
   TensorFile got = cap.read_back();
   int compared = 0;
   double worst = 0;
@@ -77,7 +77,7 @@ TEST(Decoder, RejectsBadInputs) {
   TensorFile c = open_fixture("tiny/test_image.case1.safetensors");
   Decoder dec(m.cfg, m.scope("transformer.decoder."));
   const Tensor& mem = c.get("enc.memory");
-  EXPECT_THROW(dec.forward(mem, mem, 17, 18, fixture_prompt(c), 1), Error);
+  EXPECT_THROW(dec.forward(mem, mem, 17, 18, fixture_prompt(c), RunContext{1}), Error);
   EXPECT_THROW(Decoder(m.cfg, m.scope("transformer.encoder.")), Error);
 }
 

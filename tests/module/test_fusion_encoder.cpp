@@ -20,7 +20,7 @@ TEST_P(FusionEncoderCase, MatchesFixture) {
   TensorFile c = open_fixture("tiny/" + name + ".safetensors");
   FusionEncoder enc(m.cfg, m.scope("transformer.encoder."));
   DumpCapture cap;
-  FusionEncoderOutput out = enc.forward(img.get("neck.fpn2"), img.get("neck.pos2"), fixture_prompt(c), 2, cap.dumper());
+  FusionEncoderOutput out = enc.forward(img.get("neck.fpn2"), img.get("neck.pos2"), fixture_prompt(c), RunContext{2, nullptr, cap.dumper()});
   TensorFile got = cap.read_back();
   int compared = 0;
   for (const auto& [key, ref] : c.tensors) {
@@ -42,9 +42,9 @@ TEST(FusionEncoder, RejectsBadInputs) {
   TensorFile img = open_fixture("tiny/test_image.image.safetensors");
   TensorFile c = open_fixture("tiny/test_image.case1.safetensors");
   FusionEncoder enc(m.cfg, m.scope("transformer.encoder."));
-  EXPECT_THROW(enc.forward(img.get("neck.fpn1"), img.get("neck.pos2"), fixture_prompt(c), 1), Error);
+  EXPECT_THROW(enc.forward(img.get("neck.fpn1"), img.get("neck.pos2"), fixture_prompt(c), RunContext{1}), Error);
   PromptView bad{c.get("prompt.tokens"), c.get("text.language_mask")};
-  EXPECT_THROW(enc.forward(img.get("neck.fpn2"), img.get("neck.pos2"), bad, 1), Error);
+  EXPECT_THROW(enc.forward(img.get("neck.fpn2"), img.get("neck.pos2"), bad, RunContext{1}), Error);
   EXPECT_THROW(FusionEncoder(m.cfg, m.scope("transformer.decoder.")), Error);
 }
 

@@ -9,9 +9,11 @@
 #include <string>
 
 #include "core/error.h"
-#include "core/ops_prompt.h"
+#include "core/ops.h"
+#include "kernels/cpu.h"
+#include "kernels/ref.h"
 #include "model/geometry_encoder.h"
-#include "model/prompt_encoder.h"
+#include "model/sam3_image.h"
 #include "tiny_fixture.h"
 
 namespace sam3 {
@@ -86,7 +88,7 @@ TEST(GeometryEncoder, MatchesFixturesAllCases) {
 
     test::TempDir dir;
     Dumper dump(dir.path());
-    GeometryFeatures out = enc.encode(boxes, image.get("neck.fpn2"), image.get("neck.pos2"), 2, &dump);
+    GeometryFeatures out = enc.encode(boxes, image.get("neck.fpn2"), image.get("neck.pos2"), RunContext{2, nullptr, &dump});
     dump.flush("geo");
     TensorFile got = read_safetensors(dir.file("geo.safetensors"));
     compare_all(got, ref, {"geo."}, &worst, &n_compared);
@@ -94,7 +96,7 @@ TEST(GeometryEncoder, MatchesFixturesAllCases) {
     EXPECT_TRUE(test::tensors_close(out.tokens, ref.get("geo.out.tokens"), kRelScale * 10, 0));
     EXPECT_TRUE(test::tensors_close(out.mask, ref.get("geo.out.mask"), 0, 0));
     // Single-threaded gives the same within the same tolerance.
-    GeometryFeatures one = enc.encode(boxes, image.get("neck.fpn2"), image.get("neck.pos2"), 1);
+    GeometryFeatures one = enc.encode(boxes, image.get("neck.fpn2"), image.get("neck.pos2"), RunContext{1});
     const test::CompareStats s = test::compare(one.tokens, ref.get("geo.out.tokens"), 0, 0);
     EXPECT_TRUE(test::tensors_close(one.tokens, ref.get("geo.out.tokens"), kRelScale * s.ref_scale, 0));
   }
@@ -129,7 +131,7 @@ TEST(GeometryEncoder, RoiAlignOnReferenceFeatures) {
     const Tensor xyxy = roi_boxes_xyxy(boxes, side, side);
     const Tensor& want = ref.get("geo.box_roi_align");
     Tensor got = Tensor::empty(want.shape());
-    ops::roi_align(nchw, xyxy, 1.0f, -1, false, got, 2);
+    ops::roi_align(nchw, xyxy, 1.0f, -1, false, got, RunContext{2});
     const test::CompareStats s = test::compare(got, want, 0, 0);
     EXPECT_TRUE(test::tensors_close(got, want, 1e-6 * s.ref_scale, 0));
     worst = std::max(worst, s.max_abs / s.ref_scale);
@@ -139,9 +141,9 @@ TEST(GeometryEncoder, RoiAlignOnReferenceFeatures) {
   std::printf("roi_align on the reference's features: worst max_abs / scale %.3g\n", worst);
 }
 
-TEST(PromptEncoder, AssemblesPromptAllCases) {
+TEST(Sam3ImageEncodePrompt, AssemblesPromptAllCases) {
   const auto& m = tiny_model();
-  PromptEncoder pe(m.root(), m.cfg, 4);
+  const Sam3Image model(m.cfg, m.root());
   Worst worst;
   int n_compared = 0;
   for (const std::string& c : test::fixture_cases()) {
@@ -150,7 +152,12 @@ TEST(PromptEncoder, AssemblesPromptAllCases) {
     TensorFile image = test::open_fixture("tiny/" + c.substr(0, c.find(".case")) + ".image.safetensors");
     test::TempDir dir;
     Dumper dump(dir.path());
-    EncodedPrompt p = pe.encode(ids_of(ref), boxes_of(ref), image.get("neck.fpn2"), image.get("neck.pos2"), 2, &dump);
+    ImageFeatures features;
+    features.fpn = {image.get("neck.fpn2")};
+    features.pos = {image.get("neck.pos2")};
+    ImagePromptCache image_cache;
+    EncodedPrompt p =
+        model.encode_prompt(ids_of(ref), boxes_of(ref), features, image_cache, RunContext{2, nullptr, &dump});
     dump.flush("prompt");
     TensorFile got = read_safetensors(dir.file("prompt.safetensors"));
     compare_all(got, ref, {"prompt."}, &worst, &n_compared);
@@ -160,9 +167,9 @@ TEST(PromptEncoder, AssemblesPromptAllCases) {
   }
   EXPECT_EQ(n_compared, 20);
   // Three distinct texts over the ten cases ('child', 'paper bag', and 'visual' for the box-only cases 3 and 5 of
-  // both images): each is encoded once per PromptEncoder.
-  EXPECT_EQ(pe.text_cache().misses(), 3u);
-  EXPECT_EQ(pe.text_cache().hits(), 7u);
+  // both images): each is encoded once per model.
+  EXPECT_EQ(model.text_cache().misses(), 3u);
+  EXPECT_EQ(model.text_cache().hits(), 7u);
   for (const auto& [name, w] : worst) std::printf("prompt assembly: %-14s worst max_abs / scale %.3g\n", name.c_str(), w);
 }
 
@@ -170,12 +177,12 @@ TEST(GeometryEncoder, RejectsMismatchedImageFeatures) {
   const auto& m = tiny_model();
   GeometryEncoder enc(m.root().sub("geometry_encoder"), m.cfg);
   Tensor img = Tensor::zeros({1, m.cfg.d_model + 1, 4, 4});
-  EXPECT_THROW(enc.encode({}, img, img, 1), Error);
+  EXPECT_THROW(enc.encode({}, img, img, RunContext{1}), Error);
   Tensor ok = Tensor::zeros({1, m.cfg.d_model, 4, 4});
   Tensor pos = Tensor::zeros({1, m.cfg.d_model, 4, 5});
-  EXPECT_THROW(enc.encode({}, ok, pos, 1), Error);
+  EXPECT_THROW(enc.encode({}, ok, pos, RunContext{1}), Error);
   BoxPrompt nan_box{0.5f, std::nanf(""), 0.1f, 0.1f, true};
-  EXPECT_THROW(enc.encode({nan_box}, ok, ok, 1), Error);
+  EXPECT_THROW(enc.encode({nan_box}, ok, ok, RunContext{1}), Error);
 }
 
 }  // namespace

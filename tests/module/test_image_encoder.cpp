@@ -132,7 +132,7 @@ TEST_P(ImageEncoderFixtureTest, EveryIntermediateMatches) {
   Dumper dump(dir);
   Arena arena(m.encoder->scratch_bytes());
   ImageFeatures feats;
-  m.encoder->forward(input, feats, arena, 2, dump);
+  m.encoder->forward(input, feats, RunContext{2, &arena, &dump});
   EXPECT_EQ(arena.used(), 0u);
   EXPECT_LE(arena.peak(), arena.capacity());
   dump.flush("image");
@@ -165,8 +165,8 @@ TEST(ImageEncoderFixture, SingleThreadEqualsMultiThread) {
   Arena arena(m.encoder->scratch_bytes());
   Dumper none;
   ImageFeatures a, b;
-  m.encoder->forward(fixture.get("preprocess.image"), a, arena, 1, none);
-  m.encoder->forward(fixture.get("preprocess.image"), b, arena, 2, none);
+  m.encoder->forward(fixture.get("preprocess.image"), a, RunContext{1, &arena, &none});
+  m.encoder->forward(fixture.get("preprocess.image"), b, RunContext{2, &arena, &none});
   for (size_t i = 0; i < a.fpn.size(); ++i) {
     // Thread count changes only how work is split, not the f32 summation order inside one dot product... except
     // in BLAS, whose blocking may depend on the thread count: allow 1e-6 of the scale.
@@ -305,7 +305,7 @@ RunResult run_encoder(const Config& c, const nn::TensorMap& w, const Tensor& ima
   Dumper dump(dir);
   Arena arena(enc.scratch_bytes());
   RunResult r;
-  enc.forward(image, r.feats, arena, 2, dump);
+  enc.forward(image, r.feats, RunContext{2, &arena, &dump});
   dump.flush("image");
   TensorFile f = read_safetensors(dir + "/image.safetensors");
   for (const auto& [k, v] : f.tensors) r.dumped[k] = v.clone();

@@ -193,7 +193,7 @@ std::vector<Tensor> finer_levels(const TinyModel& m, const TensorFile& img, int 
     }
     Arena arena(neck.scratch_bytes(i));  // groceries stores no fpn0/fpn1: compute them from the trunk output
     Tensor y = Tensor::empty({1, neck.out_dim(), neck.level_size(i), neck.level_size(i)});
-    neck.forward_level(i, z, y, arena, 2);
+    neck.forward_level(i, z, y, RunContext{2, &arena});
     out.push_back(y);
   }
   return out;
@@ -213,10 +213,10 @@ TEST_P(DetectorChainCase, PromptToFinal) {
   SegmentationHead seg(m.cfg, m.scope("segmentation_head."));
   const Tensor& feat = img.get("neck.fpn2");
   const int64_t fh = feat.size(-2), fw = feat.size(-1);
-  FusionEncoderOutput e = enc.forward(feat, img.get("neck.pos2"), prompt, 2);
-  DecoderOutput dd = dec.forward(e.memory, e.pos, fh, fw, prompt, 2);
-  Tensor logits = scoring.forward(dd.hs, prompt, 2);
-  SegmentationOutput so = seg.forward(e.memory, fh, fw, finer_levels(m, img, seg.num_stages()), dd.queries(), prompt, 2);
+  FusionEncoderOutput e = enc.forward(feat, img.get("neck.pos2"), prompt, RunContext{2});
+  DecoderOutput dd = dec.forward(e.memory, e.pos, fh, fw, prompt, RunContext{2});
+  Tensor logits = scoring.forward(dd.hs, prompt, RunContext{2});
+  SegmentationOutput so = seg.forward(e.memory, fh, fw, finer_levels(m, img, seg.num_stages()), dd.queries(), prompt, RunContext{2});
   DetectorOutputs o;
   const int64_t L = logits.size(0);
   o.pred_logits = logits.slice0(L - 1, L).reshape({-1});

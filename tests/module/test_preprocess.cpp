@@ -16,7 +16,9 @@
 #include "fixture.h"
 #include "io/image_decode.h"
 #include "io/preprocess.h"
-#include "kernels/resize.h"
+#include "kernels/cpu.h"
+#include "kernels/ref.h"
+#include "kernels/resize_taps.h"
 
 namespace sam3 {
 namespace {
@@ -45,8 +47,8 @@ Image image_from_chw(const Tensor& chw) {
   return img;
 }
 
-kernels::U8Planes chw_planes(const Tensor& chw) {
-  kernels::U8Planes p;
+ops::U8Planes chw_planes(const Tensor& chw) {
+  ops::U8Planes p;
   p.data = chw.data<uint8_t>();
   p.channels = chw.size(0);
   p.height = chw.size(1);
@@ -235,7 +237,7 @@ TEST(ResizeKernels, CpuEqualsReferenceOnRandomShapes) {
     const bool hwc = trial % 2 == 0;
     std::vector<uint8_t> data(static_cast<size_t>(C * h * w));
     for (auto& v : data) v = static_cast<uint8_t>(rng());
-    kernels::U8Planes p;
+    ops::U8Planes p;
     p.data = data.data();
     p.channels = C;
     p.height = h;
@@ -266,7 +268,7 @@ TEST(ResizeKernels, LargeDownscaleCpuEqualsReference) {
   std::mt19937 rng(5);
   Image img = Image::allocate(397, 611);
   for (auto& v : img.pixels) v = static_cast<uint8_t>(rng());
-  kernels::U8Planes p{img.pixels.data(), 3, img.height, img.width, 1, img.width * 3, 3};
+  ops::U8Planes p{img.pixels.data(), 3, img.height, img.width, 1, img.width * 3, 3};
   std::vector<uint8_t> ref(3 * 64 * 72), cpu(3 * 64 * 72);
   kernels::ref::resize_aa_u8(p, 64, 72, ref.data());
   kernels::cpu::resize_aa_u8(p, 64, 72, cpu.data(), 2);

@@ -21,7 +21,7 @@ TEST_P(ScoringCase, MatchesFixture) {
   DotProductScoring sc(m.cfg, m.scope("dot_prod_scoring."));
   const Tensor& hs = c.get("dec.hs");  // (L,Q,1,d)
   DumpCapture cap;
-  Tensor logits = sc.forward(hs.reshape({hs.size(0), hs.size(1), hs.size(3)}), fixture_prompt(c), 2, cap.dumper());
+  Tensor logits = sc.forward(hs.reshape({hs.size(0), hs.size(1), hs.size(3)}), fixture_prompt(c), RunContext{2, nullptr, cap.dumper()});
   TensorFile got = cap.read_back();
   for (const char* key : {"score.prompt_mlp", "score.dot_prod_logits", "out.pred_logits"}) {
     double ratio = 0;
@@ -41,9 +41,9 @@ TEST(Scoring, ClampsAndRejectsBadInputs) {
   const Tensor& hs = c.get("dec.hs");
   Tensor big = hs.clone().reshape({hs.size(0), hs.size(1), hs.size(3)});
   for (int64_t i = 0; i < big.numel(); ++i) big.f32()[i] *= 1e4f;
-  Tensor logits = sc.forward(big, fixture_prompt(c), 1);
+  Tensor logits = sc.forward(big, fixture_prompt(c), RunContext{1});
   for (int64_t i = 0; i < logits.numel(); ++i) EXPECT_EQ(std::fabs(logits.f32()[i]), 12.0f) << i;
-  EXPECT_THROW(sc.forward(hs, fixture_prompt(c), 1), Error);  // 4-D hs
+  EXPECT_THROW(sc.forward(hs, fixture_prompt(c), RunContext{1}), Error);  // 4-D hs
 }
 
 }  // namespace

@@ -23,7 +23,7 @@ std::vector<Tensor> neck_levels_from_trunk(const TinyModel& m, const TensorFile&
   for (int i = 0; i < n; ++i) {
     Arena arena(neck.scratch_bytes(i));
     Tensor y = Tensor::empty({1, neck.out_dim(), neck.level_size(i), neck.level_size(i)});
-    neck.forward_level(i, z, y, arena, 2);
+    neck.forward_level(i, z, y, RunContext{2, &arena});
     out.push_back(y);
   }
   return out;
@@ -61,7 +61,7 @@ TEST_P(SegmentationHeadCase, MatchesFixture) {
   Tensor queries = hs.reshape({L, Q, d}).slice0(L - 1, L).reshape({Q, d});
   DumpCapture cap;
   SegmentationOutput out = head.forward(c.get("enc.memory"), p2.size(-2), p2.size(-1), finer_levels(m, img, 2), queries,
-                                        fixture_prompt(c), 2, cap.dumper());
+                                        fixture_prompt(c), RunContext{2, nullptr, cap.dumper()});
   TensorFile got = cap.read_back();
   int compared = 0;
   for (const char* key : {"seg.prompt_xattn", "seg.pixel_embed", "seg.mask_embed", "out.pred_masks", "out.semantic_seg"}) {
@@ -85,8 +85,8 @@ TEST(SegmentationHead, RejectsBadInputs) {
   SegmentationHead head(m.cfg, m.scope("segmentation_head."));
   const Tensor& q = c.get("seg.mask_embed");
   const Tensor& mem = c.get("enc.memory");
-  EXPECT_THROW(head.forward(mem, 18, 18, {img.get("neck.fpn0")}, q, fixture_prompt(c), 1), Error);
-  EXPECT_THROW(head.forward(mem, 17, 18, {img.get("neck.fpn0"), img.get("neck.fpn1")}, q, fixture_prompt(c), 1), Error);
+  EXPECT_THROW(head.forward(mem, 18, 18, {img.get("neck.fpn0")}, q, fixture_prompt(c), RunContext{1}), Error);
+  EXPECT_THROW(head.forward(mem, 17, 18, {img.get("neck.fpn0"), img.get("neck.fpn1")}, q, fixture_prompt(c), RunContext{1}), Error);
 }
 
 }  // namespace

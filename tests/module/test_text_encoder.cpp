@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "core/error.h"
-#include "model/prompt_encoder.h"
+#include "model/text_feature_cache.h"
 #include "model/text_encoder.h"
 #include "tiny_fixture.h"
 
@@ -46,7 +46,7 @@ TEST(TextEncoder, MatchesFixturesAllCases) {
     test::TempDir dir;
     Dumper dump(dir.path());
     for (int threads : {1, 2}) {
-      TextFeatures out = enc.encode(ids_of(ref), threads, &dump);
+      TextFeatures out = enc.encode(ids_of(ref), RunContext{threads, nullptr, &dump});
       const Tensor& want = ref.get("text.language_features");
       EXPECT_TRUE(test::tensors_close(out.features, want, kRelScale * test::compare(want, want, 0, 0).ref_scale, 0))
           << "threads " << threads;
@@ -74,9 +74,9 @@ TEST(TextEncoder, RejectsBadIds) {
   std::vector<int64_t> ids(static_cast<size_t>(m.cfg.text.context_length), 0);
   ids[0] = 49406;
   ids[1] = m.cfg.text.vocab_size;  // out of range
-  EXPECT_THROW(enc.encode(ids, 1), Error);
+  EXPECT_THROW(enc.encode(ids, RunContext{1}), Error);
   ids.resize(5);
-  EXPECT_THROW(enc.encode(ids, 1), Error);
+  EXPECT_THROW(enc.encode(ids, RunContext{1}), Error);
 }
 
 TEST(TextEncoder, MissingWeightIsNamed) {

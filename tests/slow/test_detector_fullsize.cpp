@@ -118,13 +118,13 @@ TEST(DetectorHeadFullSize, RandomWeightsRunAndTimes) {
   const double rss0 = peak_rss_mib();
 
   Stopwatch sw;
-  FusionEncoderOutput e = enc.forward(feat, pos, prompt, n_threads);
+  FusionEncoderOutput e = enc.forward(feat, pos, prompt, RunContext{n_threads});
   const std::string t_enc = sw.lap();
-  DecoderOutput dd = dec.forward(e.memory, e.pos, G, G, prompt, n_threads);
+  DecoderOutput dd = dec.forward(e.memory, e.pos, G, G, prompt, RunContext{n_threads});
   const std::string t_dec = sw.lap();
-  Tensor logits = scoring.forward(dd.hs, prompt, n_threads);
+  Tensor logits = scoring.forward(dd.hs, prompt, RunContext{n_threads});
   const std::string t_score = sw.lap();
-  SegmentationOutput so = seg.forward(e.memory, G, G, finer, dd.queries(), prompt, n_threads);
+  SegmentationOutput so = seg.forward(e.memory, G, G, finer, dd.queries(), prompt, RunContext{n_threads});
   const std::string t_seg = sw.lap();
   const double rss_model = peak_rss_mib();
   DetectorOutputs o{logits.slice0(logits.size(0) - 1, logits.size(0)).reshape({-1}), dd.presence_logit(),

@@ -98,7 +98,7 @@ TEST(ImageEncoderFullSize, RandomWeightsRunWithinBoundedMemory) {
   EncoderTimings t;
   const auto w0 = std::chrono::steady_clock::now();
   const double c0 = cpu_seconds();
-  enc.forward(image, f, arena, n_threads, none, &t);
+  enc.forward(image, f, RunContext{n_threads, &arena, &none}, &t);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
   const double cpu = cpu_seconds() - c0;
 

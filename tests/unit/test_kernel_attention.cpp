@@ -172,12 +172,12 @@ TEST(KernelAttention, FullyMaskedRowsAndMaskedBias) {
     std::vector<float> out(static_cast<size_t>(L * H * D), NAN), want(out.size(), NAN);
     a.key_pad = pad.data();
     a.out = out.data();
-    ops::attention(a, 2);
+    ops::attention(a, RunContext{2});
     for (float o : out) EXPECT_EQ(o, 0.0f);
     a.key_pad = nullptr;
     a.bias = bias.data();
     a.bias_head = L * L;
-    ops::attention(a, 2);
+    ops::attention(a, RunContext{2});
     ops::AttentionArgs r = a;
     r.out = want.data();
     kernels::ref::attention(r);
@@ -193,17 +193,17 @@ TEST(KernelAttention, OpChecks) {
   a.q_row = a.k_row = a.v_row = a.o_row = 8;
   a.q_head = a.k_head = a.v_head = a.o_head = 4;
   a.n_heads = 2, a.lq = 10, a.lk = 10, a.head_dim = 4, a.scale = 0.5f;
-  ops::attention(a, 1);
+  ops::attention(a, RunContext{1});
   ops::AttentionArgs b = a;
   b.out = buf.data() + 40;  // overlaps q/k/v
-  EXPECT_THROW(ops::attention(b, 1), Error);
+  EXPECT_THROW(ops::attention(b, RunContext{1}), Error);
   b = a;
   b.head_dim = 0;
-  EXPECT_THROW(ops::attention(b, 1), Error);
+  EXPECT_THROW(ops::attention(b, RunContext{1}), Error);
   b = a;
   b.v = nullptr;
-  EXPECT_THROW(ops::attention(b, 1), Error);
+  EXPECT_THROW(ops::attention(b, RunContext{1}), Error);
   b = a;
   b.o_row = 2;  // output rows overlap each other
-  EXPECT_THROW(ops::attention(b, 1), Error);
+  EXPECT_THROW(ops::attention(b, RunContext{1}), Error);
 }

@@ -82,19 +82,19 @@ TEST(KernelConvTranspose, Banded) { check_convt(3, 100, 144, 256, true, 2, 7); }
 TEST(KernelConv, OpChecks) {
   Tensor x = Tensor::zeros({1, 3, 8, 8}), w = Tensor::zeros({4, 3, 3, 3}), b = Tensor::zeros({4});
   Tensor y = Tensor::empty({4, 8, 8}), y1 = Tensor::empty({1, 4, 8, 8});
-  ops::conv2d(x, w, &b, 1, 1, y, 1);
-  ops::conv2d(x, w, &b, 1, 1, y1, 1);
+  ops::conv2d(x, w, &b, 1, 1, y, RunContext{1});
+  ops::conv2d(x, w, &b, 1, 1, y1, RunContext{1});
   Tensor bad_y = Tensor::empty({4, 6, 6}), bad_w = Tensor::zeros({4, 2, 3, 3}), bad_b = Tensor::zeros({5});
-  EXPECT_THROW(ops::conv2d(x, w, &b, 1, 1, bad_y, 1), Error);
-  EXPECT_THROW(ops::conv2d(x, bad_w, &b, 1, 1, y, 1), Error);
-  EXPECT_THROW(ops::conv2d(x, w, &bad_b, 1, 1, y, 1), Error);
-  EXPECT_THROW(ops::conv2d(x, w, &b, 0, 1, y, 1), Error);
+  EXPECT_THROW(ops::conv2d(x, w, &b, 1, 1, bad_y, RunContext{1}), Error);
+  EXPECT_THROW(ops::conv2d(x, bad_w, &b, 1, 1, y, RunContext{1}), Error);
+  EXPECT_THROW(ops::conv2d(x, w, &bad_b, 1, 1, y, RunContext{1}), Error);
+  EXPECT_THROW(ops::conv2d(x, w, &b, 0, 1, y, RunContext{1}), Error);
   Tensor x2 = Tensor::zeros({2, 3, 8, 8});
-  EXPECT_THROW(ops::conv2d(x2, w, &b, 1, 1, y, 1), Error);  // batch 2
+  EXPECT_THROW(ops::conv2d(x2, w, &b, 1, 1, y, RunContext{1}), Error);  // batch 2
   Tensor tw = Tensor::zeros({3, 5, 2, 2}), ty = Tensor::empty({5, 16, 16}), tb = Tensor::zeros({5});
-  ops::conv_transpose2d_k2s2(x, tw, &tb, ty, 1);
+  ops::conv_transpose2d_k2s2(x, tw, &tb, ty, RunContext{1});
   Tensor bad_tw = Tensor::zeros({3, 5, 3, 3});
-  EXPECT_THROW(ops::conv_transpose2d_k2s2(x, bad_tw, &tb, ty, 1), Error);
-  EXPECT_THROW(ops::conv_transpose2d_k2s2(x, tw, &b, ty, 1), Error);
-  EXPECT_THROW(ops::conv_transpose2d_k2s2(x, tw, &tb, y, 1), Error);
+  EXPECT_THROW(ops::conv_transpose2d_k2s2(x, bad_tw, &tb, ty, RunContext{1}), Error);
+  EXPECT_THROW(ops::conv_transpose2d_k2s2(x, tw, &b, ty, RunContext{1}), Error);
+  EXPECT_THROW(ops::conv_transpose2d_k2s2(x, tw, &tb, y, RunContext{1}), Error);
 }

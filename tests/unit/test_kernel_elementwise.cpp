@@ -34,15 +34,15 @@ TEST(KernelElementwise, AddAndReluExact) {
 TEST(KernelElementwise, OpsAliasAndChecks) {
   Tensor a = Tensor::empty({3, 5}), b = Tensor::empty({3, 5}), c = Tensor::empty({15});
   for (int i = 0; i < 15; ++i) a.f32()[i] = static_cast<float>(i) - 7.0f, b.f32()[i] = 0.5f;
-  ops::add(a, b, a, 2);  // y aliases a
+  ops::add(a, b, a, RunContext{2});  // y aliases a
   EXPECT_EQ(a.f32()[0], -6.5f);
-  ops::relu_inplace(a, 2);
+  ops::relu_inplace(a, RunContext{2});
   EXPECT_EQ(a.f32()[0], 0.0f);
   EXPECT_EQ(a.f32()[14], 7.5f);
-  EXPECT_THROW(ops::add(a, c, a, 1), Error);
+  EXPECT_THROW(ops::add(a, c, a, RunContext{1}), Error);
   Tensor n = Tensor::empty({9});
   for (int i = 0; i < 9; ++i) n.f32()[i] = NAN;
-  ops::relu_inplace(n, 1);
+  ops::relu_inplace(n, RunContext{1});
   for (int i = 0; i < 9; ++i) EXPECT_TRUE(std::isnan(n.f32()[i]));  // like torch.relu
 }
 
@@ -62,6 +62,6 @@ TEST(KernelMaxPool, OddSizesAndNaN) {
         }
       }
   Tensor x = Tensor::zeros({1, 4, 7, 9}), y = Tensor::empty({4, 3, 4}), bad = Tensor::empty({4, 3, 5});
-  ops::max_pool2d_k2s2(x, y, 1);
-  EXPECT_THROW(ops::max_pool2d_k2s2(x, bad, 1), Error);
+  ops::max_pool2d_k2s2(x, y, RunContext{1});
+  EXPECT_THROW(ops::max_pool2d_k2s2(x, bad, RunContext{1}), Error);
 }

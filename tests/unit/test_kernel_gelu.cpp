@@ -140,7 +140,7 @@ TEST(KernelGelu, OpShortAndEmpty) {
     for (int64_t i = 0; i < n; ++i) t.f32()[i] = static_cast<float>(i) - 3.0f;
     std::vector<float> want(t.f32(), t.f32() + n);
     kernels::ref::gelu(want.data(), n);
-    ops::gelu_inplace(t, 2);
+    ops::gelu_inplace(t, RunContext{2});
     std::vector<double> tol(static_cast<size_t>(n));
     for (int64_t i = 0; i < n; ++i) {
       const auto u = static_cast<size_t>(i);

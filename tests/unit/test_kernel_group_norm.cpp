@@ -4,7 +4,9 @@
 #include <cmath>
 
 #include "core/error.h"
-#include "core/ops_detector.h"
+#include "core/ops.h"
+#include "kernels/cpu.h"
+#include "kernels/ref.h"
 #include "test_kernel_common.h"
 
 using namespace sam3;
@@ -67,9 +69,9 @@ TEST(KernelGroupNorm, LargeOffsetAndSize) {
 TEST(KernelGroupNorm, OpChecks) {
   Tensor x = Tensor::zeros({1, 16, 4, 4}), y = Tensor::zeros({1, 16, 4, 4});
   Tensor g = Tensor::zeros({16}), b = Tensor::zeros({16}), bad = Tensor::zeros({8});
-  EXPECT_NO_THROW(ops::group_norm(x, 8, g, b, 1e-5f, true, y, 1));
-  EXPECT_THROW(ops::group_norm(x, 3, g, b, 1e-5f, true, y, 1), Error);
-  EXPECT_THROW(ops::group_norm(x, 8, bad, b, 1e-5f, true, y, 1), Error);
+  EXPECT_NO_THROW(ops::group_norm(x, 8, g, b, 1e-5f, true, y, RunContext{1}));
+  EXPECT_THROW(ops::group_norm(x, 3, g, b, 1e-5f, true, y, RunContext{1}), Error);
+  EXPECT_THROW(ops::group_norm(x, 8, bad, b, 1e-5f, true, y, RunContext{1}), Error);
   Tensor y2 = Tensor::zeros({16, 4, 3});
-  EXPECT_THROW(ops::group_norm(x, 8, g, b, 1e-5f, true, y2, 1), Error);
+  EXPECT_THROW(ops::group_norm(x, 8, g, b, 1e-5f, true, y2, RunContext{1}), Error);
 }

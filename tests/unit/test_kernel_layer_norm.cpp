@@ -67,10 +67,10 @@ TEST(KernelLayerNorm, OpInPlaceAndChecks) {
   kernels::ref::layer_norm(xv.data(), gv.data(), bv.data(), 1e-5f, want.data(), 6, 10);
   Tensor x = Tensor::borrow(xv.data(), {2, 3, 10}, DType::F32);
   Tensor gm = Tensor::borrow(gv.data(), {10}, DType::F32), bt = Tensor::borrow(bv.data(), {10}, DType::F32);
-  ops::layer_norm(x, gm, bt, 1e-5f, x, 2);  // in place
+  ops::layer_norm(x, gm, bt, 1e-5f, x, RunContext{2});  // in place
   EXPECT_TRUE(within(xv, want, {1e-5}, "ops::layer_norm in place"));
   Tensor bad = Tensor::empty({9}), y = Tensor::empty({2, 3, 9});
-  EXPECT_THROW(ops::layer_norm(x, bad, bt, 1e-5f, x, 1), Error);
-  EXPECT_THROW(ops::layer_norm(x, gm, bad, 1e-5f, x, 1), Error);
-  EXPECT_THROW(ops::layer_norm(x, gm, bt, 1e-5f, y, 1), Error);
+  EXPECT_THROW(ops::layer_norm(x, bad, bt, 1e-5f, x, RunContext{1}), Error);
+  EXPECT_THROW(ops::layer_norm(x, gm, bad, 1e-5f, x, RunContext{1}), Error);
+  EXPECT_THROW(ops::layer_norm(x, gm, bt, 1e-5f, y, RunContext{1}), Error);
 }

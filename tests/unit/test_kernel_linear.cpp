@@ -54,20 +54,20 @@ TEST(KernelLinear, OpLeadingDimsAndChecks) {
   Tensor x = Tensor::borrow(xv.data(), {2, 5, 7}, DType::F32), w = Tensor::borrow(wv.data(), {3, 7}, DType::F32);
   Tensor b = Tensor::borrow(bv.data(), {3}, DType::F32);
   Tensor y = Tensor::empty({2, 5, 3});
-  ops::linear(x, w, &b, y, 2);
+  ops::linear(x, w, &b, y, RunContext{2});
   std::vector<float> want(30), got(y.f32(), y.f32() + 30);
   kernels::ref::linear(xv.data(), wv.data(), bv.data(), want.data(), 10, 3, 7);
   EXPECT_TRUE(within(got, want, {dot_tol(8, 8.0)}, "ops::linear"));
   Tensor undefined;
-  ops::linear(x, w, &undefined, y, 1);  // an undefined bias means none
+  ops::linear(x, w, &undefined, y, RunContext{1});  // an undefined bias means none
   kernels::ref::linear(xv.data(), wv.data(), nullptr, want.data(), 10, 3, 7);
   EXPECT_TRUE(within(std::vector<float>(y.f32(), y.f32() + 30), want, {dot_tol(8, 8.0)}, "ops::linear no bias"));
 
   Tensor bad_w = Tensor::empty({3, 6}), bad_b = Tensor::empty({4}), bad_y = Tensor::empty({10, 4});
-  EXPECT_THROW(ops::linear(x, bad_w, nullptr, y, 1), Error);
-  EXPECT_THROW(ops::linear(x, w, &bad_b, y, 1), Error);
-  EXPECT_THROW(ops::linear(x, w, nullptr, bad_y, 1), Error);
-  EXPECT_THROW(ops::linear(x, w, nullptr, x, 1), Error);  // y overlaps x
+  EXPECT_THROW(ops::linear(x, bad_w, nullptr, y, RunContext{1}), Error);
+  EXPECT_THROW(ops::linear(x, w, &bad_b, y, RunContext{1}), Error);
+  EXPECT_THROW(ops::linear(x, w, nullptr, bad_y, RunContext{1}), Error);
+  EXPECT_THROW(ops::linear(x, w, nullptr, x, RunContext{1}), Error);  // y overlaps x
   Tensor xi = Tensor::empty({2, 7}, DType::I32), y2 = Tensor::empty({2, 3});
-  EXPECT_THROW(ops::linear(xi, w, nullptr, y2, 1), Error);
+  EXPECT_THROW(ops::linear(xi, w, nullptr, y2, RunContext{1}), Error);
 }

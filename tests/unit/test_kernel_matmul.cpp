@@ -2,7 +2,9 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
-#include "core/ops_detector.h"
+#include "core/ops.h"
+#include "kernels/cpu.h"
+#include "kernels/ref.h"
 #include "test_kernel_common.h"
 
 using namespace sam3;
@@ -42,8 +44,8 @@ TEST(KernelMatmul, MaskEinsumShape) { check_matmul(200, 5184, 256, 2, 99); }
 
 TEST(KernelMatmul, OpChecks) {
   Tensor a = Tensor::zeros({1, 4, 3}), b = Tensor::zeros({3, 5}), y = Tensor::zeros({1, 4, 5});
-  EXPECT_NO_THROW(ops::matmul(a, b, y, 1));
+  EXPECT_NO_THROW(ops::matmul(a, b, y, RunContext{1}));
   Tensor bad_b = Tensor::zeros({4, 5}), bad_y = Tensor::zeros({4, 6});
-  EXPECT_THROW(ops::matmul(a, bad_b, y, 1), Error);
-  EXPECT_THROW(ops::matmul(a, b, bad_y, 1), Error);
+  EXPECT_THROW(ops::matmul(a, bad_b, y, RunContext{1}), Error);
+  EXPECT_THROW(ops::matmul(a, b, bad_y, RunContext{1}), Error);
 }

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
-#include "core/ops_detector.h"
+#include "core/ops.h"
+#include "kernels/cpu.h"
+#include "kernels/ref.h"
 #include "test_kernel_common.h"
 
 using namespace sam3;
@@ -38,8 +40,8 @@ TEST(KernelUpsampleNearest, TwoTimesIsReplication) {
 
 TEST(KernelUpsampleNearest, OpChecks) {
   Tensor x = Tensor::zeros({1, 4, 3, 3}), y = Tensor::zeros({1, 4, 6, 6}), a = Tensor::zeros({4, 6, 6});
-  EXPECT_NO_THROW(ops::upsample_nearest(x, &a, y, 1));
+  EXPECT_NO_THROW(ops::upsample_nearest(x, &a, y, RunContext{1}));
   Tensor bad_c = Tensor::zeros({1, 5, 6, 6}), bad_a = Tensor::zeros({4, 6, 5});
-  EXPECT_THROW(ops::upsample_nearest(x, nullptr, bad_c, 1), Error);
-  EXPECT_THROW(ops::upsample_nearest(x, &bad_a, y, 1), Error);
+  EXPECT_THROW(ops::upsample_nearest(x, nullptr, bad_c, RunContext{1}), Error);
+  EXPECT_THROW(ops::upsample_nearest(x, &bad_a, y, RunContext{1}), Error);
 }

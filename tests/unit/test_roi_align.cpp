@@ -10,7 +10,9 @@
 #include <vector>
 
 #include "core/error.h"
-#include "core/ops_prompt.h"
+#include "core/ops.h"
+#include "kernels/cpu.h"
+#include "kernels/ref.h"
 
 namespace sam3 {
 namespace {
@@ -167,17 +169,17 @@ TEST(RoiAlign, OpChecksShapes) {
   Tensor x = Tensor::zeros({1, 4, 5, 6});
   Tensor boxes = Tensor::zeros({2, 4});
   Tensor y = Tensor::zeros({2, 4, 7, 7});
-  EXPECT_NO_THROW(ops::roi_align(x, boxes, 1.0f, -1, false, y, 1));
+  EXPECT_NO_THROW(ops::roi_align(x, boxes, 1.0f, -1, false, y, RunContext{1}));
   Tensor bad_y = Tensor::zeros({2, 3, 7, 7});
-  EXPECT_THROW(ops::roi_align(x, boxes, 1.0f, -1, false, bad_y, 1), Error);
+  EXPECT_THROW(ops::roi_align(x, boxes, 1.0f, -1, false, bad_y, RunContext{1}), Error);
   Tensor bad_boxes = Tensor::zeros({2, 5});
-  EXPECT_THROW(ops::roi_align(x, bad_boxes, 1.0f, -1, false, y, 1), Error);
+  EXPECT_THROW(ops::roi_align(x, bad_boxes, 1.0f, -1, false, y, RunContext{1}), Error);
   Tensor bad_x = Tensor::zeros({2, 4, 5, 6});
-  EXPECT_THROW(ops::roi_align(bad_x, boxes, 1.0f, -1, false, y, 1), Error);
+  EXPECT_THROW(ops::roi_align(bad_x, boxes, 1.0f, -1, false, y, RunContext{1}), Error);
   // Zero boxes is fine (a text-only prompt).
   Tensor no_boxes = Tensor::zeros({0, 4});
   Tensor no_y = Tensor::zeros({0, 4, 7, 7});
-  EXPECT_NO_THROW(ops::roi_align(x, no_boxes, 1.0f, -1, false, no_y, 1));
+  EXPECT_NO_THROW(ops::roi_align(x, no_boxes, 1.0f, -1, false, no_y, RunContext{1}));
 }
 
 }  // namespace

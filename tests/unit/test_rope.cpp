@@ -9,7 +9,8 @@
 
 #include "core/error.h"
 #include "core/ops.h"
-#include "kernels/rope.h"
+#include "kernels/cpu.h"
+#include "kernels/ref.h"
 
 using namespace sam3;
 
@@ -64,7 +65,7 @@ TEST(Rope, CpuMatchesReferenceOnPackedLayouts) {
       args.x = a.data() + part * C;
       kernels::ref::rope(args);
       args.x = b.data() + part * C;
-      ops::rope(args, c.threads);
+      ops::rope(args, RunContext{c.threads});
       for (size_t i = 0; i < a.size(); ++i) {
         ASSERT_NEAR(a[i], b[i], 2.5e-7 * (1 + std::fabs(a[i]))) << "element " << i << " rows " << c.rows;
       }
@@ -99,7 +100,7 @@ TEST(Rope, ReferenceIsComplexRotationOfAdjacentPairs) {
   a.head_dim = hd;
   a.table = table.data();
   a.table_rows = rows;
-  ops::rope(a, 1);
+  ops::rope(a, RunContext{1});
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t j = 0; j < half; ++j) {
       std::complex<double> z(x[r * hd + 2 * j], x[r * hd + 2 * j + 1]);
@@ -122,12 +123,12 @@ TEST(Rope, RejectsBadArguments) {
   a.table = table.data();
   a.table_rows = 4;
   a.head_dim = 7;
-  EXPECT_THROW(ops::rope(a, 1), Error);  // odd head_dim
+  EXPECT_THROW(ops::rope(a, RunContext{1}), Error);  // odd head_dim
   a.head_dim = 8;
   std::vector<int32_t> pos = {0, 1, 2, 4};
   a.pos = pos.data();
-  EXPECT_THROW(ops::rope(a, 1), Error);  // pos outside the table
+  EXPECT_THROW(ops::rope(a, RunContext{1}), Error);  // pos outside the table
   a.pos = nullptr;
   a.row = 4;
-  EXPECT_THROW(ops::rope(a, 1), Error);  // overlapping rows
+  EXPECT_THROW(ops::rope(a, RunContext{1}), Error);  // overlapping rows
 }

@@ -1,5 +1,5 @@
 // sam3.cpp — matmul y[M,N] = a[M,K] · b[K,N] through the shared OpenBLAS sgemm wrapper (kernels/cpu.h).
-#include "core/ops_detector.h"
+#include "kernels/cpu.h"
 #include "kernels/cpu.h"
 
 namespace sam3::kernels::cpu {

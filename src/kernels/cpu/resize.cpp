@@ -8,11 +8,7 @@
 // so the results are bit-identical to ref. With AVX2+FMA the loops use intrinsics; otherwise portable scalar loops
 // (same results).
 // ref: torch aten/src/ATen/native/cpu/UpSampleKernel.cpp (separable_upsample_generic_Nd_kernel_impl)
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#elif defined(__GNUC__)
-#pragma GCC optimize("fp-contract=off")
-#endif
+#include "core/strict_fp.h"  // no FMA contraction: see that header
 
 #include <algorithm>
 #include <cmath>
@@ -22,7 +18,8 @@
 
 #include "core/error.h"
 #include "core/parallel.h"
-#include "kernels/resize.h"
+#include "kernels/cpu.h"
+#include "kernels/resize_taps.h"
 
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
@@ -36,7 +33,7 @@ namespace {
 
 constexpr int kLanes = 8;  // rows per band in the W pass = floats per SIMD vector
 
-void check(const U8Planes& in, int64_t out_h, int64_t out_w) {
+void check(const ops::U8Planes& in, int64_t out_h, int64_t out_w) {
   if (!in.data || in.channels <= 0 || in.height <= 0 || in.width <= 0 || out_h <= 0 || out_w <= 0)
     throw Error("resize_aa: empty input or output (" + std::to_string(in.channels) + "x" + std::to_string(in.height) +
                 "x" + std::to_string(in.width) + " -> " + std::to_string(out_h) + "x" + std::to_string(out_w) + ")");
@@ -158,7 +155,7 @@ AATaps identity_taps(int64_t n) {
 }
 
 // W pass of input rows [y_begin, y_end) into tmp [C, y_end - y_begin, out_w]; T is scratch for one band.
-void w_pass_rows(const U8Planes& in, const AATaps& tw, int64_t out_w, int64_t y_begin, int64_t y_end, float* tmp,
+void w_pass_rows(const ops::U8Planes& in, const AATaps& tw, int64_t out_w, int64_t y_begin, int64_t y_end, float* tmp,
                  std::vector<float>& T) {
   const int64_t C = in.channels, W = in.width, rows_total = y_end - y_begin;
   // Interleaved pixels (HWC: x_stride == C, c_stride == 1) are transposed as one contiguous span of C*W bytes per
@@ -228,7 +225,7 @@ void round_to_u8(const float* in, int64_t n, uint8_t* out) {
 constexpr int64_t kStrip = 32;
 
 template <class Sink>
-void resize_aa(const U8Planes& in, int64_t out_h, int64_t out_w, int n_threads, const Sink& sink) {
+void resize_aa(const ops::U8Planes& in, int64_t out_h, int64_t out_w, int n_threads, const Sink& sink) {
   check(in, out_h, out_w);
   const int64_t C = in.channels;
   const AATaps tw = in.width == out_w ? identity_taps(out_w) : aa_bilinear_taps(in.width, out_w);
@@ -261,13 +258,13 @@ void resize_aa(const U8Planes& in, int64_t out_h, int64_t out_w, int n_threads, 
 
 }  // namespace
 
-void resize_aa_f32(const U8Planes& in, int64_t out_h, int64_t out_w, float* out, int n_threads) {
+void resize_aa_f32(const ops::U8Planes& in, int64_t out_h, int64_t out_w, float* out, int n_threads) {
   resize_aa(in, out_h, out_w, n_threads, [&](int64_t c, int64_t oy, const float* row) {
     std::memcpy(out + (c * out_h + oy) * out_w, row, static_cast<size_t>(out_w) * sizeof(float));
   });
 }
 
-void resize_aa_u8(const U8Planes& in, int64_t out_h, int64_t out_w, uint8_t* out, int n_threads) {
+void resize_aa_u8(const ops::U8Planes& in, int64_t out_h, int64_t out_w, uint8_t* out, int n_threads) {
   resize_aa(in, out_h, out_w, n_threads,
             [&](int64_t c, int64_t oy, const float* row) { round_to_u8(row, out_w, out + (c * out_h + oy) * out_w); });
 }

@@ -4,16 +4,12 @@
 // ref: torchvision/csrc/ops/cpu/roi_align_kernel.cpp, roi_align_common.h (pre_calc_for_bilinear_interpolate)
 #include <vector>
 
-#include "core/ops_prompt.h"
+#include "kernels/cpu.h"
 #include "core/parallel.h"
 
 // Bit-faithful float32 geometry (box corners, RoI sample positions) needs every product rounded as torch rounds it:
 // no fused multiply-add contraction in this file.
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#elif defined(__GNUC__)
-#pragma GCC optimize("fp-contract=off")
-#endif
+#include "core/strict_fp.h"  // no FMA contraction: see that header
 
 namespace sam3::kernels::cpu {
 

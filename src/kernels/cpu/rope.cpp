@@ -1,7 +1,7 @@
 // sam3.cpp — RoPE on the CPU: rows in parallel; with AVX2 four complex pairs per instruction
 // (x·cos ± swap(x)·sin via addsub, which gives exactly re·c − im·s and im·c + re·s like the reference).
 // ref: sam3/model/vitdet.py (apply_rotary_enc)
-#include "kernels/rope.h"
+#include "kernels/cpu.h"
 
 #if defined(__AVX2__)
 #include <immintrin.h>

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <vector>
 
-#include "core/ops_detector.h"
+#include "kernels/cpu.h"
 #include "core/parallel.h"
 
 namespace sam3::kernels::cpu {

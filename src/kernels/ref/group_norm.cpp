@@ -2,7 +2,7 @@
 // ref: torch.nn.GroupNorm (biased variance), used by sam3/model/maskformer_segmentation.py (PixelDecoder)
 #include <cmath>
 
-#include "core/ops_detector.h"
+#include "kernels/ref.h"
 
 namespace sam3::kernels::ref {
 

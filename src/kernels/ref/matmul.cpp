@@ -1,5 +1,5 @@
 // sam3.cpp — reference matmul: triple loop, double accumulation.
-#include "core/ops_detector.h"
+#include "kernels/ref.h"
 
 namespace sam3::kernels::ref {
 

@@ -1,15 +1,11 @@
 // sam3.cpp — reference RoIAlign: one output at a time, bilinear weights and the bin sum in double. Only the
 // sample positions are float32 (they define the op: torchvision computes them in the input dtype).
 // ref: torchvision/csrc/ops/cpu/roi_align_kernel.cpp, roi_align_common.h
-#include "core/ops_prompt.h"
+#include "kernels/ref.h"
 
 // Bit-faithful float32 geometry (box corners, RoI sample positions) needs every product rounded as torch rounds it:
 // no fused multiply-add contraction in this file.
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#elif defined(__GNUC__)
-#pragma GCC optimize("fp-contract=off")
-#endif
+#include "core/strict_fp.h"  // no FMA contraction: see that header
 
 namespace sam3::kernels::ref {
 

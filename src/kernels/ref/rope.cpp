@@ -1,6 +1,6 @@
 // sam3.cpp — reference RoPE: one complex multiplication per pair, written out.
 // ref: sam3/model/vitdet.py (apply_rotary_enc)
-#include "kernels/rope.h"
+#include "kernels/ref.h"
 
 namespace sam3::kernels::ref {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/ops_detector.h"
+#include "kernels/ref.h"
 
 namespace sam3::kernels::ref {
 

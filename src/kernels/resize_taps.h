@@ -1,5 +1,5 @@
-// sam3.cpp — resize kernels: the anti-aliased bilinear resize of the pre-processing (spec §3, §17.1) and the plain
-// bilinear up-sampling of mask logits (spec §17.2). Reference kernels (kernels/ref/resize.cpp: direct, per output
+// sam3.cpp — the arithmetic shared by the resize kernels (ops::resize_aa, ops::upsample_bilinear): the anti-aliased
+// bilinear resize of the pre-processing and the plain bilinear up-sampling of mask logits. Reference kernels (kernels/ref/resize.cpp: direct, per output
 // element, obviously right) and optimised ones (kernels/cpu/resize.cpp: separable passes, threaded) compute the
 // SAME float operations in the same order, so they agree bit for bit; tests compare them with ==.
 //
@@ -26,14 +26,6 @@
 
 namespace sam3::kernels {
 
-// A uint8 image as `channels` planes with arbitrary element strides: value(c, y, x) = data[c*c_stride + y*y_stride
-// + x*x_stride]. HWC interleaved RGB: {1, 3*W, 3}; CHW planes: {H*W, W, 1}.
-struct U8Planes {
-  const uint8_t* data = nullptr;
-  int64_t channels = 0, height = 0, width = 0;
-  int64_t c_stride = 0, y_stride = 0, x_stride = 0;
-};
-
 // Anti-aliased bilinear taps for one axis (spec §17.1, torch HelperInterpBase::_compute_weights_aa with float):
 //   scale = float(in)/out; support = scale >= 1 ? scale : 1; invscale = scale >= 1 ? 1/scale : 1;
 //   center = float(scale*(i+0.5)); start = max(int(center - support + 0.5), 0);
@@ -53,22 +45,5 @@ struct LinearTaps {
   std::vector<float> l0, l1;    // [out]
 };
 LinearTaps linear_taps(int64_t in_size, int64_t out_size);
-
-namespace ref {
-// Anti-aliased resize of all planes to out_h x out_w: out [C, out_h, out_w] CHW float, before rounding.
-void resize_aa_f32(const U8Planes& in, int64_t out_h, int64_t out_w, float* out);
-// Same, rounded half-to-even to uint8: out [C, out_h, out_w].
-void resize_aa_u8(const U8Planes& in, int64_t out_h, int64_t out_w, uint8_t* out);
-// Plain bilinear of n float maps: in [n, h, w] -> out [n, out_h, out_w].
-void upsample_bilinear_f32(const float* in, int64_t n, int64_t h, int64_t w, float* out, int64_t out_h,
-                           int64_t out_w);
-}  // namespace ref
-
-namespace cpu {
-void resize_aa_f32(const U8Planes& in, int64_t out_h, int64_t out_w, float* out, int n_threads);
-void resize_aa_u8(const U8Planes& in, int64_t out_h, int64_t out_w, uint8_t* out, int n_threads);
-void upsample_bilinear_f32(const float* in, int64_t n, int64_t h, int64_t w, float* out, int64_t out_h,
-                           int64_t out_w, int n_threads);
-}  // namespace cpu
 
 }  // namespace sam3::kernels
