@@ -51,34 +51,35 @@ Decoder::Decoder(const Config& cfg, const nn::ParamScope& p) {
   relu_ = c.activation == "relu";
   // decoder.dac only matters in training (apply_dac = dac and training); dac_use_selfatt_ln likewise.
   const double eps = nn::kLayerNormEps;
+  // In the checkpoint's order (TransformerDecoderLayer.__init__, TransformerDecoder.__init__).
   for (int i = 0; i < c.num_layers; ++i) {
     nn::ParamScope l = p.sub("layers").sub(i);
     DecoderLayer L;
-    L.self_attn = nn::MultiheadAttention::load(l.sub("self_attn"), d_, heads_);
+    L.cross_attn = nn::MultiheadAttention::load(l.sub("cross_attn"), d_, heads_);
+    L.norm1 = nn::LayerNorm::load(l.sub("norm1"), d_, eps);
     if (text_xattn_) {
       L.ca_text = nn::MultiheadAttention::load(l.sub("ca_text"), d_, heads_);
       L.catext_norm = nn::LayerNorm::load(l.sub("catext_norm"), d_, eps);
     }
-    L.cross_attn = nn::MultiheadAttention::load(l.sub("cross_attn"), d_, heads_);
+    L.self_attn = nn::MultiheadAttention::load(l.sub("self_attn"), d_, heads_);
+    L.norm2 = nn::LayerNorm::load(l.sub("norm2"), d_, eps);
     L.linear1 = nn::Linear::load(l.sub("linear1"), d_, c.dim_feedforward);
     L.linear2 = nn::Linear::load(l.sub("linear2"), c.dim_feedforward, d_);
-    L.norm1 = nn::LayerNorm::load(l.sub("norm1"), d_, eps);
-    L.norm2 = nn::LayerNorm::load(l.sub("norm2"), d_, eps);
     L.norm3 = nn::LayerNorm::load(l.sub("norm3"), d_, eps);
     layers_.push_back(std::move(L));
   }
   norm_ = nn::LayerNorm::load(p.sub("norm"), d_, eps);
   bbox_embed_ = nn::Mlp::load(p.sub("bbox_embed"), d_, d_, 4, 3);
-  ref_point_head_ = nn::Mlp::load(p.sub("ref_point_head"), 2 * d_, d_, d_, 2);
-  rpb_x_ = nn::Mlp::load(p.sub("boxRPB_embed_x"), 2, d_, heads_, 2);
-  rpb_y_ = nn::Mlp::load(p.sub("boxRPB_embed_y"), 2, d_, heads_, 2);
   query_embed_ = p.get("query_embed.weight", {nq_, d_});
   reference_points_ = p.get("reference_points.weight", {nq_, 4});
+  rpb_x_ = nn::Mlp::load(p.sub("boxRPB_embed_x"), 2, d_, heads_, 2);
+  rpb_y_ = nn::Mlp::load(p.sub("boxRPB_embed_y"), 2, d_, heads_, 2);
   if (presence_) {
     presence_token_ = p.get("presence_token.weight", {1, d_});
     presence_head_ = nn::Mlp::load(p.sub("presence_token_head"), d_, d_, 1, 3);
     presence_out_norm_ = nn::LayerNorm::load(p.sub("presence_token_out_norm"), d_, eps);
   }
+  ref_point_head_ = nn::Mlp::load(p.sub("ref_point_head"), 2 * d_, d_, d_, 2);
 }
 
 // ref: sam3/model/model_misc.py (gen_sineembed_for_position), 4-d input, num_feats = d_model.

@@ -25,6 +25,12 @@ void require(bool ok, const std::string& what) {
   if (!ok) throw Error("GeometryEncoder: unsupported configuration: " + what);
 }
 
+// A checkpoint nn.Linear(in, out) the encoder never reads: weight (out, in), bias (out).
+void unused_linear(const nn::ParamScope& p, int64_t in, int64_t out) {
+  p.unused("weight", {out, in});
+  p.unused("bias", {out});
+}
+
 }  // namespace
 
 // ref: box_ops.py (box_cxcywh_to_xyxy) and geometry_encoders.py (_encode_boxes: boxes_xyxy * [W, H, W, H])
@@ -58,8 +64,13 @@ GeometryEncoder::GeometryEncoder(const nn::ParamScope& p, const Config& cfg)
   num_pos_feats_ = cfg.pos_enc.num_pos_feats / 2;
   temperature_ = cfg.pos_enc.temperature;
 
+  // In the checkpoint's order (SequenceGeometryEncoder.__init__). The points_* projections encode point prompts,
+  // which this implementation does not take: declared, not loaded.
   label_embed_ = p.sub("label_embed").get("weight", {2, d_});
   cls_embed_ = p.sub("cls_embed").get("weight", {1, d_});
+  unused_linear(p.sub("points_direct_project"), 2, d_);
+  unused_linear(p.sub("points_pool_project"), d_, d_);
+  unused_linear(p.sub("points_pos_enc_project"), d_, d_);
   direct_ = nn::Linear::load(p.sub("boxes_direct_project"), 4, d_);
   // Conv2d(d, d, roi) on a roi×roi input = Linear over the (c, ky, kx)-flattened window.
   const nn::ParamScope pool = p.sub("boxes_pool_project");
@@ -73,7 +84,7 @@ GeometryEncoder::GeometryEncoder(const nn::ParamScope& p, const Config& cfg)
   img_pre_norm_ = nn::LayerNorm::load(p.sub("img_pre_norm"), d_, nn::kLayerNormEps);
   const auto o = TransformerEncoderLayer::Options::from(g, d_);  // no query pos: both query flags required false
   for (int i = 0; i < g.num_layers; ++i) layers_.push_back(TransformerEncoderLayer::load(p.sub("encode").sub(i), o));
-  if (!layers_.empty()) encode_norm_ = nn::LayerNorm::load(p.sub("encode_norm"), d_, nn::kLayerNormEps);
+  encode_norm_ = nn::LayerNorm::load(p.sub("encode_norm"), d_, nn::kLayerNormEps);  // stored even with no layers
 }
 
 // ref: position_encoding.py (PositionEmbeddingSine._encode_xy, encode_boxes). Every step in float32 as torch does:

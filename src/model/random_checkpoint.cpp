@@ -74,6 +74,23 @@ struct Sampler {
 // golden/tiny/config.json "init".
 constexpr float kBiasStd = 0.1f, kNormStd = 0.1f, kEmbeddingStd = 1.0f, kPosEmbedStd = 0.5f, kQKGain = 1.5f;
 
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// The names of the nn.Embedding modules of the image model (their weight is N(0, 1)).
+bool is_embedding(const std::string& module) {
+  for (const char* e :
+       {"label_embed", "cls_embed", "query_embed", "reference_points", "presence_token", "token_embedding"})
+    if (module == e) return true;
+  return false;
+}
+
+// LayerNorm (norm, norm1, ln_1, catext_norm, ...) and the pixel decoder's GroupNorms (pixel_decoder.norms.<i>).
+bool is_norm(const std::string& path, const std::string& module) {
+  return module.find("norm") != std::string::npos || module.rfind("ln_", 0) == 0 || ends_with(path, ".norms." + module);
+}
+
 Sampler make_sampler(const TensorSpec& spec, uint64_t seed) {
   const int64_t numel = shape_numel(spec.shape);
   if (numel >= (int64_t{1} << 31)) throw Error("random checkpoint: tensor '" + spec.name + "' is too large");
@@ -81,14 +98,15 @@ Sampler make_sampler(const TensorSpec& spec, uint64_t seed) {
   s.base = static_cast<uint32_t>(mix64(seed ^ mix64(fnv1a(spec.name))));
   const int64_t rows = spec.shape.empty() ? 1 : spec.shape[0];
   const int64_t fan_in = rows > 0 && numel > 0 ? numel / rows : 1;  // elements per row
-  switch (spec.init) {
-    case Init::FanIn: s.std = spec.gain / std::sqrt(static_cast<float>(fan_in)); break;
+  const InitRule rule = init_rule(spec);
+  switch (rule.init) {
+    case Init::FanIn: s.std = rule.gain / std::sqrt(static_cast<float>(fan_in)); break;
     case Init::FanInQK:
-      s.std = spec.gain / std::sqrt(static_cast<float>(fan_in));
+      s.std = rule.gain / std::sqrt(static_cast<float>(fan_in));
       s.qk_end = rows / 3 * 2 * fan_in;
       s.qk_gain = kQKGain;
       break;
-    case Init::FanInDim0: s.std = spec.gain / std::sqrt(static_cast<float>(std::max<int64_t>(rows, 1))); break;
+    case Init::FanInDim0: s.std = rule.gain / std::sqrt(static_cast<float>(std::max<int64_t>(rows, 1))); break;
     case Init::Bias: s.std = kBiasStd; break;
     case Init::NormWeight: s.mean = 1.0f; s.std = kNormStd; break;
     case Init::NormBias: s.std = kNormStd; break;
@@ -109,14 +127,36 @@ std::vector<std::pair<std::string, TensorSpec>> extra_specs(const Config& c, con
     out.emplace_back(kImagePrefix + copy.name, copy);
   }
   const int64_t d = c.d_model;
-  for (TensorSpec t : {TensorSpec{"tracker.maskmem_tpos_enc", {7, 1, 1, d}, DType::F32, Init::Embedding},
-                       TensorSpec{"tracker.no_mem_embed", {1, 1, d}, DType::F32, Init::Embedding},
-                       TensorSpec{"tracker.no_obj_ptr", {1, d}, DType::F32, Init::Embedding}})
+  for (TensorSpec t : {TensorSpec{"tracker.maskmem_tpos_enc", {7, 1, 1, d}},
+                       TensorSpec{"tracker.no_mem_embed", {1, 1, d}}, TensorSpec{"tracker.no_obj_ptr", {1, d}}})
     out.emplace_back(t.name, t);
   return out;
 }
 
 }  // namespace
+
+InitRule init_rule(const TensorSpec& spec) {
+  // golden init: attention_out_proj_gain, bbox_embed_last_layer_gain
+  constexpr float kOutProjGain = 0.3f, kBoxDeltaGain = 0.25f;
+  const std::string& name = spec.name;
+  if (is_rope_buffer(name)) return {Init::Rope};
+  if (name.rfind("tracker.", 0) == 0) return {Init::Embedding};
+  if (ends_with(name, "pos_embed") || ends_with(name, "positional_embedding")) return {Init::PosEmbed};
+  if (ends_with(name, "text_projection")) return {Init::FanInDim0};
+  if (ends_with(name, "in_proj_weight") || ends_with(name, ".attn.qkv.weight")) return {Init::FanInQK};
+  if (ends_with(name, "in_proj_bias")) return {Init::Bias};
+  const size_t dot = name.rfind('.');
+  const std::string path = name.substr(0, dot), param = name.substr(dot + 1);  // module path, "weight" / "bias"
+  const std::string module = path.substr(path.rfind('.') + 1);
+  const bool weight = param == "weight";
+  if (is_norm(path, module)) return {weight ? Init::NormWeight : Init::NormBias};
+  if (!weight) return {Init::Bias};
+  if (is_embedding(module)) return {Init::Embedding};
+  if (module.rfind("dconv_", 0) == 0) return {Init::FanInDim0};  // ConvTranspose2d (in, out, kh, kw)
+  if (module == "out_proj" || ends_with(path, ".attn.proj")) return {Init::FanIn, kOutProjGain};
+  if (name == "transformer.decoder.bbox_embed.layers.2.weight") return {Init::FanIn, kBoxDeltaGain};
+  return {Init::FanIn};
+}
 
 float random_init_value(const TensorSpec& spec, uint64_t seed, int64_t index) {
   float v = 0;
@@ -141,9 +181,10 @@ RandomCheckpointStats write_random_checkpoint(const std::string& path, const Con
   constexpr int64_t kPageElems = int64_t{1} << 24;  // 64 MiB of generated values at a time
   std::vector<float> page;
   for (const auto& [key, spec] : all) {
-    if (spec.dtype != (spec.init == Init::Rope ? DType::C64 : DType::F32))
+    const bool rope = init_rule(spec).init == Init::Rope;
+    if (spec.dtype != (rope ? DType::C64 : DType::F32))
       throw Error("random checkpoint: unexpected dtype " + std::string(dtype_name(spec.dtype)) + " for '" + key + "'");
-    if (spec.init == Init::Rope) {
+    if (rope) {
       // ref: sam3/model/vitdet.py (Attention._setup_rope_freqs): a deterministic buffer, stored as complex64.
       const int block = std::stoi(spec.name.substr(sizeof(kBlocksPrefix) - 1));  // "<i>.attn.freqs_cis"
       const Tensor table = vit_rope_table(config, block);

@@ -22,17 +22,33 @@ SegmentationHead::SegmentationHead(const Config& cfg, const nn::ParamScope& p) {
     throw Error("segmentation head: " + std::to_string(cfg.fpn_levels_used()) + " neck levels need " +
                 std::to_string(stages) + " up-sampling stages, seg.num_upsampling_stages is " +
                 std::to_string(s.num_upsampling_stages));
+  // In the checkpoint's order (UniversalSegmentationHead.__init__, PixelDecoder.__init__). Stages beyond `stages` are
+  // stored but never run.
+  const nn::ParamScope pd = p.sub("pixel_decoder");
+  for (int i = 0; i < s.num_upsampling_stages; ++i) {
+    const nn::ParamScope conv = pd.sub("conv_layers").sub(i);
+    if (i < stages) {
+      convs_.push_back(nn::Conv2d::load(conv, d_, d_, 3, 1, 1));
+    } else {
+      conv.unused("weight", {d_, d_, 3, 3});
+      conv.unused("bias", {d_});
+    }
+  }
+  for (int i = 0; i < s.num_upsampling_stages; ++i) {  // GroupNorm weight (d), bias (d)
+    const nn::ParamScope gn = pd.sub("norms").sub(i);
+    if (i < stages) {
+      gn_weight_.push_back(gn.get("weight", {d_}));
+      gn_bias_.push_back(gn.get("bias", {d_}));
+    } else {
+      gn.unused("weight", {d_});
+      gn.unused("bias", {d_});
+    }
+  }
+  mask_embed_ = nn::Mlp::load(p.sub("mask_predictor").sub("mask_embed"), d_, d_, d_, 3);
   cross_attend_prompt_ = nn::MultiheadAttention::load(p.sub("cross_attend_prompt"), d_, s.cross_attend_prompt_heads);
   cross_attn_norm_ = nn::LayerNorm::load(p.sub("cross_attn_norm"), d_, nn::kLayerNormEps);
-  nn::ParamScope pd = p.sub("pixel_decoder");
-  for (int i = 0; i < stages; ++i) {
-    convs_.push_back(nn::Conv2d::load(pd.sub("conv_layers").sub(i), d_, d_, 3, 1, 1));
-    gn_weight_.push_back(pd.sub("norms").sub(i).get("weight", {d_}));
-    gn_bias_.push_back(pd.sub("norms").sub(i).get("bias", {d_}));
-  }
-  instance_seg_head_ = nn::Conv2d::load(p.sub("instance_seg_head"), d_, d_, 1, 1, 0);
   semantic_seg_head_ = nn::Conv2d::load(p.sub("semantic_seg_head"), d_, 1, 1, 1, 0);
-  mask_embed_ = nn::Mlp::load(p.sub("mask_predictor").sub("mask_embed"), d_, d_, d_, 3);
+  instance_seg_head_ = nn::Conv2d::load(p.sub("instance_seg_head"), d_, d_, 1, 1, 0);
 }
 
 SegmentationOutput SegmentationHead::forward(const Tensor& memory, int64_t feat_h, int64_t feat_w,

@@ -16,16 +16,18 @@ TextEncoder::TextEncoder(const nn::ParamScope& p, const Config& cfg)
       vocab_(cfg.text.vocab_size),
       d_model_(cfg.d_model) {
   const int64_t hidden = static_cast<int64_t>(cfg.text.width * cfg.text.mlp_ratio);  // int() as upstream
+  // In the checkpoint's order (TextTransformer.__init__); text_projection (width, text_projection_dim) is unused.
   const nn::ParamScope enc = p.sub("encoder");
-  token_embedding_ = enc.sub("token_embedding").get("weight", {vocab_, width_});
   positional_embedding_ = enc.get("positional_embedding", {context_, width_});
+  enc.unused("text_projection", {width_, cfg.text.text_projection_dim});
+  token_embedding_ = enc.sub("token_embedding").get("weight", {vocab_, width_});
   const nn::ParamScope blocks = enc.sub("transformer").sub("resblocks");
   for (int i = 0; i < cfg.text.layers; ++i) {
     const nn::ParamScope b = blocks.sub(i);
     Block blk;
+    blk.attn = nn::MultiheadAttention::load(b.sub("attn"), width_, cfg.text.heads);
     blk.ln_1 = nn::LayerNorm::load(b.sub("ln_1"), width_, nn::kLayerNormEps);
     blk.ln_2 = nn::LayerNorm::load(b.sub("ln_2"), width_, nn::kLayerNormEps);
-    blk.attn = nn::MultiheadAttention::load(b.sub("attn"), width_, cfg.text.heads);
     blk.c_fc = nn::Linear::load(b.sub("mlp").sub("c_fc"), width_, hidden);
     blk.c_proj = nn::Linear::load(b.sub("mlp").sub("c_proj"), hidden, width_);
     blocks_.push_back(std::move(blk));

@@ -78,6 +78,7 @@ namespace {
 // few ulp; 1e-5 is far below any real difference (a wrong grid, window or scale changes entries by O(1)).
 void check_freqs_cis(const nn::ParamScope& attn, const Tensor& table) {
   const Tensor& f = attn.get("freqs_cis", {table.size(0), table.size(1)}, DType::C64);
+  if (attn.collecting()) return;  // a zero tensor: there is no checkpoint to check
   const float* a = static_cast<const float*>(f.raw());
   const float* b = table.f32();
   double worst = 0;
@@ -118,13 +119,7 @@ VisionTransformer::VisionTransformer(const Config& cfg, const nn::ParamScope& tr
   layout_ = WindowLayout(G, any_window ? v.window_size : G);
   const int64_t Lp = layout_.tokens();
 
-  // Patch embedding: Conv2d(3, C, p, stride p) == Linear over patches flattened in (c, ky, kx) order.
-  const nn::ParamScope pe = trunk.sub("patch_embed").sub("proj");
-  patch_proj_.in_features = 3 * patch_ * patch_;
-  patch_proj_.out_features = dim_;
-  patch_proj_.weight = pe.get("weight", {dim_, 3, patch_, patch_}).reshape({dim_, 3 * patch_ * patch_});
-  if (v.bias_patch_embed) patch_proj_.bias = pe.get("bias", {dim_});
-
+  // Parameters in the checkpoint's order (ViT.__init__): pos_embed, patch_embed, blocks, ln_pre, ln_post.
   if (v.use_abs_pos) {
     pos_grid_ = v.pretrain_img_size / patch_;
     const int64_t rows = pos_grid_ * pos_grid_ + (v.pretrain_use_cls_token ? 1 : 0);
@@ -134,10 +129,13 @@ VisionTransformer::VisionTransformer(const Config& cfg, const nn::ParamScope& tr
   } else if (v.tile_abs_pos) {
     throw Error("vit.tile_abs_pos requires vit.use_abs_pos");
   }
-  has_ln_pre_ = v.ln_pre;
-  has_ln_post_ = v.ln_post;
-  if (has_ln_pre_) ln_pre_ = nn::LayerNorm::load(trunk.sub("ln_pre"), dim_, v.layer_norm_eps);
-  if (has_ln_post_) ln_post_ = nn::LayerNorm::load(trunk.sub("ln_post"), dim_, v.layer_norm_eps);
+
+  // Patch embedding: Conv2d(3, C, p, stride p) == Linear over patches flattened in (c, ky, kx) order.
+  const nn::ParamScope pe = trunk.sub("patch_embed").sub("proj");
+  patch_proj_.in_features = 3 * patch_ * patch_;
+  patch_proj_.out_features = dim_;
+  patch_proj_.weight = pe.get("weight", {dim_, 3, patch_, patch_}).reshape({dim_, 3 * patch_ * patch_});
+  if (v.bias_patch_embed) patch_proj_.bias = pe.get("bias", {dim_});
 
   // RoPE tables. Windowed blocks: the window grid, window-local positions. Global blocks: the full grid, positions
   // scaled to the pretraining extent rope_pt_size / G (rope_pt_size = window_size) when use_interp_rope.
@@ -169,13 +167,18 @@ VisionTransformer::VisionTransformer(const Config& cfg, const nn::ParamScope& tr
     VitBlock& b = blocks_[static_cast<size_t>(i)];
     b.global = is_global(i);
     b.norm1 = nn::LayerNorm::load(p.sub("norm1"), dim_, v.layer_norm_eps);
-    b.norm2 = nn::LayerNorm::load(p.sub("norm2"), dim_, v.layer_norm_eps);
+    // attn.freqs_cis, Attention's own buffer, precedes its qkv and proj in the checkpoint.
+    if (v.use_rope) check_freqs_cis(p.sub("attn"), b.global ? rope_global_ : rope_window_);
     b.qkv = nn::Linear::load(p.sub("attn").sub("qkv"), dim_, 3 * dim_, v.qkv_bias);
     b.proj = nn::Linear::load(p.sub("attn").sub("proj"), dim_, dim_);
+    b.norm2 = nn::LayerNorm::load(p.sub("norm2"), dim_, v.layer_norm_eps);
     b.fc1 = nn::Linear::load(p.sub("mlp").sub("fc1"), dim_, hidden_);
     b.fc2 = nn::Linear::load(p.sub("mlp").sub("fc2"), hidden_, dim_);
-    if (v.use_rope) check_freqs_cis(p.sub("attn"), b.global ? rope_global_ : rope_window_);
   }
+  has_ln_pre_ = v.ln_pre;
+  has_ln_post_ = v.ln_post;
+  if (has_ln_pre_) ln_pre_ = nn::LayerNorm::load(trunk.sub("ln_pre"), dim_, v.layer_norm_eps);
+  if (has_ln_post_) ln_post_ = nn::LayerNorm::load(trunk.sub("ln_post"), dim_, v.layer_norm_eps);
 
   const int64_t n_chunks = (Lp + kMlpChunkTarget - 1) / kMlpChunkTarget;
   mlp_chunk_ = (Lp + n_chunks - 1) / n_chunks;

@@ -1,28 +1,68 @@
 #include "nn/params.h"
 
+#include <algorithm>
+#include <cstdlib>
+
 #include "core/error.h"
 
 namespace sam3::nn {
 
-ParamScope::ParamScope(const TensorMap& tensors, std::string source, std::string prefix)
-    : tensors_(&tensors), source_(std::move(source)), prefix_(std::move(prefix)) {}
+const Tensor& WeightCollector::record(const std::string& key, const Shape& shape, DType dtype) {
+  auto it = tensors_.find(key);
+  if (it != tensors_.end()) {
+    check_tensor(it->second, shape, dtype, "tensor '" + key + "' (asked for twice)");
+    return it->second;
+  }
+  const size_t bytes = static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype);
+  if (!zeros_ || bytes > zero_bytes_) {
+    zero_bytes_ = std::max<size_t>(bytes, 64);
+    zeros_ = std::shared_ptr<void>(std::calloc(zero_bytes_, 1), std::free);
+    if (!zeros_) throw Error("out of memory collecting tensor '" + key + "'");
+  }
+  specs_.push_back(TensorSpec{key, shape, dtype});
+  return tensors_.emplace(key, Tensor::borrow(zeros_.get(), shape, dtype, zeros_)).first->second;
+}
 
-ParamScope ParamScope::sub(const std::string& name) const { return ParamScope(*tensors_, source_, prefix_ + name + "."); }
+ParamScope::ParamScope(const TensorMap* tensors, WeightCollector* collector, std::string source, std::string prefix)
+    : tensors_(tensors), collector_(collector), source_(std::move(source)), prefix_(std::move(prefix)) {}
+
+ParamScope::ParamScope(const TensorMap& tensors, std::string source, std::string prefix)
+    : ParamScope(&tensors, nullptr, std::move(source), std::move(prefix)) {}
+
+ParamScope::ParamScope(WeightCollector& collector, std::string prefix)
+    : ParamScope(nullptr, &collector, "the weight schema", std::move(prefix)) {}
+
+ParamScope ParamScope::sub(const std::string& name) const {
+  return ParamScope(tensors_, collector_, source_, prefix_ + name + ".");
+}
 
 ParamScope ParamScope::sub(int index) const { return sub(std::to_string(index)); }
 
-bool ParamScope::has(const std::string& name) const { return tensors_->count(prefix_ + name) != 0; }
+bool ParamScope::has(const std::string& name) const {
+  if (collecting())
+    throw Error("ParamScope::has('" + prefix_ + name + "') while collecting " + source_ +
+                ": the expected tensors must follow from the config, not from a file");
+  return tensors_->count(prefix_ + name) != 0;
+}
 
 const Tensor& ParamScope::get_any(const std::string& name) const {
+  if (collecting())
+    throw Error("ParamScope::get_any('" + prefix_ + name + "') while collecting " + source_ +
+                ": a tensor spec needs a shape (use get)");
   auto it = tensors_->find(prefix_ + name);
   if (it == tensors_->end()) throw Error("missing tensor '" + prefix_ + name + "' in " + source_);
   return it->second;
 }
 
 const Tensor& ParamScope::get(const std::string& name, const Shape& shape, DType dtype) const {
+  if (collecting()) return collector_->record(prefix_ + name, shape, dtype);
   const Tensor& t = get_any(name);
   check_tensor(t, shape, dtype, "tensor '" + prefix_ + name + "' in " + source_);
   return t;
+}
+
+void ParamScope::unused(const std::string& name, const Shape& shape, DType dtype) const {
+  if (collecting()) collector_->record(prefix_ + name, shape, dtype);
 }
 
 }  // namespace sam3::nn

@@ -98,21 +98,22 @@ TEST_F(RandomCheckpoint, TinyLoadsAndValidatesStrictly) {
   double norm_sum = 0;
   int64_t norm_n = 0;
   for (const TensorSpec& s : expected_tensors(c)) {
-    if (s.init == Init::Rope) continue;
+    const InitRule r = init_rule(s);
+    if (r.init == Init::Rope) continue;
     const Tensor& t = wf.tensors.at(s.name);
     const float* v = t.data<float>();
     const int64_t n = t.numel();
     for (int64_t i : {int64_t{0}, n / 2, n - 1}) EXPECT_EQ(v[i], random_init_value(s, 42, i)) << s.name << "[" << i << "]";
-    if (s.init == Init::NormWeight) {
+    if (r.init == Init::NormWeight) {
       for (int64_t i = 0; i < n; ++i) norm_sum += v[i];
       norm_n += n;
     }
     if (n < 4096) continue;
     const int64_t rows = s.shape[0], fan = n / rows;
     double expect_std = 0;
-    switch (s.init) {
-      case Init::FanIn: expect_std = s.gain / std::sqrt(static_cast<double>(fan)); break;
-      case Init::FanInDim0: expect_std = s.gain / std::sqrt(static_cast<double>(rows)); break;
+    switch (r.init) {
+      case Init::FanIn: expect_std = r.gain / std::sqrt(static_cast<double>(fan)); break;
+      case Init::FanInDim0: expect_std = r.gain / std::sqrt(static_cast<double>(rows)); break;
       case Init::Embedding: expect_std = 1.0; break;
       case Init::PosEmbed: expect_std = 0.5; break;
       case Init::FanInQK: {

@@ -10,6 +10,7 @@
 #include "fixture.h"
 #include "io/weight_file.h"
 #include "model/config.h"
+#include "model/random_checkpoint.h"
 #include "model/weights_schema.h"
 
 namespace sam3 {
@@ -101,14 +102,15 @@ TEST(WeightsSchema, TinyMatchesInitRulesAndParameterCount) {
   // The generator's init kinds agree with the fixtures' rules.
   for (size_t i = 0, p = 0; i < specs.size(); ++i) {
     if (is_rope_buffer(specs[i].name)) {
-      EXPECT_EQ(specs[i].init, Init::Rope);
+      EXPECT_EQ(init_rule(specs[i]).init, Init::Rope);
       continue;
     }
     const std::string rule = rules[p++]["init"].get<std::string>();
     const TensorSpec& s = specs[i];
-    switch (s.init) {
+    const InitRule r = init_rule(s);
+    switch (r.init) {
       case Init::FanIn:
-        EXPECT_TRUE(rule.rfind(s.gain == 1.0f ? "N(0,1/sqrt(fan_in))" : "N(0,0.", 0) == 0) << s.name << ": " << rule;
+        EXPECT_TRUE(rule.rfind(r.gain == 1.0f ? "N(0,1/sqrt(fan_in))" : "N(0,0.", 0) == 0) << s.name << ": " << rule;
         break;
       case Init::FanInQK: EXPECT_EQ(rule, "N(0,1/sqrt(fan_in)); q,k rows x1.5") << s.name; break;
       case Init::FanInDim0:
@@ -121,8 +123,8 @@ TEST(WeightsSchema, TinyMatchesInitRulesAndParameterCount) {
       case Init::PosEmbed: EXPECT_EQ(rule, "N(0,0.5)") << s.name; break;
       case Init::Rope: ADD_FAILURE() << s.name; break;
     }
-    if (s.gain != 1.0f) {
-      const std::string g = s.gain == 0.3f ? "N(0,0.3/sqrt(fan_in))" : "N(0,0.25/sqrt(fan_in))";
+    if (r.gain != 1.0f) {
+      const std::string g = r.gain == 0.3f ? "N(0,0.3/sqrt(fan_in))" : "N(0,0.25/sqrt(fan_in))";
       EXPECT_EQ(rule.rfind(g, 0), 0u) << s.name << ": " << rule;
     }
   }

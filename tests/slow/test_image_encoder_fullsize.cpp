@@ -18,6 +18,7 @@
 #include "core/parallel.h"
 #include "model/config.h"
 #include "model/image_encoder.h"
+#include "model/random_checkpoint.h"
 #include "model/weights_schema.h"
 #include "nn/params.h"
 
@@ -45,10 +46,11 @@ Tensor random_tensor(const TensorSpec& s, uint32_t seed, int n_threads) {
   Tensor t = Tensor::empty(s.shape);
   const int64_t fan_in = s.shape.empty() ? 1 : t.numel() / s.shape[0];
   float mean = 0, sd = 1;
-  switch (s.init) {
+  const InitRule r = init_rule(s);
+  switch (r.init) {
     case Init::FanIn:
-    case Init::FanInQK: sd = s.gain / std::sqrt(static_cast<float>(fan_in)); break;
-    case Init::FanInDim0: sd = s.gain / std::sqrt(static_cast<float>(s.shape[0])); break;
+    case Init::FanInQK: sd = r.gain / std::sqrt(static_cast<float>(fan_in)); break;
+    case Init::FanInDim0: sd = r.gain / std::sqrt(static_cast<float>(s.shape[0])); break;
     case Init::Bias:
     case Init::NormBias: sd = 0.1f; break;
     case Init::NormWeight: mean = 1.0f, sd = 0.1f; break;
