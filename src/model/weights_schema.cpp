@@ -6,27 +6,18 @@
 
 #include "core/error.h"
 #include "io/weight_file.h"
-#include "model/decoder.h"
-#include "model/fusion_encoder.h"
-#include "model/image_encoder.h"
-#include "model/prompt_encoder.h"
-#include "model/scoring.h"
-#include "model/segmentation_head.h"
+#include "model/sam3_image.h"
 
 namespace sam3 {
 
 namespace {
 
-// THE IMAGE MODEL'S MODULES: builds each over `root` with the scopes the model uses, in the order the checkpoint
-// stores them (backbone.vision_backbone, backbone.language_backbone, geometry_encoder, transformer.encoder,
-// transformer.decoder, segmentation_head, dot_prod_scoring). A class that builds the whole model replaces the body.
-void collect_specs(const Config& config, const nn::ParamScope& root) {
-  const ImageEncoder image_encoder(config, root);
-  const PromptEncoder prompt_encoder(root, config);
-  const FusionEncoder fusion_encoder(config, root.sub("transformer").sub("encoder"));
-  const Decoder decoder(config, root.sub("transformer").sub("decoder"));
-  const SegmentationHead segmentation_head(config, root.sub("segmentation_head"));
-  const DotProductScoring scoring(config, root.sub("dot_prod_scoring"));
+// The image model built over a collecting scope: every tensor its constructors look up, in the order they look them
+// up, which is the checkpoint's (Sam3Image constructs its modules in that order).
+std::vector<TensorSpec> collect_specs(const Config& config) {
+  nn::WeightCollector collector;
+  const Sam3Image model(config, nn::ParamScope(collector));
+  return collector.specs();
 }
 
 std::string describe(const TensorSpec& s) { return shape_str(s.shape) + " " + dtype_name(s.dtype); }
@@ -35,9 +26,7 @@ std::string describe(const TensorSpec& s) { return shape_str(s.shape) + " " + dt
 
 std::vector<TensorSpec> expected_tensors(const Config& config) {
   validate_config(config);
-  nn::WeightCollector collector;
-  collect_specs(config, nn::ParamScope(collector));
-  return collector.specs();
+  return collect_specs(config);
 }
 
 bool is_rope_buffer(const std::string& name) {
