@@ -1,0 +1,32 @@
+// sam3.cpp — Model::info(): the loaded model's summary for front ends (weights' dtypes, embedding size).
+#include <cctype>
+#include <set>
+
+#include "api/internal.h"
+#include "core/dtype.h"
+
+namespace sam3 {
+
+Model::Info Model::info() const {
+  Info info;
+  info.path = impl_->path;
+  info.config_name = config_name();
+  info.input_size = input_size();
+  const Config& cfg = impl_->config;
+  const std::vector<int> sizes = cfg.fpn_sizes_all();
+  for (int i = 0; i < cfg.fpn_levels_used(); ++i) {
+    const int64_t s = sizes.at(static_cast<size_t>(i));
+    info.embedding_bytes += static_cast<int64_t>(cfg.d_model) * s * s * static_cast<int64_t>(sizeof(float));
+  }
+  std::set<std::string> dtypes;
+  for (const auto& [name, t] : impl_->weights.tensors) {
+    if (t.dtype() == DType::C64) continue;  // the RoPE tables: computed buffers, not weights
+    std::string d = dtype_name(t.dtype());  // "F32" -> "f32"
+    for (char& c : d) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    dtypes.insert(d);
+  }
+  info.weight_dtypes.assign(dtypes.begin(), dtypes.end());
+  return info;
+}
+
+}  // namespace sam3
