@@ -6,7 +6,6 @@
 #include <time.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <random>
 #include <string>
@@ -16,14 +15,12 @@
 #include "core/ops.h"
 #include "core/dump.h"
 #include "core/parallel.h"
+#include "core/timer.h"
 #include "model/image_encoder.h"
 
 namespace sam3::cli {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 // Process CPU time (all threads), seconds: next to the wall time it shows how much of the machine we really had.
 double cpu_seconds() {

@@ -1,12 +1,12 @@
 // sam3.cpp — `sam3 make-random-checkpoint -o OUT.pt [--config C] [--seed N] [--threads N] [--no-extra-keys]`:
 // a random checkpoint in the official sam3.pt layout (full size by default), for benchmarks and loader tests.
 #include <CLI/CLI.hpp>
-#include <chrono>
 #include <cstdio>
 #include <string>
 
 #include "commands.h"
 #include "core/parallel.h"
+#include "core/timer.h"
 #include "model/config.h"
 #include "model/random_checkpoint.h"
 
@@ -34,9 +34,9 @@ int cmd_make_random_checkpoint(int argc, char** argv) {
   opt.extra_keys = !no_extra;
 
   const Config config = config_path.empty() ? config_preset("sam3") : load_config_file(config_path);
-  const auto t0 = std::chrono::steady_clock::now();
+  const auto t0 = Clock::now();
   const RandomCheckpointStats stats = write_random_checkpoint(out_path, config, opt);
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double secs = seconds_since(t0);
   std::printf("wrote %s: config '%s', %lld tensors, %lld image-model parameters, %.1f MiB of tensor data, seed %llu, "
               "%.2f s (%d threads)\n",
               out_path.c_str(), config.name.c_str(), static_cast<long long>(stats.tensors),

@@ -2,7 +2,6 @@
 // result as JSON (COCO RLE masks), an overlay PNG and semantic-mask PNGs. See the help text for how -t and boxes
 // combine into prompts.
 #include <CLI/CLI.hpp>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -13,25 +12,22 @@
 #include "commands.h"
 #include "core/error.h"
 #include "core/parallel.h"
+#include "core/timer.h"
 #include "io/image.h"
 #include "io/image_decode.h"
 #include "io/image_encode.h"
 #include "io/overlay.h"
-#include "io/result_json.h"
 #include "sam3/sam3.h"
 
 namespace sam3::cli {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
-
 constexpr const char* kPromptHelp = R"(
 How -t and boxes make prompts:
   * every -t TEXT is one prompt (a noun phrase, e.g. -t "yellow school bus"); each prompt gets its own instances.
-  * --box / --neg-box x0,y0,x1,y1 are exemplar boxes in pixels of the original image (x0 < x1, y0 < y1; a box may
-    extend past the edge, but not lie entirely outside). A box belongs to the prompt of the nearest -t BEFORE it;
+  * --box / --neg-box x0,y0,x1,y1 are exemplar boxes in pixels of the original image (x0 < x1, y0 < y1; a box that
+    extends past the edge is clipped to the image, one entirely outside is an error). A box belongs to the prompt of the nearest -t BEFORE it;
     boxes given before the first -t belong to the first -t's prompt. Within a prompt, boxes keep their order.
   * no -t at all: the boxes form one boxes-only prompt (the model then reads the text "visual", as the official
     processor does; `-t visual --box ...` is the same prompt).
@@ -44,9 +40,20 @@ struct PixelBox {
   float xyxy[4];
   bool positive;
   std::string arg;  // as given, for messages
+
+  std::string option() const { return std::string(positive ? "--box" : "--neg-box") + " '" + arg + "'"; }
+  // The library's prompt box (PromptBox::from_user_xyxy: checked, clipped); errors name the option.
+  PromptBox to_prompt_box(int w, int h) const {
+    try {
+      return PromptBox::from_user_xyxy(xyxy[0], xyxy[1], xyxy[2], xyxy[3], w, h, positive);
+    } catch (const Error& e) {
+      throw Error(option() + ": " + e.what());
+    }
+  }
 };
 
-// "x0,y0,x1,y1" -> four finite numbers (whitespace allowed around them).
+// "x0,y0,x1,y1" -> four finite numbers (whitespace allowed around them), checked now (PromptBox::check_user_xyxy)
+// so that a degenerate box fails before the model is loaded; the image-dependent checks come with the image.
 PixelBox parse_box(const std::string& s, bool positive) {
   PixelBox b{{0, 0, 0, 0}, positive, s};
   const std::string opt = positive ? "--box" : "--neg-box";
@@ -64,15 +71,12 @@ PixelBox parse_box(const std::string& s, bool positive) {
     b.xyxy[k] = static_cast<float>(v);
     start = end + 1;
   }
-  if (!(b.xyxy[2] > b.xyxy[0]) || !(b.xyxy[3] > b.xyxy[1]))
-    throw Error(opt + " '" + s + "': degenerate box (need x0 < x1 and y0 < y1)");
+  try {
+    PromptBox::check_user_xyxy(b.xyxy[0], b.xyxy[1], b.xyxy[2], b.xyxy[3]);
+  } catch (const Error& e) {
+    throw Error(b.option() + ": " + e.what());
+  }
   return b;
-}
-
-void check_inside(const PixelBox& b, int w, int h) {
-  if (b.xyxy[2] <= 0 || b.xyxy[3] <= 0 || b.xyxy[0] >= static_cast<float>(w) || b.xyxy[1] >= static_cast<float>(h))
-    throw Error(std::string(b.positive ? "--box" : "--neg-box") + " '" + b.arg + "' lies entirely outside the " +
-                std::to_string(w) + "x" + std::to_string(h) + " image");
 }
 
 // "sem.png" -> "sem.2.png" (one file per prompt when there are several).
@@ -183,7 +187,7 @@ int cmd_segment(int argc, char** argv) {
                  static_cast<long long>(image.width), static_cast<long long>(image.height));
     EncodeParams ep = encode_default_params();
     ep.n_threads = n_threads;
-    state.set_image(ImageView{image.pixels.data(), static_cast<int>(image.width), static_cast<int>(image.height)}, ep);
+    state.set_image(image, ep);  // the decoded pixels, read in place
   }
   encode_ms = ms_since(t_enc);
   const int W = state.embedding().image_width(), H = state.embedding().image_height();
@@ -192,10 +196,7 @@ int cmd_segment(int argc, char** argv) {
   for (const PendingPrompt& p : pending) {
     Prompt q;
     q.text = p.text;
-    for (const PixelBox& b : p.boxes) {
-      check_inside(b, W, H);
-      q.boxes.push_back(PromptBox::from_xyxy(b.xyxy[0], b.xyxy[1], b.xyxy[2], b.xyxy[3], W, H, b.positive));
-    }
+    for (const PixelBox& b : p.boxes) q.boxes.push_back(b.to_prompt_box(W, H));
     prompts.push_back(std::move(q));
   }
 
@@ -217,19 +218,19 @@ int cmd_segment(int argc, char** argv) {
   }
   const double total_ms = ms_since(t_all);
   if (!out_path.empty()) {
-    Json j = segment_result_to_json(result);
-    Json top{{"schema", j["schema"]},
-             {"model", Json{{"path", model_path}, {"config", model->config_name()}}},
-             {"image", Json{{"path", image_path}, {"width", W}, {"height", H}}}};
-    if (!embedding_path.empty()) top["image"]["embedding"] = embedding_path;
-    top["threshold"] = json_float(threshold);
-    top["prompts"] = std::move(j["prompts"]);
-    top["timings_ms"] = Json{{"load", model->load_seconds() * 1e3},
-                             {"decode", decode_ms},
-                             {embedding_path.empty() ? "encode" : "load_embedding", encode_ms},
-                             {"segment", result.total_ms},
-                             {"total", total_ms}};
-    const std::string text = top.dump(1) + "\n";
+    ResultJsonParams jp = result_json_default_params();
+    jp.indent = 1;
+    jp.model_path = model_path;
+    jp.model_config = model->config_name();
+    jp.image_path = image_path;
+    jp.embedding_path = embedding_path;
+    jp.threshold = true;
+    jp.timings_ms = {{"load", model->load_seconds() * 1e3},
+                     {"decode", decode_ms},
+                     {embedding_path.empty() ? "encode" : "load_embedding", encode_ms},
+                     {"segment", result.total_ms},
+                     {"total", total_ms}};
+    const std::string text = result_to_json(result, jp) + "\n";
     if (out_path == "-")
       std::fwrite(text.data(), 1, text.size(), stdout);
     else

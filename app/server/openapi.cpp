@@ -1,5 +1,5 @@
 // sam3.cpp — OpenAPI 3.0 document of `sam3 serve` (kept next to the handlers in routes.cpp; the shared result
-// schema is src/io/result_json.h).
+// schema is written by the library's sam3::result_to_json, src/io/result_json.h).
 #include "openapi.h"
 
 #include <nlohmann/json.hpp>
@@ -35,7 +35,7 @@ constexpr const char* kDocument = R"json({
       "Box": {
         "type": "object", "required": ["box"],
         "properties": {
-          "box": {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4, "description": "x0, y0, x1, y1 in pixels of the original image; x0 <= x1, y0 <= y1"},
+          "box": {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4, "description": "x0, y0, x1, y1 in pixels of the original image; x0 < x1, y0 < y1 (a box with no area is a 400); a box partly outside the image is clipped to it, one wholly outside is a 400"},
           "label": {"description": "true: positive exemplar (default); false: negative", "oneOf": [{"type": "boolean"}, {"type": "string", "enum": ["positive", "negative"]}]}
         }
       },
@@ -79,7 +79,7 @@ constexpr const char* kDocument = R"json({
         }
       },
       "SegmentResult": {
-        "type": "object", "description": "the result schema shared with `sam3 segment -o` (src/io/result_json.h)",
+        "type": "object", "description": "the result schema shared with `sam3 segment -o` (sam3::result_to_json, src/io/result_json.h)",
         "properties": {
           "schema": {"type": "string", "enum": ["sam3.segment/1"]},
           "session_id": {"type": "string"},

@@ -3,10 +3,9 @@
 
 #include <cmath>
 #include <cstring>
+#include <stdexcept>
 
-#include "core/error.h"
 #include "http_error.h"
-#include "io/image_decode.h"
 
 namespace sam3::server {
 
@@ -46,7 +45,11 @@ PromptRequest::Box parse_box(const Json& b, const std::string& where) {
   }
   if (!coords->is_array() || coords->size() != 4) bad(where + ".box must be an array [x0, y0, x1, y1]");
   for (size_t i = 0; i < 4; ++i) box.xyxy[i] = finite_float((*coords)[i], where + ".box[" + std::to_string(i) + "]");
-  if (box.xyxy[0] > box.xyxy[2] || box.xyxy[1] > box.xyxy[3]) bad(where + ".box must have x0 <= x1 and y0 <= y1");
+  try {  // the library's checks that need no image; the rest come with the image (PromptRequest::to_prompt)
+    PromptBox::check_user_xyxy(box.xyxy[0], box.xyxy[1], box.xyxy[2], box.xyxy[3]);
+  } catch (const std::runtime_error& e) {
+    bad(where + ": " + e.what());
+  }
   return box;
 }
 
@@ -87,14 +90,22 @@ std::string PromptRequest::cache_key() const {
   return k;
 }
 
-Prompt PromptRequest::to_prompt(int image_width, int image_height) const {
+Prompt PromptRequest::to_prompt(int image_width, int image_height, const std::string& where) const {
   Prompt p;
   p.text = text;
-  for (const Box& b : boxes)
-    p.boxes.push_back(
-        PromptBox::from_xyxy(b.xyxy[0], b.xyxy[1], b.xyxy[2], b.xyxy[3], image_width, image_height, b.positive));
+  for (size_t i = 0; i < boxes.size(); ++i) {
+    const Box& b = boxes[i];
+    try {
+      p.boxes.push_back(PromptBox::from_user_xyxy(b.xyxy[0], b.xyxy[1], b.xyxy[2], b.xyxy[3], image_width,
+                                                  image_height, b.positive));
+    } catch (const std::runtime_error& e) {
+      bad(where + ".boxes[" + std::to_string(i) + "]: " + e.what());
+    }
+  }
   return p;
 }
+
+std::string prompt_field(size_t i) { return "prompts[" + std::to_string(i) + "]"; }
 
 SegmentRequest parse_segment_request_json(const Json& j) {
   if (!j.is_object())
@@ -107,7 +118,7 @@ SegmentRequest parse_segment_request_json(const Json& j) {
   const Json& ps = j["prompts"];
   if (ps.empty()) bad("'prompts' is empty");
   if (ps.size() > kMaxPrompts) bad("more than " + std::to_string(kMaxPrompts) + " prompts");
-  for (size_t i = 0; i < ps.size(); ++i) r.prompts.push_back(parse_prompt(ps[i], "prompts[" + std::to_string(i) + "]"));
+  for (size_t i = 0; i < ps.size(); ++i) r.prompts.push_back(parse_prompt(ps[i], prompt_field(i)));
   if (j.contains("threshold")) {
     r.threshold = finite_float(j["threshold"], "threshold");
     if (!(r.threshold >= 0.0f && r.threshold <= 1.0f)) bad("threshold must be in [0, 1]");
@@ -129,28 +140,26 @@ SegmentRequest parse_segment_request(const std::string& body) {
   return parse_segment_request_json(j);
 }
 
-Image decode_upload(const std::string& data, const UploadLimits& limits, const std::string& name) {
+RgbImage decode_upload(const std::string& data, const UploadLimits& limits, const std::string& name) {
   if (data.empty()) bad(name + " is empty (send a JPEG or PNG)");
   if (static_cast<int64_t>(data.size()) > limits.max_bytes)
     throw HttpError(413, name + " is " + std::to_string(data.size()) + " bytes; the limit is " +
                              std::to_string(limits.max_bytes));
   const auto* bytes = reinterpret_cast<const uint8_t*>(data.data());
-  if (detect_image_format(bytes, data.size()) == ImageFormat::Unknown) bad(name + " is not a JPEG or PNG image");
-  ImageInfo info;
+  ImageHeader header;
   try {
-    info = probe_image(bytes, data.size(), name);
+    header = read_image_header(bytes, data.size(), name);
   } catch (const std::exception& e) {
     bad(e.what());
   }
-  if (info.width <= 0 || info.height <= 0) bad(name + " has no pixels");
-  if (info.width * info.height > limits.max_pixels)
-    throw HttpError(413, name + " is " + std::to_string(info.width) + "x" + std::to_string(info.height) + " = " +
-                             std::to_string(info.width * info.height) + " pixels; the limit is " +
+  if (!header.supported) bad(name + " is not a JPEG or PNG image");
+  if (header.width <= 0 || header.height <= 0) bad(name + " has no pixels");
+  if (header.width * header.height > limits.max_pixels)
+    throw HttpError(413, name + " is " + std::to_string(header.width) + "x" + std::to_string(header.height) + " = " +
+                             std::to_string(header.width * header.height) + " pixels; the limit is " +
                              std::to_string(limits.max_pixels));
-  DecodeOptions opts;
-  opts.max_pixels = limits.max_pixels;
   try {
-    return decode_image(bytes, data.size(), opts, name);
+    return decode_image_bytes(bytes, data.size(), limits.max_pixels, name);
   } catch (const std::exception& e) {
     bad(e.what());
   }

@@ -5,15 +5,15 @@
 //   {"prompts": [{"text": "dog", "boxes": [{"box": [x0, y0, x1, y1], "label": true}]}],   1..kMaxPrompts prompts
 //    "threshold": 0.5,        optional, in [0, 1]; instances are the queries with score > threshold
 //    "semantic": false}       optional; true adds each prompt's semantic mask
-// A prompt has a non-empty text, boxes, or both. Boxes are pixel corners of the original image (x0 <= x1,
-// y0 <= y1, finite); "label" is true (positive exemplar, the default) or false (negative); "positive"/"negative"
-// strings are accepted as well.
+// A prompt has a non-empty text, boxes, or both. Boxes are pixel corners of the original image, checked by the
+// library (PromptBox::check_user_xyxy / from_user_xyxy: finite, x0 < x1, y0 < y1, not wholly outside the image;
+// a box partly outside is clipped); "label" is true (positive exemplar, the default) or false (negative);
+// "positive"/"negative" strings are accepted as well.
 #pragma once
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include "io/image.h"
 #include "sam3/sam3.h"
 
 namespace sam3::server {
@@ -31,8 +31,9 @@ struct PromptRequest {
   std::vector<Box> boxes;
   // Identity of the prompt for the raw-result cache: text and boxes (as float32 pixels), not the threshold.
   std::string cache_key() const;
-  // The library's prompt for an image of this size (boxes normalised to cxcywh).
-  Prompt to_prompt(int image_width, int image_height) const;
+  // The library's prompt for an image of this size (boxes checked, clipped and normalised to cxcywh by
+  // PromptBox::from_user_xyxy). Throws HttpError(400) naming `where`.boxes[i] for a box wholly outside the image.
+  Prompt to_prompt(int image_width, int image_height, const std::string& where) const;
 };
 
 struct SegmentRequest {
@@ -41,8 +42,10 @@ struct SegmentRequest {
   bool semantic = false;
 };
 
-// Parses a request body (JSON text). Throws HttpError(400) on malformed JSON or fields.
+// Parses a request body (JSON text). Throws HttpError(400) on malformed JSON or fields. Prompt i is reported as
+// "prompts[i]" (the `where` of PromptRequest::to_prompt).
 SegmentRequest parse_segment_request(const std::string& body);
+std::string prompt_field(size_t i);  // "prompts[i]"
 SegmentRequest parse_segment_request_json(const nlohmann::ordered_json& j);
 
 struct UploadLimits {
@@ -52,6 +55,6 @@ struct UploadLimits {
 
 // Decodes an uploaded image (JPEG or PNG). 413 when the bytes or the pixel count (read from the header, before
 // decoding) exceed the limits; 400 when the data is not a decodable image.
-Image decode_upload(const std::string& data, const UploadLimits& limits, const std::string& name);
+RgbImage decode_upload(const std::string& data, const UploadLimits& limits, const std::string& name);
 
 }  // namespace sam3::server

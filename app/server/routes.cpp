@@ -10,27 +10,27 @@
 #include <cstring>
 #include <fstream>
 #include <future>
+#include <stdexcept>
 
-#include "core/error.h"
+#include "core/timer.h"  // ms_since (header only)
 #include "http_error.h"
-#include "io/result_json.h"
 #include "requests.h"
-#include "web_assets.h"
+#include "web_assets.h"  // app/web: the table cmake/embed_web.cmake generates
 
 namespace sam3::server {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using httplib::Request;
 using httplib::Response;
+using Json = nlohmann::ordered_json;
 
-double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
-
-void send_json(Response& res, int status, const Json& j) {
+void send_json_text(Response& res, int status, const std::string& text) {
   res.status = status;
-  res.set_content(j.dump(), "application/json");
+  res.set_content(text, "application/json");
 }
+
+void send_json(Response& res, int status, const Json& j) { send_json_text(res, status, j.dump()); }
 
 void send_error(Response& res, int status, const std::string& message, const Json& extra = nullptr) {
   Json j{{"error", message}};
@@ -100,6 +100,12 @@ bool has_key(const Request& req, const std::string& key) {
   return req.has_header("X-API-Key") && same_key(req.get_header_value("X-API-Key"), key);
 }
 
+std::string join(const std::vector<std::string>& parts, const char* sep) {
+  std::string out;
+  for (const std::string& p : parts) out += (out.empty() ? "" : sep) + p;
+  return out;
+}
+
 int64_t proc_status_kib(const char* field) {  // VmRSS / VmHWM from /proc/self/status, KiB (0 if unavailable)
   std::ifstream f("/proc/self/status");
   std::string line;
@@ -119,7 +125,7 @@ std::shared_ptr<Session> find_session(ServerContext& ctx, const std::string& id)
 }
 
 // The uploaded image of a request: the multipart field `field`, or (if allowed) the raw body.
-Image upload_from(const ServerContext& ctx, const Request& req, const char* field, bool raw_body_allowed) {
+RgbImage upload_from(const ServerContext& ctx, const Request& req, const char* field, bool raw_body_allowed) {
   const UploadLimits limits{ctx.opts.max_upload_bytes(), ctx.opts.max_pixels};
   if (req.is_multipart_form_data()) {
     auto it = req.files.find(field);
@@ -140,7 +146,7 @@ Json encode_timings_json(const Session::Snapshot& s) {
 }
 
 // The worker's side of a session: encode its image, then keep the state (or the error).
-void encode_session(WorkerContext& w, Session& s, std::shared_ptr<Image>& image, Clock::time_point queued,
+void encode_session(WorkerContext& w, Session& s, std::shared_ptr<RgbImage>& image, Clock::time_point queued,
                     SessionStore& store) {
   if (s.closed()) return;  // deleted or evicted while queued
   s.set_started(ms_since(queued));
@@ -148,8 +154,7 @@ void encode_session(WorkerContext& w, Session& s, std::shared_ptr<Image>& image,
     EncodeParams ep = encode_default_params();
     ep.n_threads = w.n_threads;
     ep.progress = [&s](float f) { s.set_progress(f); };
-    const ImageView view{image->pixels.data(), static_cast<int>(image->width), static_cast<int>(image->height)};
-    ImageEmbedding emb = w.model->encode(view, ep);
+    ImageEmbedding emb = w.model->encode(image->view(), ep);
     image.reset();  // the pixels are not needed any more
     if (s.closed()) return;
     ImageState state(w.model);
@@ -170,28 +175,22 @@ SegmentResult run_segment(ImageState& state, const std::vector<Prompt>& prompts,
   p.semantic = true;  // kept with the raw outputs, dropped from the answer unless asked for
   try {
     return segment(state, prompts, p);
-  } catch (const Error& e) {
+  } catch (const std::runtime_error& e) {  // sam3::Error
     throw HttpError(400, e.what());
   }
 }
 
-// The shared result schema plus what the server adds (see docs/server.md).
-Json result_json(const SegmentResult& r, const std::vector<bool>& cached, bool semantic, const std::string& session_id,
-                 Json timings) {
-  Json base = segment_result_to_json(r);
-  Json out;
-  out["schema"] = base["schema"];
-  if (!session_id.empty()) out["session_id"] = session_id;
-  out["image"] = base["image"];
-  Json& prompts = out["prompts"] = std::move(base["prompts"]);
-  for (size_t i = 0; i < prompts.size(); ++i) {
-    if (!semantic) prompts[i].erase("semantic");
-    if (!cached.empty()) prompts[i]["cached"] = static_cast<bool>(cached[i]);
-  }
-  const double total = timings["total"].get<double>();
-  out["timings_ms"] = std::move(timings);
-  out["processing_time_ms"] = total;
-  return out;
+// The library's result document plus what the server adds (see docs/server.md): the session, the per-prompt cache
+// flags, the semantic masks only when asked for, the server's timings and processing_time_ms.
+std::string result_json(const SegmentResult& r, std::vector<bool> cached, bool semantic, const std::string& session_id,
+                        std::vector<std::pair<std::string, double>> timings) {
+  ResultJsonParams p = result_json_default_params();
+  p.semantic = semantic;
+  p.session_id = session_id;
+  p.cached = std::move(cached);
+  p.timings_ms = std::move(timings);
+  p.processing_time = true;
+  return result_to_json(r, p);
 }
 
 // ---- handlers -------------------------------------------------------------------------------------------------
@@ -201,8 +200,8 @@ void health(ServerContext& ctx, const Request&, Response& res) {
   send_json(res, 200,
             Json{{"status", "ok"},
                  {"model", ctx.model.path},
-                 {"config", ctx.model.config},
-                 {"dtype", ctx.model.dtype},
+                 {"config", ctx.model.config_name},
+                 {"dtype", join(ctx.model.weight_dtypes, ", ")},
                  {"input_size", ctx.model.input_size},
                  {"threads", ctx.worker.n_threads()},
                  {"http_threads", ctx.opts.http_threads},
@@ -221,12 +220,11 @@ void health(ServerContext& ctx, const Request&, Response& res) {
 
 void create_session(ServerContext& ctx, const Request& req, Response& res) {
   const auto t0 = Clock::now();
-  auto image = std::make_shared<Image>(upload_from(ctx, req, "image", /*raw_body_allowed=*/true));
+  auto image = std::make_shared<RgbImage>(upload_from(ctx, req, "image", /*raw_body_allowed=*/true));
   const double decode_ms = ms_since(t0);
   // Reserve the larger of the pixels and the embedding they become (see Session).
-  const int64_t reserve = std::max(static_cast<int64_t>(image->pixels.size()), ctx.model.embedding_bytes);
-  std::shared_ptr<Session> s =
-      ctx.store.create(static_cast<int>(image->width), static_cast<int>(image->height), reserve);
+  const int64_t reserve = std::max(static_cast<int64_t>(image->rgb.size()), ctx.model.embedding_bytes);
+  std::shared_ptr<Session> s = ctx.store.create(image->width, image->height, reserve);
   if (!s)
     throw HttpError(503, "every session slot (--max-sessions " + std::to_string(ctx.store.max_sessions()) +
                              ", --max-session-memory) is taken by images still being encoded; retry later");
@@ -297,7 +295,7 @@ void segment_session(ServerContext& ctx, const Request& req, Response& res) {
     const std::string key = sr.prompts[i].cache_key();
     cached[i] = s->cached(key);
     if (!cached[i]) {
-      todo.push_back(sr.prompts[i].to_prompt(s->width, s->height));
+      todo.push_back(sr.prompts[i].to_prompt(s->width, s->height, prompt_field(i)));
       todo_keys.push_back(key);
     }
   }
@@ -341,11 +339,12 @@ void segment_session(ServerContext& ctx, const Request& req, Response& res) {
     }
   }
   const double rethreshold_ms = ms_since(t_re);
-  Json timings{{"segment", fresh.result.total_ms},
-               {"queue_wait", fresh.queue_ms},
-               {"rethreshold", rethreshold_ms},
-               {"total", ms_since(t0)}};
-  send_json(res, 200, result_json(all, from_cache, sr.semantic, s->id, std::move(timings)));
+  send_json_text(res, 200,
+                 result_json(all, std::move(from_cache), sr.semantic, s->id,
+                             {{"segment", fresh.result.total_ms},
+                              {"queue_wait", fresh.queue_ms},
+                              {"rethreshold", rethreshold_ms},
+                              {"total", ms_since(t0)}}));
 }
 
 void segment_oneshot(ServerContext& ctx, const Request& req, Response& res) {
@@ -355,11 +354,11 @@ void segment_oneshot(ServerContext& ctx, const Request& req, Response& res) {
   auto rq = req.files.find("request");
   if (rq == req.files.end()) throw HttpError(400, "multipart upload without the field 'request' (the prompts JSON)");
   const SegmentRequest sr = parse_segment_request(rq->second.content);
-  auto image = std::make_shared<const Image>(upload_from(ctx, req, "image", /*raw_body_allowed=*/false));
+  auto image = std::make_shared<const RgbImage>(upload_from(ctx, req, "image", /*raw_body_allowed=*/false));
   const double decode_ms = ms_since(t0);
   std::vector<Prompt> prompts;
-  for (const PromptRequest& p : sr.prompts)
-    prompts.push_back(p.to_prompt(static_cast<int>(image->width), static_cast<int>(image->height)));
+  for (size_t i = 0; i < sr.prompts.size(); ++i)
+    prompts.push_back(sr.prompts[i].to_prompt(image->width, image->height, prompt_field(i)));
   struct Out {
     SegmentResult result;
     double queue_ms = 0, encode_ms = 0;
@@ -371,9 +370,8 @@ void segment_oneshot(ServerContext& ctx, const Request& req, Response& res) {
     o.queue_ms = ms_since(queued);
     EncodeParams ep = encode_default_params();
     ep.n_threads = w.n_threads;
-    const ImageView view{image->pixels.data(), static_cast<int>(image->width), static_cast<int>(image->height)};
     ImageState state(w.model);
-    state.set_embedding(w.model->encode(view, ep));
+    state.set_embedding(w.model->encode(image->view(), ep));
     o.encode_ms = state.embedding().timings().total_ms;
     o.result = run_segment(state, prompts, threshold, w.n_threads);
     return o;
@@ -382,12 +380,13 @@ void segment_oneshot(ServerContext& ctx, const Request& req, Response& res) {
     throw HttpError(503, "the inference queue is full (--queue-size " + std::to_string(ctx.worker.capacity()) +
                              "); retry later");
   Out o = wait_for(*fut);
-  Json timings{{"decode", decode_ms},
-               {"queue_wait", o.queue_ms},
-               {"encode", o.encode_ms},
-               {"segment", o.result.total_ms},
-               {"total", ms_since(t0)}};
-  send_json(res, 200, result_json(o.result, {}, sr.semantic, "", std::move(timings)));
+  send_json_text(res, 200,
+                 result_json(o.result, {}, sr.semantic, "",
+                             {{"decode", decode_ms},
+                              {"queue_wait", o.queue_ms},
+                              {"encode", o.encode_ms},
+                              {"segment", o.result.total_ms},
+                              {"total", ms_since(t0)}}));
 }
 
 void static_asset(const Request& req, Response& res) {

@@ -5,7 +5,6 @@
 #include <chrono>
 #include <string>
 
-#include "model_info.h"
 #include "options.h"
 #include "session_store.h"
 #include "worker.h"
@@ -18,7 +17,7 @@ namespace sam3::server {
 
 struct ServerContext {
   const ServerOptions& opts;
-  ModelInfo model;
+  Model::Info model;  // read once at start (/health, session memory reservations)
   Worker& worker;
   SessionStore& store;
   std::string openapi;  // the OpenAPI document (JSON text)

@@ -9,10 +9,9 @@
 #include <atomic>
 #include <cstdio>
 #include <ctime>
+#include <stdexcept>
 #include <thread>
 
-#include "core/error.h"
-#include "core/parallel.h"
 #include "openapi.h"
 #include "routes.h"
 
@@ -60,7 +59,7 @@ int run_server(const ServerOptions& opts) {
 
   Worker worker(model, n_threads, static_cast<size_t>(opts.queue_size));
   SessionStore store(static_cast<size_t>(opts.max_sessions), opts.max_session_bytes());
-  ServerContext ctx{opts, model_info(*model, opts.model_path), worker, store, openapi_json()};
+  ServerContext ctx{opts, model->info(), worker, store, openapi_json()};
 
   httplib::Server svr;
   const size_t http_threads = static_cast<size_t>(opts.http_threads);
@@ -82,11 +81,11 @@ int run_server(const ServerOptions& opts) {
                                                                           ? opts.port
                                                                           : -1);
   if (port < 0)
-    throw Error("cannot listen on " + opts.host + ":" + std::to_string(opts.port) +
+    throw std::runtime_error("cannot listen on " + opts.host + ":" + std::to_string(opts.port) +
                 " (address in use, or not an address of this machine)");
   std::printf("sam3 serve: listening on http://%s:%d (model %s, %d inference threads, queue %d, sessions %d / %lld "
               "MiB%s)\n",
-              opts.host.c_str(), port, ctx.model.config.c_str(), n_threads, opts.queue_size, opts.max_sessions,
+              opts.host.c_str(), port, ctx.model.config_name.c_str(), n_threads, opts.queue_size, opts.max_sessions,
               static_cast<long long>(opts.max_session_memory_mb), opts.api_key.empty() ? "" : ", API key required");
   std::fflush(stdout);
 

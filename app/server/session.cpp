@@ -1,16 +1,10 @@
 // sam3.cpp — server session: status, memory accounting and the per-prompt raw-result cache.
 #include "session.h"
 
-#include "api/internal.h"  // PromptOutputs: what a kept result holds (library internal)
-#include "core/error.h"
+#include <algorithm>
+#include <stdexcept>
 
 namespace sam3::server {
-
-namespace {
-
-int64_t tensor_bytes(const Tensor& t) { return t.defined() ? static_cast<int64_t>(t.nbytes()) : 0; }
-
-}  // namespace
 
 const char* status_name(SessionStatus s) {
   switch (s) {
@@ -19,17 +13,6 @@ const char* status_name(SessionStatus s) {
     case SessionStatus::Failed: return "failed";
   }
   return "?";
-}
-
-int64_t cached_result_bytes(const PromptResult& r) {
-  int64_t n = static_cast<int64_t>(r.probs.size() * sizeof(float) + r.semantic.data.size());
-  for (const Instance& in : r.instances) n += static_cast<int64_t>(in.mask.data.size());
-  if (r.outputs) {
-    const DetectorOutputs& o = r.outputs->raw;
-    n += tensor_bytes(o.pred_logits) + tensor_bytes(o.pred_boxes) + tensor_bytes(o.pred_masks) +
-         tensor_bytes(o.semantic_seg);
-  }
-  return n;
 }
 
 int64_t embedding_bytes(const ImageEmbedding& e) {
@@ -94,7 +77,7 @@ void Session::set_failed(const std::string& error) {
 
 ImageState& Session::state() {
   std::lock_guard<std::mutex> lock(mu_);
-  if (!state_) throw Error("session " + id + " has no encoded image");
+  if (!state_) throw std::logic_error("session " + id + " has no encoded image");
   return *state_;  // the optional is set once and never reset, so the reference stays valid
 }
 
@@ -133,7 +116,7 @@ std::shared_ptr<const PromptResult> Session::cache_entry(const PromptResult& r) 
 }
 
 void Session::insert_cached(const std::string& key, std::shared_ptr<const PromptResult> entry) {
-  const int64_t bytes = cached_result_bytes(*entry);
+  const int64_t bytes = result_memory_bytes(*entry);
   std::lock_guard<std::mutex> lock(mu_);
   for (auto it = cache_.begin(); it != cache_.end(); ++it) {
     if (it->key == key) {

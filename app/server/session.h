@@ -20,8 +20,6 @@ namespace sam3::server {
 enum class SessionStatus { Encoding, Ready, Failed };
 const char* status_name(SessionStatus s);  // "encoding", "ready", "failed"
 
-// Bytes a result's kept raw outputs take (logits, boxes, low-resolution mask logits, semantic mask, probs).
-int64_t cached_result_bytes(const PromptResult& r);
 // Bytes of an embedding's own feature maps (position encodings are shared by the model and not counted).
 int64_t embedding_bytes(const ImageEmbedding& e);
 

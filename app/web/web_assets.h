@@ -5,7 +5,7 @@
 //         it at GET /<path> and answers GET / with "index.html"
 //   mime  the Content-Type to send ("text/html; charset=utf-8", "text/javascript; charset=utf-8", ...)
 //   data  the file's bytes (a NUL follows them, not counted in size), size  their number
-// The struct is repeated exactly in app/server/web_assets.h (the server's view of the same table).
+// This is the table's only declaration: the generated source and the server (app/server/routes.cpp) include it.
 #pragma once
 #include <cstddef>
 

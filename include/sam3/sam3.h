@@ -16,11 +16,13 @@
 // Errors are reported by throwing a std::runtime_error (the library's sam3::Error) whose message names the file,
 // key or option at fault.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <functional>  // EncodeParams::progress
 #include <memory>
 #include <string>
-#include <vector>  // Segmentation
+#include <utility>  // ResultJsonParams::timings_ms
+#include <vector>
 
 namespace sam3 {
 
@@ -52,6 +54,34 @@ struct ImageView {
   const uint8_t* rgb = nullptr;
   int width = 0, height = 0;
 };
+
+// Threads a call with n_threads = 0 uses: one per online CPU.
+int default_thread_count();
+
+// ---- image files ---------------------------------------------------------------------------------------------------
+// JPEG and PNG decoding to 8-bit RGB exactly as the official pipeline's PIL Image.open(...).convert("RGB") (EXIF
+// orientation not applied, alpha dropped; docs in src/io/image_decode.h).
+
+// An RGB image that owns its pixels (interleaved HWC, as ImageView).
+struct RgbImage {
+  int width = 0, height = 0;
+  std::vector<uint8_t> rgb;  // rgb[(y·width + x)·3 + c], c = R, G, B
+  ImageView view() const { return ImageView{rgb.data(), width, height}; }
+};
+
+// What an image's header says, read without decoding the pixels.
+struct ImageHeader {
+  bool supported = false;  // the bytes start like a JPEG or a PNG (false: sizes 0)
+  int64_t width = 0, height = 0;
+};
+
+// The header of a JPEG or PNG held in memory. Throws sam3::Error naming `name` when the bytes look like a JPEG or PNG
+// but the header is corrupt or truncated.
+ImageHeader read_image_header(const uint8_t* data, size_t size, const std::string& name = "<memory>");
+// Decodes a JPEG or PNG held in memory (an HTTP upload, ...). Throws sam3::Error naming `name` for anything else,
+// corrupt data, or more than `max_pixels` pixels (checked from the header, before any pixel memory is allocated).
+RgbImage decode_image_bytes(const uint8_t* data, size_t size, int64_t max_pixels = 100'000'000,
+                            const std::string& name = "<memory>");
 
 // Wall time of one encode, milliseconds.
 struct EncodeTimings {
@@ -110,6 +140,16 @@ class Model {
   const std::string& config_name() const;
   int input_size() const;       // side of the square model input (1008 for SAM 3)
   double load_seconds() const;  // wall time load() took
+
+  // A summary of the loaded model, for front ends that report it (`sam3 serve`'s /health).
+  struct Info {
+    std::string path;                        // the weights file given to load()
+    std::string config_name;                 // as config_name()
+    int input_size = 0;                      // as input_size()
+    std::vector<std::string> weight_dtypes;  // distinct dtypes of the weights, lower case, sorted: {"bf16", "f32"}
+    int64_t embedding_bytes = 0;             // one image's embedding (the FPN levels used, f32), any image size
+  };
+  Info info() const;
 
   // Decodes nothing: `image` is raw RGB. Resizes it to the model's square input, normalises it and runs the image
   // encoder. Safe to call concurrently (see the contract above).
@@ -175,8 +215,19 @@ struct PromptBox {
   bool positive = true;
   // Pixel corners (x0, y0, x1, y1) of the original image -> normalised cxcywh, in float32 exactly as a user of the
   // official processor computes it: box_xyxy_to_cxcywh ((x0+x1)/2, (y0+y1)/2, x1-x0, y1-y0), then / [W, H, W, H].
+  // No checks beyond the image size: the corners are used as given.
   static PromptBox from_xyxy(float x0, float y0, float x1, float y1, int image_width, int image_height,
                              bool positive = true);
+  // A box a user gave in pixels (the CLI's --box, the server's "box"), checked and clipped, then from_xyxy():
+  //   * a non-finite corner, or a degenerate box (x1 <= x0 or y1 <= y0: no area) -> sam3::Error;
+  //   * a box with no area inside the image (wholly outside, or touching it only along an edge) -> sam3::Error;
+  //   * a box partly outside -> clipped to [0, W] x [0, H] (a box inside is passed on bit for bit).
+  // Messages name the box ("degenerate box [50, 2, 10, 4]: ..."); callers prefix where it came from.
+  static PromptBox from_user_xyxy(float x0, float y0, float x1, float y1, int image_width, int image_height,
+                                  bool positive = true);
+  // The checks of from_user_xyxy() that need no image (finite, not degenerate), so that front ends can reject a bad
+  // box before loading or encoding anything. Throws sam3::Error as from_user_xyxy() does.
+  static void check_user_xyxy(float x0, float y0, float x1, float y1);
   // The pixel corners again: (cx - w/2)·W, (cy - h/2)·H, (cx + w/2)·W, (cy + h/2)·H.
   void to_xyxy(int image_width, int image_height, float xyxy[4]) const;
 };
@@ -258,6 +309,36 @@ PromptResult segment(ImageState& state, const Prompt& prompt, const SegmentParam
 // The same prompt's result at another threshold, from the kept raw outputs (post-processing only). `masks`: also
 // up-sample the instance masks. Throws if `result` has no raw outputs.
 PromptResult rethreshold(const PromptResult& result, float threshold, int n_threads = 0, bool masks = true);
+
+// Bytes of memory a result holds: instance masks, semantic mask, probs and the raw outputs it keeps (shared between
+// copies of the result, counted in full).
+int64_t result_memory_bytes(const PromptResult& result);
+
+// ---- the JSON result document (docs/segment.md, "schema": "sam3.segment/1") ---------------------------------------
+// The one writer of the result schema, used by `sam3 segment -o` and by every server route that returns results.
+// The document is
+//   {"schema", ["session_id"], ["model": {"path", "config"}], "image": {["path"], "width", "height", ["embedding"]},
+//    ["threshold"], "prompts": [{..., ["cached"]}], "timings_ms": {...}, ["processing_time_ms"]}
+// where the bracketed parts are what a front end adds through ResultJsonParams.
+struct ResultJsonParams {
+  int indent = -1;                 // -1: one line; n >= 0: one value a line, indented by n spaces a level
+  bool semantic = true;            // write each prompt's semantic mask (when the result has one)
+  std::string session_id;          // "session_id" (the server's sessions); empty: left out
+  std::string model_path;          // "model": {"path": model_path, "config": model_config}; empty: left out
+  std::string model_config;
+  std::string image_path;          // "image": {"path": ...}; empty: left out
+  std::string embedding_path;      // "image": {"embedding": ...}; empty: left out
+  bool threshold = false;          // a top-level "threshold": the prompts' threshold (the CLI's --threshold)
+  std::vector<bool> cached;        // per prompt, "cached": answered from kept raw outputs; empty: left out
+  // The top-level "timings_ms", in this order; empty: {"segment": SegmentResult::total_ms}.
+  std::vector<std::pair<std::string, double>> timings_ms;
+  bool processing_time = false;    // "processing_time_ms": the "total" of timings_ms
+};
+ResultJsonParams result_json_default_params();
+
+// The result document as JSON text (UTF-8; no trailing newline). Throws sam3::Error when `params.cached` does not
+// have one entry per prompt, or a text is not valid UTF-8.
+std::string result_to_json(const SegmentResult& result, const ResultJsonParams& params = result_json_default_params());
 
 
 }  // namespace sam3

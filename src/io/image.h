@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "sam3/sam3.h"  // ImageView
 
 namespace sam3 {
 
@@ -23,6 +24,8 @@ struct Image {
 
   // Borrowed U8 [H, W, 3] view of the pixels: valid while this Image lives and is not reallocated.
   Tensor view() const;
+  // The same pixels as the public API's borrowed view (what encode and pre-processing read), same lifetime.
+  operator ImageView() const { return ImageView{pixels.data(), static_cast<int>(width), static_cast<int>(height)}; }
 };
 
 }  // namespace sam3

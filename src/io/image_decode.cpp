@@ -44,14 +44,6 @@ ImageFormat detect_image_format(const uint8_t* data, size_t size) {
   return ImageFormat::Unknown;
 }
 
-const char* image_format_name(ImageFormat f) {
-  switch (f) {
-    case ImageFormat::Jpeg: return "JPEG";
-    case ImageFormat::Png: return "PNG";
-    default: return "unknown";
-  }
-}
-
 void check_decode_size(const char* format, const std::string& name, int64_t width, int64_t height,
                        const DecodeOptions& opts) {
   if (width <= 0 || height <= 0)

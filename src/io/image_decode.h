@@ -44,7 +44,6 @@ struct ImageInfo {
 
 // Format from the leading magic bytes (Unknown if neither JPEG nor PNG).
 ImageFormat detect_image_format(const uint8_t* data, size_t size);
-const char* image_format_name(ImageFormat f);  // "JPEG", "PNG", "unknown"
 
 // Size and format from the header only (no pixel decoding). `name` is used in error messages.
 ImageInfo probe_image(const uint8_t* data, size_t size, const std::string& name = "<memory>");

@@ -13,29 +13,27 @@
 
 namespace sam3 {
 
-Tensor resize_image_u8(const Image& img, int64_t out_h, int64_t out_w, int n_threads) {
-  if (img.empty()) throw Error("resize_image_u8: empty image");
+Tensor resize_image_u8(const ImageView& img, int64_t out_h, int64_t out_w, int n_threads) {
+  if (!img.rgb || img.width <= 0 || img.height <= 0)
+    throw Error("resize_image_u8: empty image (" + std::to_string(img.width) + "x" + std::to_string(img.height) + ")");
   if (out_h <= 0 || out_w <= 0)
     throw Error("resize_image_u8: bad output size " + std::to_string(out_h) + "x" + std::to_string(out_w));
-  if (static_cast<int64_t>(img.pixels.size()) != img.height * img.width * 3)
-    throw Error("resize_image_u8: pixel buffer does not match " + std::to_string(img.height) + "x" +
-                std::to_string(img.width) + "x3");
   Tensor out = Tensor::empty({3, out_h, out_w}, DType::U8);
   uint8_t* dst = out.data<uint8_t>();
   if (img.height == out_h && img.width == out_w) {  // v2.Resize returns the image untouched
     const int64_t n = out_h * out_w;
     parallel_for(n_threads, 3, [&](int64_t c) {
-      for (int64_t i = 0; i < n; ++i) dst[c * n + i] = img.pixels[static_cast<size_t>(i * 3 + c)];
+      for (int64_t i = 0; i < n; ++i) dst[c * n + i] = img.rgb[i * 3 + c];
     });
     return out;
   }
   ops::U8Planes in;
-  in.data = img.pixels.data();
+  in.data = img.rgb;
   in.channels = 3;
   in.height = img.height;
   in.width = img.width;
   in.c_stride = 1;
-  in.y_stride = img.width * 3;
+  in.y_stride = static_cast<int64_t>(img.width) * 3;
   in.x_stride = 3;
   ops::resize_aa(in, out, RunContext{n_threads});
   return out;
@@ -65,7 +63,7 @@ Tensor normalize_image(const Tensor& chw_u8, int n_threads) {
   return out;
 }
 
-Tensor preprocess_image(const Image& img, int64_t resolution, int n_threads) {
+Tensor preprocess_image(const ImageView& img, int64_t resolution, int n_threads) {
   if (resolution <= 0) throw Error("preprocess_image: bad resolution " + std::to_string(resolution));
   return normalize_image(resize_image_u8(img, resolution, resolution, n_threads), n_threads);
 }

@@ -10,19 +10,20 @@
 #include <cstdint>
 
 #include "core/tensor.h"
-#include "io/image.h"
+#include "sam3/sam3.h"  // ImageView
 
 namespace sam3 {
 
-// Squash-resizes an RGB image to out_h x out_w with the anti-aliased bilinear filter, rounded half-to-even:
-// U8 [3, out_h, out_w] (CHW, what v2.Resize returns). A same-size image is copied (HWC -> CHW) unchanged.
-Tensor resize_image_u8(const Image& img, int64_t out_h, int64_t out_w, int n_threads);
+// Squash-resizes an RGB image (read in place through the view; an io Image converts to one) to out_h x out_w with
+// the anti-aliased bilinear filter, rounded half-to-even: U8 [3, out_h, out_w] (CHW, what v2.Resize returns). A
+// same-size image is copied (HWC -> CHW) unchanged. Throws sam3::Error on an empty view.
+Tensor resize_image_u8(const ImageView& img, int64_t out_h, int64_t out_w, int n_threads);
 
 // U8 [3, H, W] -> F32 [1, 3, H, W]: (x * float32(1/255) - 0.5) / 0.5, in float32 as torchvision computes it.
 Tensor normalize_image(const Tensor& chw_u8, int n_threads);
 
 // The whole pre-processing: RGB image -> model input F32 [1, 3, R, R] in [-1, 1].
-Tensor preprocess_image(const Image& img, int64_t resolution, int n_threads);
+Tensor preprocess_image(const ImageView& img, int64_t resolution, int n_threads);
 
 // Plain bilinear resize (align_corners=False, no antialias) of n float maps: F32 [n, h, w] (or [h, w]) ->
 // F32 [n, out_h, out_w] (or [out_h, out_w]); bit-exact with torch's CPU kernel (kernels/resize.h).

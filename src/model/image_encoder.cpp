@@ -5,15 +5,11 @@
 #include <chrono>
 
 #include "core/error.h"
+#include "core/timer.h"
 #include "model/position_encoding.h"
 #include "nn/scratch.h"
 
 namespace sam3 {
-
-namespace {
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-}  // namespace
 
 EncoderFlops encoder_flops(const Config& cfg) {
   const VitConfig& v = cfg.vit;

@@ -10,14 +10,12 @@
 #include "core/error.h"
 #include "core/ops.h"
 #include "core/parallel.h"
+#include "core/timer.h"
 #include "nn/scratch.h"
 
 namespace sam3 {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 // Tokens per MLP chunk: the fc1 activation of a chunk is chunk × hidden floats (full size: ≈16 MB instead of 98 MB
 // for all 5184 tokens), while each chunk's products stay large enough for sgemm to run at full speed.

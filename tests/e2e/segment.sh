@@ -136,9 +136,13 @@ seg --embedding "$TMP/emb.safetensors" -i "$GOLDEN/images/groceries.jpg" -t chil
 check "--embedding of another image rc" 1 $?
 has "--embedding size message" "1280x720 image" "$(cat "$TMP/err")"
 
-# 5. A box that merely extends past the edge is used as is.
+# 5. A box that merely extends past the edge is clipped to the image (PromptBox::from_user_xyxy, as the server).
 seg -i "$IMG" -t child --box=-50,-40,200,300 --threshold 0.99 >/dev/null 2>&1
 check "box past the edge rc" 0 $?
+seg -i "$IMG" -t child --box=-50,-40,200,300 --neg-box 1200,700,1400,800 --threshold 0.99 -o "$TMP/clip.json" \
+  >/dev/null 2>&1
+check "box past the edge clipped" '"xyxy":[0.0,0.0,200.0,300.0] "xyxy":[1200.0,700.0,1280.0,720.0]' \
+  "$(tr -d ' \n' < "$TMP/clip.json" | grep -o '"xyxy":\[[^]]*\]' | tr '\n' ' ' | sed 's/ $//')"
 
 # 6. Bad input: clear message, non-zero exit.
 bad_input() {  # bad_input NAME EXPECTED_RC MESSAGE ARGS...
@@ -157,6 +161,10 @@ bad_input "non-numeric box" 1 "'a' is not a number" -i "$IMG" --box a,2,3,4
 bad_input "degenerate box" 1 "degenerate box" -i "$IMG" -t child --box 10,10,5,20
 bad_input "zero-area box" 1 "degenerate box" -i "$IMG" -t child --neg-box 10,10,30,10
 bad_input "box outside" 1 "lies entirely outside the 1280x720 image" -i "$IMG" -t child --box 2000,0,2100,50
+bad_input "box touching the edge from outside" 1 "--box '-50,0,0,100': box [-50, 0, 0, 100] lies entirely outside" \
+  -i "$IMG" -t child --box=-50,0,0,100
+bad_input "degenerate box message" 1 "--neg-box '10,10,30,10': degenerate box [10, 10, 30, 10]: y0 == y1" \
+  -i "$IMG" -t child --neg-box 10,10,30,10
 bad_input "empty text" 2 "empty text prompt" -i "$IMG" -t ""
 bad_input "no prompt" 2 "no prompt" -i "$IMG"
 bad_input "no image" 2 "give an image" -t child

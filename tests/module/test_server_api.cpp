@@ -309,6 +309,41 @@ TEST_F(ServerApi, SegmentRequestErrors) {
   expect_error(c.Get("/v1/sessions/%00"), 404);
 }
 
+// Boxes are checked as `sam3 segment` checks them (PromptBox::from_user_xyxy): no area or wholly outside the image
+// is a 400 naming the box; a box partly outside is clipped, and the result equals the library's on the clipped box.
+TEST_F(ServerApi, BoxesCheckedAndClippedLikeTheCli) {
+  const std::string id = ready_session(groceries());  // 800x534
+  httplib::Client c = server_->client();
+  const std::string path = "/v1/sessions/" + id + "/segment";
+  auto post = [&](const std::string& body) { return c.Post(path.c_str(), body, "application/json"); };
+  expect_error(post(R"({"prompts": [{"text": "a", "boxes": [{"box": [10, 10, 30, 10]}]}]})"), 400,
+               "prompts[0].boxes[0]: degenerate box [10, 10, 30, 10]: y0 == y1");
+  expect_error(post(R"({"prompts": [{"boxes": [{"box": [5, 5, 5, 9]}]}]})"), 400, "no area");
+  expect_error(post(R"({"prompts": [{"text": "a"}, {"text": "b", "boxes": [[1, 1, 9, 9], [900, 10, 950, 60]]}]})"),
+               400, "prompts[1].boxes[1]: box [900, 10, 950, 60] lies entirely outside the 800x534 image");
+  expect_error(post(R"({"prompts": [{"boxes": [[-40, 0, 0, 60]]}]})"), 400, "lies entirely outside");
+
+  const Json req = {{"prompts", Json::array({Json{{"text", "apple"}, {"boxes", Json::array({Json::array({-50, -40,
+                                                                                                          300, 400})})}}})},
+                    {"threshold", 0.3}};
+  auto r = post_json(c, path, req);
+  ASSERT_TRUE(r && r->status == 200) << (r ? r->body : "");
+  const Json j = body_json(r);
+  EXPECT_EQ(j["prompts"][0]["boxes"][0]["xyxy"], Json::array({0, 0, 300, 400}));
+  std::vector<Prompt> prompts(1);
+  prompts[0].text = "apple";
+  prompts[0].boxes = {PromptBox::from_xyxy(0, 0, 300, 400, 800, 534, true)};
+  Json ref = reference_result("images/groceries.jpg", prompts, 0.3f, /*semantic=*/false);
+  for (Json& p : ref["prompts"]) p.erase("semantic");
+  EXPECT_TRUE(same_json(stable_result(j), ref));
+
+  // One-shot: the same check against the uploaded image's size.
+  const Json outside = {{"prompts", Json::array({Json{{"boxes", Json::array({Json::array({0, 600, 10, 700})})}}})}};
+  httplib::MultipartFormDataItems items = {{"image", groceries(), "g.jpg", "image/jpeg"},
+                                           {"request", outside.dump(), "", ""}};
+  expect_error(c.Post("/v1/segment", items), 400, "lies entirely outside the 800x534 image");
+}
+
 TEST_F(ServerApi, SegmentWhileEncodingIs409) {
   httplib::Client c = server_->client();
   const std::string g = groceries();

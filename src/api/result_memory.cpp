@@ -1,0 +1,24 @@
+// sam3.cpp — result_memory_bytes(): what a PromptResult holds in memory (the server's cache accounting).
+#include "api/internal.h"
+#include "sam3/sam3.h"
+
+namespace sam3 {
+
+namespace {
+
+int64_t tensor_bytes(const Tensor& t) { return t.defined() ? static_cast<int64_t>(t.nbytes()) : 0; }
+
+}  // namespace
+
+int64_t result_memory_bytes(const PromptResult& r) {
+  int64_t n = static_cast<int64_t>(r.probs.size() * sizeof(float) + r.semantic.data.size());
+  for (const Instance& in : r.instances) n += static_cast<int64_t>(in.mask.data.size());
+  if (r.outputs) {
+    const DetectorOutputs& o = r.outputs->raw;
+    n += tensor_bytes(o.pred_logits) + tensor_bytes(o.pred_boxes) + tensor_bytes(o.pred_masks) +
+         tensor_bytes(o.semantic_seg);
+  }
+  return n;
+}
+
+}  // namespace sam3
