@@ -20,7 +20,7 @@ namespace sam3::cli {
 namespace {
 
 // Analytic FLOPs (2 × multiply-adds of the matrix products and attention; element-wise work not counted) of one
-// prompt with P prompt tokens, for a config. Matches spec §16 for the preset (≈ 443 GFLOP with the text encoder).
+// prompt with P prompt tokens, for a config. For the preset (≈ 443 GFLOP with the text encoder).
 struct PromptFlops {
   double text = 0, geometry = 0, fusion = 0, decoder = 0, scoring = 0, mask_head = 0;
   double per_prompt() const { return geometry + fusion + decoder + scoring + mask_head; }  // text cached

@@ -4,7 +4,7 @@
 // ref: sam3/model/sam3_image_processor.py (Sam3Processor.__init__ transform, set_image, _forward_grounding):
 //   v2.ToDtype(uint8) (no-op) -> v2.Resize((R, R)) (bilinear, antialias, squash: no aspect preservation; skipped when
 //   the image is already R x R) -> v2.ToDtype(float32, scale=True) = x * float32(1/255) -> v2.Normalize(0.5, 0.5)
-//   = (x - 0.5) / 0.5 -> unsqueeze(0). Spec §3, §17.1; the arithmetic (bit-exact with the fixtures) is documented in
+//   = (x - 0.5) / 0.5 -> unsqueeze(0). The arithmetic (bit-exact with the fixtures) is documented in
 //   kernels/resize.h.
 #pragma once
 #include <cstdint>

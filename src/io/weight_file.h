@@ -1,6 +1,6 @@
 // sam3.cpp — one entry point for model weights: the official torch checkpoint (sam3.pt) or our safetensors.
 //
-// Checkpoint layout (spec §1/§15, golden/tiny/config.json "checkpoint_layout"): the image model's keys start with
+// Checkpoint layout (docs/weights.md, golden/tiny/config.json "checkpoint_layout"): the image model's keys start with
 // "detector."; that prefix is stripped. "detector.backbone.vision_backbone.sam2_convs.*" (video neck), "tracker.*"
 // and everything else are left out and listed in `skipped`, as are keys whose value is not a tensor. A torch
 // checkpoint with no "detector." key at all is taken as already stripped (only the two skip prefixes apply).

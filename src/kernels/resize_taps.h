@@ -26,7 +26,7 @@
 
 namespace sam3::kernels {
 
-// Anti-aliased bilinear taps for one axis (spec §17.1, torch HelperInterpBase::_compute_weights_aa with float):
+// Anti-aliased bilinear taps for one axis (torch HelperInterpBase::_compute_weights_aa with float):
 //   scale = float(in)/out; support = scale >= 1 ? scale : 1; invscale = scale >= 1 ? 1/scale : 1;
 //   center = float(scale*(i+0.5)); start = max(int(center - support + 0.5), 0);
 //   count = min(int(center + support + 0.5), in) - start;

@@ -3,7 +3,7 @@
 // per-layer box refinement. Eval behaviour: DAC off (exactly num_queries queries), presence logit NOT clamped
 // (upstream discards the .clamp() result). Also applies the box head as Sam3Image._update_scores_and_boxes does.
 // ref: sam3/model/decoder.py (TransformerDecoder, TransformerDecoderLayer); sam3/model/sam3_image.py
-//      (_run_decoder, _update_scores_and_boxes); spec §11
+//      (_run_decoder, _update_scores_and_boxes)
 #pragma once
 #include <cstdint>
 #include <vector>

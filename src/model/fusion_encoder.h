@@ -1,6 +1,6 @@
 // sam3.cpp — the fusion encoder: image tokens attend to themselves (with the sine position encoding on Q and K) and to
 // the prompt (text + geometry tokens, key-padding masked). Pre-norm layers, no final norm; the prompt is not updated.
-// ref: sam3/model/encoder.py (TransformerEncoderFusion, TransformerEncoderLayer.forward_pre); spec §10
+// ref: sam3/model/encoder.py (TransformerEncoderFusion, TransformerEncoderLayer.forward_pre)
 #pragma once
 #include <cstdint>
 #include <vector>

@@ -1,4 +1,4 @@
-// sam3.cpp — geometry (exemplar box) encoder (spec §8).
+// sam3.cpp — geometry (exemplar box) encoder (see geometry_encoder.h).
 // ref: sam3/model/geometry_encoders.py (SequenceGeometryEncoder.forward, _encode_boxes)
 #include "model/geometry_encoder.h"
 

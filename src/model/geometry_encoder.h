@@ -1,5 +1,5 @@
 // sam3.cpp — the geometry (exemplar box) encoder: positive/negative boxes + the image features -> geometry tokens
-// (spec §8). Always produces at least the CLS token, so a text-only prompt still has one geometry token.
+// Always produces at least the CLS token, so a text-only prompt still has one geometry token.
 //
 // Per box b = (cx, cy, w, h) in [0,1] with label (1 = positive, 0 = negative):
 //   token_b = label_embed[label] + ( direct(b) + pool(b) + posenc(b) )

@@ -24,7 +24,7 @@ struct EncoderTimings {
   double total = 0;  // the whole forward()
 };
 
-// Analytic work of each stage (FLOPs = 2 × multiply-adds, attention products included, as in the spec's §16).
+// Analytic work of each stage (FLOPs = 2 × multiply-adds, attention products included, as bench reports them).
 struct EncoderFlops {
   double patch_embed = 0;
   double window_blocks = 0;  // all windowed blocks: linears + attention

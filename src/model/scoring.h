@@ -2,7 +2,7 @@
 // prompt. The prompt goes through a residual MLP + LayerNorm (all tokens, pads included), is mean-pooled over the
 // non-padding tokens (text + boxes + CLS), projected, and dotted with the projected queries; ×1/sqrt(d_proj);
 // clamped to ±clamp_max_val.
-// ref: sam3/model/model_misc.py (DotProductScoring, MLP(residual=True, out_norm=LayerNorm)); spec §12
+// ref: sam3/model/model_misc.py (DotProductScoring, MLP(residual=True, out_norm=LayerNorm))
 #pragma once
 #include "core/context.h"
 #include "core/tensor.h"

@@ -2,7 +2,7 @@
 // memory), becomes the coarsest level of a pixel decoder over the finer neck levels (nearest 2× up-sampling + add,
 // 3×3 conv, GroupNorm, ReLU per stage), then a 1×1 instance projection dotted with mask_embed(queries) gives one
 // mask-logit map per query, and a 1×1 semantic head gives one semantic logit map.
-// ref: sam3/model/maskformer_segmentation.py (UniversalSegmentationHead, PixelDecoder, MaskPredictor); spec §13
+// ref: sam3/model/maskformer_segmentation.py (UniversalSegmentationHead, PixelDecoder, MaskPredictor)
 #pragma once
 #include <vector>
 

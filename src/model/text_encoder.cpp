@@ -1,4 +1,4 @@
-// sam3.cpp — text encoder (spec §7). ref: sam3/model/text_encoder_ve.py
+// sam3.cpp — text encoder (see text_encoder.h). ref: sam3/model/text_encoder_ve.py
 #include "model/text_encoder.h"
 
 #include <cstdio>

@@ -1,4 +1,4 @@
-// sam3.cpp — the text encoder: token ids -> per-token language features for the detector (spec §7).
+// sam3.cpp — the text encoder: token ids -> per-token language features for the detector.
 //
 //   x = token_embedding[ids] + positional_embedding            [L, W]   (L = context_length = 32)
 //   layers× (pre-norm, causal):  x += MHA(LN1(x));  x += c_proj(GELU(c_fc(LN2(x))))

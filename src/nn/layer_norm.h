@@ -6,7 +6,7 @@
 
 namespace sam3::nn {
 
-// torch.nn.LayerNorm's default eps, which every norm outside the ViT uses (spec §0: "eps = 1e-5 everywhere").
+// torch.nn.LayerNorm's default eps, which every norm outside the ViT uses (torch.nn.LayerNorm(d) in encoder.py, decoder.py, ...).
 constexpr double kLayerNormEps = 1e-5;
 
 struct LayerNorm {

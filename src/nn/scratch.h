@@ -7,7 +7,7 @@
 namespace sam3::nn {
 
 // Bytes one Arena::alloc(shape, dtype) takes: the payload rounded up to the arena's 64-byte alignment
-// (core/arena.cpp; tests/unit/test_nn_scratch.cpp checks the two agree).
+// (core/arena.cpp; tests/unit/test_tensor_core.cpp, Arena.BytesMatchArenaBytes, checks the two agree).
 inline size_t arena_bytes(const Shape& shape, DType dtype = DType::F32) {
   const size_t bytes = static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype);
   return (bytes + 63) / 64 * 64;

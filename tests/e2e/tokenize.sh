@@ -14,7 +14,7 @@ pad() {  # pad N: N zeros, space-separated, with a leading space
   local s=""; for ((i = 0; i < $1; i++)); do s+=" 0"; done; printf '%s' "$s"
 }
 
-# argument mode: one line of 32 ids per text (spec §6 examples)
+# argument mode: one line of 32 ids per text (tokenizer_ve.py examples)
 out=$("$SAM3" tokenize "a dog" "visual" "Red  Car's wheel!")
 check "args rc" 0 $?
 check "args output" "49406 320 1929 49407$(pad 28)

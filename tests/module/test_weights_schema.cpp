@@ -1,5 +1,5 @@
 // Weights schema: the expected state-dict keys, shapes and dtypes of the image model against the spec's inventory
-// (§15), the tiny fixture's parameter list and checkpoint, the RoPE tables, and strict validation.
+// (docs/weights.md), the tiny fixture's parameter list and checkpoint, the RoPE tables, and strict validation.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -41,7 +41,7 @@ const TensorSpec* find_spec(const std::vector<TensorSpec>& specs, const std::str
   return nullptr;
 }
 
-// sam3_image_spec.md §15: 1,134 entries (1,102 parameters + 32 freqs_cis), 840,509,750 parameters, and the
+// The official checkpoint (docs/weights.md): 1,134 entries (1,102 parameters + 32 freqs_cis), 840,509,750 parameters, and the
 // per-component totals of its table.
 TEST(WeightsSchema, FullPresetMatchesSpecInventory) {
   const auto specs = expected_tensors(config_preset("sam3"));

@@ -9,6 +9,7 @@
 #include "core/tensor.h"
 #include "fixture.h"
 #include "io/safetensors.h"
+#include "nn/scratch.h"
 
 using namespace sam3;
 
@@ -36,6 +37,41 @@ TEST(Arena, AllocReleasePeak) {
   a.release(m);
   EXPECT_EQ(a.used(), 0u);
   EXPECT_THROW(a.alloc({1000}), Error);
+}
+
+TEST(Arena, BytesMatchArenaBytes) {
+  Arena a(1 << 20);
+  for (const Shape& s : {Shape{1}, Shape{3, 5}, Shape{16}, Shape{7, 9, 11}}) {
+    const size_t before = a.used();
+    a.alloc(s);
+    EXPECT_EQ(a.used() - before, nn::arena_bytes(s)) << shape_str(s);
+  }
+  const size_t before = a.used();
+  a.alloc({13}, DType::U8);
+  EXPECT_EQ(a.used() - before, nn::arena_bytes({13}, DType::U8));
+}
+
+TEST(Arena, GrowableAddsBlocksThenMergesThem) {
+  Arena a(256, Arena::Growth::Grow);
+  const size_t m = a.mark();
+  Tensor x = a.alloc({32});     // 128 bytes: fits the first block
+  Tensor y = a.alloc({1000});   // does not fit: another block
+  Tensor z = a.alloc({10});
+  EXPECT_GE(a.blocks(), 2u);
+  x.f32()[0] = 1.0f;
+  y.f32()[999] = 2.0f;
+  z.f32()[9] = 3.0f;
+  EXPECT_EQ(x.f32()[0], 1.0f);  // no overlap between the allocations
+  EXPECT_EQ(y.f32()[999], 2.0f);
+  EXPECT_NE(x.raw(), y.raw());
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(y.raw()) % 64, 0u);
+  a.release(m);
+  EXPECT_EQ(a.blocks(), 1u);  // merged into one block of the peak size
+  EXPECT_GE(a.capacity(), a.peak());
+  a.alloc({32});
+  a.alloc({1000});
+  a.alloc({10});
+  EXPECT_EQ(a.blocks(), 1u);  // the same workload now fits
 }
 
 TEST(Safetensors, RoundTrip) {

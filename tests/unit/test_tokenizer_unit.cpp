@@ -42,7 +42,7 @@ std::string u8(const CodePoints& s) { return text::utf8_encode(s); }
 std::string unescape(const std::string& s) { return u8(text::html_unescape(text::utf8_decode(s))); }
 
 TEST(Tokenizer, SpecExamples) {
-  // spec §6 table
+  // sam3/model/tokenizer_ve.py behaviour (the fixture README's examples)
   std::vector<int64_t> a_dog(32, 0);
   a_dog[0] = 49406, a_dog[1] = 320, a_dog[2] = 1929, a_dog[3] = 49407;
   EXPECT_EQ(tok().tokenize("a dog"), a_dog);

@@ -1,7 +1,7 @@
 // sam3.cpp — reference resize kernels (see kernels/resize.h for the exact arithmetic): every output element is
 // computed on its own, straight from the definition, with no precomputed passes or threads. Slow; the oracle.
 // ref: torch aten/src/ATen/native/cpu/UpSampleKernel.cpp (_compute_weights_aa, separable AA kernel,
-//      cpu_upsample_linear_channels_last), torchvision v2.Resize; spec §3, §17.1, §17.2
+//      cpu_upsample_linear_channels_last), torchvision v2.Resize
 //
 // No floating-point contraction in this file: where the official build fused (and where it did not) is part of
 // the result, so every fma below is explicit.
