@@ -28,7 +28,7 @@ namespace {
 // x + pos when `use` and pos is given, else x itself (the same tensor, so projections can be shared).
 Tensor with_pos(const Tensor& x, const Tensor& pos, bool use, const RunContext& ctx) {
   if (!use || !pos.defined()) return x;
-  Tensor y = Tensor::empty(x.shape());
+  Tensor y = ctx.scratch(x.shape());
   ops::add(x, pos, y, ctx);
   return y;
 }
@@ -38,6 +38,7 @@ Tensor with_pos(const Tensor& x, const Tensor& pos, bool use, const RunContext& 
 void TransformerEncoderLayer::forward(Tensor& tgt, const Tensor& memory, const Tensor& query_pos,
                                       const Tensor& memory_pos, const uint8_t* tgt_key_pad,
                                       const uint8_t* memory_key_pad, const RunContext& ctx) const {
+  ArenaScope scope(ctx.arena);  // every intermediate of the layer; the result is added into tgt
   {  // self-attention: q = k = LN1(x) (+ query_pos), v = LN1(x)
     const Tensor t = norm1.forward(tgt, ctx);
     const Tensor qk = with_pos(t, query_pos, opt.pos_enc_at_attn, ctx);

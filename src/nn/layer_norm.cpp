@@ -17,7 +17,7 @@ void LayerNorm::forward(const Tensor& x, Tensor& y, const RunContext& ctx) const
 }
 
 Tensor LayerNorm::forward(const Tensor& x, const RunContext& ctx) const {
-  Tensor y = Tensor::empty(x.shape());
+  Tensor y = ctx.scratch(x.shape());
   forward(x, y, ctx);
   return y;
 }

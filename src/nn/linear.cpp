@@ -25,7 +25,7 @@ Tensor Linear::forward(const Tensor& x, const RunContext& ctx) const {
   if (s.empty() || s.back() != in_features)
     throw Error("Linear: input " + shape_str(s) + " does not end in " + std::to_string(in_features));
   s.back() = out_features;
-  Tensor y = Tensor::empty(s);
+  Tensor y = ctx.scratch(s);
   forward(x, y, ctx);
   return y;
 }

@@ -16,7 +16,7 @@ struct Linear {
 
   // x [..., in] -> y [..., out] (y preallocated, must not alias x).
   void forward(const Tensor& x, Tensor& y, const RunContext& ctx) const;
-  // Same, allocating y.
+  // Same, allocating y from ctx's scratch (the arena when there is one: valid until the caller's ArenaScope ends).
   Tensor forward(const Tensor& x, const RunContext& ctx) const;
 };
 

@@ -32,7 +32,7 @@ bool same_tensor(const Tensor& a, const Tensor& b) { return a.raw() == b.raw() &
 Tensor project(const Tensor& x, const Tensor& w, const Tensor& b, int64_t r0, int64_t r1, const RunContext& ctx) {
   const int64_t e = w.size(1);
   const Tensor wr = w.slice0(r0, r1), br = b.slice0(r0, r1);
-  Tensor y = Tensor::empty({x.numel() / e, r1 - r0});
+  Tensor y = ctx.scratch({x.numel() / e, r1 - r0});
   ops::linear(x, wr, &br, y, ctx);
   return y;
 }
@@ -82,7 +82,7 @@ Tensor MultiheadAttention::forward(const Tensor& query, const Tensor& key, const
     v = vt.f32();
   }
 
-  Tensor o = Tensor::empty({lq, E});  // heads concatenated
+  Tensor o = ctx.scratch({lq, E});  // heads concatenated
   ops::AttentionArgs a;
   a.k = k;
   a.k_row = k_row;

@@ -50,7 +50,8 @@ struct MultiheadAttention {
 
   // query [Lq, E], key / value [Lk, E] (a leading 1 dimension allowed, e.g. [L, 1, E]) -> [Lq, E].
   // Inputs that are the same tensor share their projection GEMM (q = k = v: one packed [L, 3E] product, as
-  // torch's _in_projection_packed does).
+  // torch's _in_projection_packed does). The projections and the result come from ctx's scratch (the arena when
+  // there is one: valid until the caller's ArenaScope ends).
   Tensor forward(const Tensor& query, const Tensor& key, const Tensor& value, const AttnMask& mask,
                  const RunContext& ctx) const;
 };
