@@ -11,6 +11,7 @@
 #include "model/postprocess.h"
 #include "model/prompt.h"
 #include "model/sam3_image.h"
+#include "tokenizer/tokenizer.h"
 #include "sam3/sam3.h"
 
 namespace sam3 {
@@ -20,6 +21,7 @@ struct Model::Impl {
   Config config;
   WeightFile weights;  // mmapped; every module borrows its tensors from here
   std::unique_ptr<const Sam3Image> sam3;  // the model (model/sam3_image.h)
+  Tokenizer tokenizer = Tokenizer::create();  // texts -> the ids Sam3Image::encode_prompt takes
   double load_seconds = 0;
 };
 

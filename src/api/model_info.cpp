@@ -12,12 +12,8 @@ Model::Info Model::info() const {
   info.path = impl_->path;
   info.config_name = config_name();
   info.input_size = input_size();
-  const Config& cfg = impl_->config;
-  const std::vector<int> sizes = cfg.fpn_sizes_all();
-  for (int i = 0; i < cfg.fpn_levels_used(); ++i) {
-    const int64_t s = sizes.at(static_cast<size_t>(i));
-    info.embedding_bytes += static_cast<int64_t>(cfg.d_model) * s * s * static_cast<int64_t>(sizeof(float));
-  }
+  for (const Shape& s : image_feature_shapes(impl_->config))  // the FPN levels an embedding holds (f32)
+    info.embedding_bytes += shape_numel(s) * static_cast<int64_t>(sizeof(float));
   std::set<std::string> dtypes;
   for (const auto& [name, t] : impl_->weights.tensors) {
     if (t.dtype() == DType::C64) continue;  // the RoPE tables: computed buffers, not weights

@@ -123,7 +123,7 @@ void fill_detections(PromptResult& r, const PromptOutputs& o, float threshold, b
   }
 }
 
-PromptResult run_prompt(ImageState::Impl& st, const Sam3Image& model, const Prompt& prompt, size_t index,
+PromptResult run_prompt(ImageState::Impl& st, const Model::Impl& m, const Prompt& prompt, size_t index,
                         const SegmentParams& params, int n_threads) {
   const Stopwatch total;
   const std::string who = prompt_name(index, prompt);
@@ -140,7 +140,7 @@ PromptResult run_prompt(ImageState::Impl& st, const Sam3Image& model, const Prom
   r.text_used = has_text ? prompt.text : kVisualText;
   std::vector<int64_t> ids;
   try {
-    ids = model.tokenizer().tokenize(r.text_used, model.config().text.context_length);
+    ids = m.tokenizer.tokenize(r.text_used, m.config.text.context_length);
   } catch (const Error& e) {
     throw Error(who + ": " + e.what());
   }
@@ -149,6 +149,7 @@ PromptResult run_prompt(ImageState::Impl& st, const Sam3Image& model, const Prom
   ArenaScope scope(st.scratch);  // every intermediate of this prompt is released when it is done
   const RunContext ctx{n_threads, &st.scratch, &dump};
   GroundingTimings t;
+  const Sam3Image& model = *m.sam3;
   const EncodedPrompt ep = model.encode_prompt(ids, boxes, f, st.prompt_cache, ctx, &t);
   auto out = std::make_shared<PromptOutputs>();
   out->raw = model.forward_grounding(f, ep, ctx, &t);
@@ -182,12 +183,13 @@ SegmentResult segment(ImageState& state, const std::vector<Prompt>& prompts, con
   if (!state.has_image()) throw Error("segment: no image set (call set_image or set_embedding first)");
   if (prompts.empty()) throw Error("segment: no prompts");
   ImageState::Impl& st = state.impl();
-  const Sam3Image& model = *st.model->impl().sam3;
+  const Model::Impl& m = st.model->impl();
   const int n_threads = resolve_threads(params.n_threads);
   SegmentResult res;
   res.image_width = state.embedding().image_width();
   res.image_height = state.embedding().image_height();
-  for (size_t i = 0; i < prompts.size(); ++i) res.prompts.push_back(run_prompt(st, model, prompts[i], i, params, n_threads));
+  for (size_t i = 0; i < prompts.size(); ++i)
+    res.prompts.push_back(run_prompt(st, m, prompts[i], i, params, n_threads));
   res.total_ms = sw.ms();
   return res;
 }

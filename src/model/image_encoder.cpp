@@ -62,6 +62,7 @@ ImageEncoder::ImageEncoder(const Config& cfg, const nn::ParamScope& root)
     throw Error("config: resolution (" + std::to_string(cfg.resolution) + ") must equal vit.img_size (" +
                 std::to_string(cfg.vit.img_size) + ")");
   used_levels_ = neck_.num_levels() - cfg.neck.scalp;
+  if (root.collecting()) return;  // a schema-only build never runs: skip the tables
   for (int i = 0; i < used_levels_; ++i)
     pos_.push_back(sine_position_encoding(cfg.pos_enc, neck_.level_size(i), neck_.level_size(i)));
 }

@@ -13,7 +13,6 @@ constexpr size_t kTextCacheEntries = 64;
 
 Sam3Image::Sam3Image(const Config& cfg, const nn::ParamScope& root)
     : cfg_(cfg),
-      tokenizer_(Tokenizer::create()),
       image_encoder_(cfg, root),
       text_encoder_(root.sub("backbone").sub("language_backbone"), cfg),
       geometry_encoder_(root.sub("geometry_encoder"), cfg),
@@ -34,11 +33,13 @@ EncodedPrompt Sam3Image::encode_prompt(const std::vector<int64_t>& ids, const st
                                        const RunContext& ctx, GroundingTimings* timings) const {
   const Tensor& img = image.fpn.back();
   const Tensor& pos = image.pos.back();
+  GroundingTimings unused;
+  GroundingTimings& t = timings ? *timings : unused;
   Stopwatch sw;
   bool text_cached = false;
   std::shared_ptr<const TextFeatures> text =
       text_cache_->get_or_encode(ids, [&] { return text_encoder_.encode(ids, ctx); }, &text_cached);
-  const double text_s = sw.lap_seconds();
+  t.text = sw.lap_seconds();
 
   // A box-free prompt's geometry tokens (the CLS token after the encoder layers) depend only on the image.
   GeometryFeatures geometry;
@@ -47,7 +48,8 @@ EncodedPrompt Sam3Image::encode_prompt(const std::vector<int64_t>& ids, const st
     if (!image_cache.matches(img, pos)) image_cache = ImagePromptCache{img, pos, nullptr};
     geometry_cached = image_cache.no_box_geometry != nullptr;
     if (!geometry_cached)
-      image_cache.no_box_geometry = std::make_shared<const GeometryFeatures>(geometry_encoder_.encode({}, img, pos, ctx));
+      image_cache.no_box_geometry =
+          std::make_shared<const GeometryFeatures>(geometry_encoder_.encode({}, img, pos, ctx));
     geometry = *image_cache.no_box_geometry;
   } else {
     geometry = geometry_encoder_.encode(boxes, img, pos, ctx);
@@ -57,10 +59,7 @@ EncodedPrompt Sam3Image::encode_prompt(const std::vector<int64_t>& ids, const st
   p.geometry_cached = geometry_cached;
   ctx.dump("prompt.tokens", p.tokens);
   ctx.dump("prompt.mask", p.mask);
-  if (timings) {
-    timings->text = text_s;
-    timings->geometry = sw.lap_seconds();
-  }
+  t.geometry = sw.lap_seconds();
   return p;
 }
 
@@ -71,7 +70,8 @@ DetectorOutputs Sam3Image::forward_grounding(const ImageFeatures& image, const E
   const Tensor& feat = image.fpn.back();
   const int64_t fh = feat.size(-2), fw = feat.size(-1);
   const PromptView pv{prompt.tokens, prompt.mask};
-  GroundingTimings t;
+  GroundingTimings unused;
+  GroundingTimings& t = timings ? *timings : unused;
   Stopwatch sw;
   const FusionEncoderOutput enc = fusion_encoder_.forward(feat, image.pos.back(), pv, ctx);
   t.fusion = sw.lap_seconds();
@@ -90,11 +90,6 @@ DetectorOutputs Sam3Image::forward_grounding(const ImageFeatures& image, const E
   out.pred_boxes = dec.pred_boxes;
   out.pred_masks = seg.pred_masks;
   out.semantic_seg = seg.semantic_seg;
-  if (timings) {
-    t.text = timings->text;
-    t.geometry = timings->geometry;
-    *timings = t;
-  }
   return out;
 }
 

@@ -1,22 +1,10 @@
-// sam3.cpp — the SAM 3 image model, the C++ twin of upstream `Sam3Image` (sam3/model/sam3_image.py): its module
-// tree is the state-dict tree (keys without "detector."), and its grounding forward is
+// sam3.cpp — the SAM 3 image model, the C++ twin of upstream `Sam3Image` (sam3/model/sam3_image.py). Its module
+// tree is the state-dict tree (keys without "detector."); docs/architecture.md maps each upstream module to its file.
 //
-//   image ─► backbone (ViT + FPN neck + sine positions) ─► ImageFeatures          forward_image   (once per image)
-//   text ids + boxes ─► _encode_prompt (text encoder, geometry encoder) ─► prompt    encode_prompt   (per prompt)
-//   ImageFeatures + prompt ─► transformer.encoder (fusion) ─► transformer.decoder ─► dot_prod_scoring
-//                          ─► segmentation_head ─► DetectorOutputs                 forward_grounding (per prompt)
-//
-// Upstream module → member (C++ class, file):
-//   backbone.vision_backbone (SAM3VLBackbone / Sam3DualViTDetNeck / ViT) → image_encoder (ImageEncoder, image_encoder.h;
-//       VisionTransformer, vit.h; Neck, neck.h)
-//   backbone.language_backbone (VETextEncoder) → text_encoder (TextEncoder, text_encoder.h), with a per-model cache of
-//       its outputs (TextFeatureCache, text_feature_cache.h)
-//   geometry_encoder (SequenceGeometryEncoder) → geometry_encoder (GeometryEncoder, geometry_encoder.h)
-//   _encode_prompt's concatenation → assemble_prompt (prompt.h)
-//   transformer.encoder (TransformerEncoderFusion) → fusion_encoder (FusionEncoder, fusion_encoder.h)
-//   transformer.decoder (TransformerDecoder) → decoder (Decoder, decoder.h)
-//   dot_prod_scoring (DotProductScoring) → scoring (DotProductScoring, scoring.h)
-//   segmentation_head (UniversalSegmentationHead) → segmentation_head (SegmentationHead, segmentation_head.h)
+//   image -> backbone (ViT, FPN neck, sine positions) -> ImageFeatures                forward_image (per image)
+//   text ids + boxes -> text encoder (cached), geometry encoder -> prompt               encode_prompt (per prompt)
+//   ImageFeatures + prompt -> transformer.encoder (fusion) -> transformer.decoder -> dot_prod_scoring
+//                          -> segmentation_head -> DetectorOutputs                    forward_grounding (per prompt)
 //
 // Immutable after construction; every member function is const and thread-safe (the text-feature cache is
 // internally synchronised). Per-image state (the box-free geometry cache) is the caller's.
@@ -39,7 +27,6 @@
 #include "model/segmentation_head.h"
 #include "model/text_feature_cache.h"
 #include "nn/params.h"
-#include "tokenizer/tokenizer.h"
 
 namespace sam3 {
 
@@ -60,7 +47,6 @@ class Sam3Image {
   Sam3Image(const Config& cfg, const nn::ParamScope& root);
 
   const Config& config() const { return cfg_; }
-  const Tokenizer& tokenizer() const { return tokenizer_; }
   const ImageEncoder& image_encoder() const { return image_encoder_; }
   const TextEncoder& text_encoder() const { return text_encoder_; }
   const GeometryEncoder& geometry_encoder() const { return geometry_encoder_; }
@@ -87,7 +73,6 @@ class Sam3Image {
 
  private:
   Config cfg_;
-  Tokenizer tokenizer_;
   ImageEncoder image_encoder_;        // backbone.vision_backbone
   TextEncoder text_encoder_;          // backbone.language_backbone
   GeometryEncoder geometry_encoder_;  // geometry_encoder
