@@ -25,28 +25,8 @@ using test::tiny_model;
 // for every geo.* and prompt.* tensor. Measured: see the printed worst ratio (≤ 1e-6 on the tiny fixtures).
 constexpr double kRelScale = 1e-5;
 
-std::vector<BoxPrompt> boxes_of(const TensorFile& f) {
-  const Tensor& b = f.get("geo.in.box_cxcywh");    // [N, 1, 4]
-  const Tensor& l = f.get("geo.in.box_labels");    // [N, 1] I64
-  const Tensor& m = f.get("geo.in.box_mask");      // [1, N] U8
-  EXPECT_EQ(b.dtype(), DType::F32);
-  EXPECT_EQ(l.dtype(), DType::I64);
-  const int64_t n = b.size(0);
-  EXPECT_EQ(l.numel(), n);
-  EXPECT_EQ(m.numel(), n);
-  std::vector<BoxPrompt> v;
-  for (int64_t i = 0; i < n; ++i) {
-    EXPECT_EQ(m.data<uint8_t>()[i], 0) << "the processor never pads boxes";
-    const float* p = b.f32() + i * 4;
-    v.push_back(BoxPrompt{p[0], p[1], p[2], p[3], l.data<int64_t>()[i] != 0});
-  }
-  return v;
-}
-
-std::vector<int64_t> ids_of(const TensorFile& f) {
-  const Tensor& t = f.get("text.token_ids");
-  return std::vector<int64_t>(t.data<int64_t>(), t.data<int64_t>() + t.numel());
-}
+using test::fixture_boxes;
+using test::fixture_ids;
 
 // Every fixture tensor whose name starts with one of `prefixes` must be in the dump and match.
 // Records, per tensor name, the worst max_abs / scale seen (printed for docs/numerics.md).
@@ -82,7 +62,7 @@ TEST(GeometryEncoder, MatchesFixturesAllCases) {
     TensorFile ref = test::open_fixture("tiny/" + c + ".safetensors");
     const std::string img_name = c.substr(0, c.find(".case"));
     TensorFile image = test::open_fixture("tiny/" + img_name + ".image.safetensors");
-    const std::vector<BoxPrompt> boxes = boxes_of(ref);
+    const std::vector<BoxPrompt> boxes = fixture_boxes(ref);
     n_boxes_total += static_cast<int>(boxes.size());
     for (const auto& b : boxes) n_negative += b.positive ? 0 : 1;
 
@@ -117,7 +97,7 @@ TEST(GeometryEncoder, RoiAlignOnReferenceFeatures) {
   for (const std::string& c : test::fixture_cases()) {
     SCOPED_TRACE(c);
     TensorFile ref = test::open_fixture("tiny/" + c + ".safetensors");
-    const std::vector<BoxPrompt> boxes = boxes_of(ref);
+    const std::vector<BoxPrompt> boxes = fixture_boxes(ref);
     if (boxes.empty()) continue;
     // geo.img_pre_norm is only stored for case 1 of each image (it does not depend on the prompt).
     TensorFile c1 = test::open_fixture("tiny/" + c.substr(0, c.find(".case")) + ".case1.safetensors");
@@ -157,7 +137,7 @@ TEST(Sam3ImageEncodePrompt, AssemblesPromptAllCases) {
     features.pos = {image.get("neck.pos2")};
     ImagePromptCache image_cache;
     EncodedPrompt p =
-        model.encode_prompt(ids_of(ref), boxes_of(ref), features, image_cache, RunContext{2, nullptr, &dump});
+        model.encode_prompt(fixture_ids(ref), fixture_boxes(ref), features, image_cache, RunContext{2, nullptr, &dump});
     dump.flush("prompt");
     TensorFile got = read_safetensors(dir.file("prompt.safetensors"));
     compare_all(got, ref, {"prompt."}, &worst, &n_compared);

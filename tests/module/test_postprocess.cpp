@@ -1,8 +1,9 @@
 // Module test: post-processing as Sam3Processor._forward_grounding does it, checked three ways:
 //  1. the bilinear mask up-sampling against torch's F.interpolate on the resize fixtures (values and masks);
 //  2. post-processing of the fixture's own raw outputs (out.*) against final.* for all 10 cases (isolates this step);
-//  3. the whole per-prompt chain (fusion encoder → decoder → scoring → segmentation head → post-processing) from the
-//     fixture's prompt tokens and image features against final.* for all 10 cases.
+//  3. the whole per-prompt chain (Sam3Image::forward_grounding: fusion encoder → decoder → scoring → segmentation
+//     head, then post-processing) from the fixture's prompt tokens and image features against final.* for all 10
+//     cases.
 // Bounds (docs/numerics.md, "Detector head"): probs/scores within 1e-5, the same kept queries in the same order,
 // boxes within 0.01 px, masks differing in at most kMaxMaskPixelDiff pixels per mask.
 #include <gtest/gtest.h>
@@ -11,13 +12,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "core/arena.h"
 #include "detector_test_util.h"
-#include "model/decoder.h"
-#include "model/neck.h"
 #include "model/postprocess.h"
-#include "model/scoring.h"
-#include "model/segmentation_head.h"
+#include "model/sam3_image.h"
 
 using namespace sam3;
 using namespace sam3::test;
@@ -181,24 +178,6 @@ TEST_P(PostprocessCase, FixtureOutputsToFinal) {
 INSTANTIATE_TEST_SUITE_P(Tiny, PostprocessCase, ::testing::ValuesIn(fixture_cases()), case_param_name);
 
 // ---- 3. the whole per-prompt chain ---------------------------------------------------------------------------
-std::vector<Tensor> finer_levels(const TinyModel& m, const TensorFile& img, int n) {
-  std::vector<Tensor> out;
-  const Tensor& z = img.get("vit.out");
-  Neck neck(m.cfg, m.scope("backbone.vision_backbone.convs."), z.size(1), z.size(2));
-  for (int i = 0; i < n; ++i) {
-    const std::string key = "neck.fpn" + std::to_string(i);
-    if (img.has(key)) {
-      out.push_back(img.get(key));
-      continue;
-    }
-    Arena arena(neck.scratch_bytes(i));  // groceries stores no fpn0/fpn1: compute them from the trunk output
-    Tensor y = Tensor::empty({1, neck.out_dim(), neck.level_size(i), neck.level_size(i)});
-    neck.forward_level(i, z, y, RunContext{2, &arena});
-    out.push_back(y);
-  }
-  return out;
-}
-
 class DetectorChainCase : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(DetectorChainCase, PromptToFinal) {
@@ -206,24 +185,11 @@ TEST_P(DetectorChainCase, PromptToFinal) {
   const std::string name = GetParam();
   TensorFile img = open_fixture("tiny/" + image_of(name) + ".image.safetensors");
   TensorFile c = open_fixture("tiny/" + name + ".safetensors");
-  const PromptView prompt = fixture_prompt(c);
-  FusionEncoder enc(m.cfg, m.scope("transformer.encoder."));
-  Decoder dec(m.cfg, m.scope("transformer.decoder."));
-  DotProductScoring scoring(m.cfg, m.scope("dot_prod_scoring."));
-  SegmentationHead seg(m.cfg, m.scope("segmentation_head."));
-  const Tensor& feat = img.get("neck.fpn2");
-  const int64_t fh = feat.size(-2), fw = feat.size(-1);
-  FusionEncoderOutput e = enc.forward(feat, img.get("neck.pos2"), prompt, RunContext{2});
-  DecoderOutput dd = dec.forward(e.memory, e.pos, fh, fw, prompt, RunContext{2});
-  Tensor logits = scoring.forward(dd.hs, prompt, RunContext{2});
-  SegmentationOutput so = seg.forward(e.memory, fh, fw, finer_levels(m, img, seg.num_stages()), dd.queries(), prompt, RunContext{2});
-  DetectorOutputs o;
-  const int64_t L = logits.size(0);
-  o.pred_logits = logits.slice0(L - 1, L).reshape({-1});
-  o.presence_logit = dd.presence_logit();
-  o.pred_boxes = dd.pred_boxes;
-  o.pred_masks = so.pred_masks;
-  o.semantic_seg = so.semantic_seg;
+  static const Sam3Image model(m.cfg, m.root());
+  EncodedPrompt prompt;  // the fixture's prompt (prompt.tokens, prompt.mask)
+  prompt.tokens = c.get("prompt.tokens");
+  prompt.mask = c.get("prompt.mask");
+  const DetectorOutputs o = model.forward_grounding(fixture_features(m, img), prompt, RunContext{2});
   // Raw outputs first (standard detector tolerance), then the processor's result.
   EXPECT_TRUE(matches_fixture(o.pred_logits.reshape({1, -1, 1}), c.get("out.pred_logits")));
   EXPECT_TRUE(matches_fixture(o.pred_boxes.reshape({1, -1, 4}), c.get("out.pred_boxes")));

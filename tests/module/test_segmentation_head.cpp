@@ -5,39 +5,13 @@
 // test first checks that this route reproduces test_image's stored levels. Tolerances: docs/numerics.md.
 #include <gtest/gtest.h>
 
-#include "core/arena.h"
 #include "detector_test_util.h"
-#include "model/neck.h"
 #include "model/segmentation_head.h"
 
 using namespace sam3;
 using namespace sam3::test;
 
 namespace {
-
-// Neck levels 0 .. n-1 computed from the image fixture's trunk output.
-std::vector<Tensor> neck_levels_from_trunk(const TinyModel& m, const TensorFile& img, int n) {
-  const Tensor& z = img.get("vit.out");  // [1, C, G, G]
-  Neck neck(m.cfg, m.scope("backbone.vision_backbone.convs."), z.size(1), z.size(2));
-  std::vector<Tensor> out;
-  for (int i = 0; i < n; ++i) {
-    Arena arena(neck.scratch_bytes(i));
-    Tensor y = Tensor::empty({1, neck.out_dim(), neck.level_size(i), neck.level_size(i)});
-    neck.forward_level(i, z, y, RunContext{2, &arena});
-    out.push_back(y);
-  }
-  return out;
-}
-
-// The finer levels the head needs (finest first), from the fixture when stored, else from the trunk output.
-std::vector<Tensor> finer_levels(const TinyModel& m, const TensorFile& img, int n) {
-  bool stored = true;
-  for (int i = 0; i < n; ++i) stored = stored && img.has("neck.fpn" + std::to_string(i));
-  if (!stored) return neck_levels_from_trunk(m, img, n);
-  std::vector<Tensor> out;
-  for (int i = 0; i < n; ++i) out.push_back(img.get("neck.fpn" + std::to_string(i)));
-  return out;
-}
 
 TEST(SegmentationHeadInputs, NeckRouteReproducesStoredLevels) {
   const TinyModel& m = tiny_model();

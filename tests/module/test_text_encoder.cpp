@@ -20,11 +20,7 @@ namespace {
 
 using test::tiny_model;
 
-std::vector<int64_t> ids_of(const TensorFile& f) {
-  const Tensor& t = f.get("text.token_ids");
-  EXPECT_EQ(t.dtype(), DType::I64);
-  return std::vector<int64_t>(t.data<int64_t>(), t.data<int64_t>() + t.numel());
-}
+using test::fixture_ids;
 
 // Tolerance (docs/numerics.md, "Prompt encoders"): atol = 1e-5 × the tensor's max |ref|, rtol 0. The reference's own
 // noise is ~1e-6 relative; we measured ≤ 2e-6 of scale on every text tensor (float32 sums in another order).
@@ -46,7 +42,7 @@ TEST(TextEncoder, MatchesFixturesAllCases) {
     test::TempDir dir;
     Dumper dump(dir.path());
     for (int threads : {1, 2}) {
-      TextFeatures out = enc.encode(ids_of(ref), RunContext{threads, nullptr, &dump});
+      TextFeatures out = enc.encode(fixture_ids(ref), RunContext{threads, nullptr, &dump});
       const Tensor& want = ref.get("text.language_features");
       EXPECT_TRUE(test::tensors_close(out.features, want, kRelScale * test::compare(want, want, 0, 0).ref_scale, 0))
           << "threads " << threads;

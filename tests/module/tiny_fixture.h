@@ -13,6 +13,7 @@
 #include "fixture.h"
 #include "io/weight_file.h"
 #include "model/config.h"
+#include "model/geometry_encoder.h"
 #include "nn/params.h"
 
 namespace sam3::test {
@@ -80,5 +81,31 @@ class TempDir {
   std::string path_;
   std::vector<std::string> files_;
 };
+
+// A case's prompt inputs as the processor passes them: the token ids (text.token_ids) and the exemplar boxes
+// (geo.in.box_cxcywh / box_labels / box_mask, never padded).
+inline std::vector<int64_t> fixture_ids(const TensorFile& f) {
+  const Tensor& t = f.get("text.token_ids");
+  EXPECT_EQ(t.dtype(), DType::I64);
+  return std::vector<int64_t>(t.data<int64_t>(), t.data<int64_t>() + t.numel());
+}
+
+inline std::vector<BoxPrompt> fixture_boxes(const TensorFile& f) {
+  const Tensor& b = f.get("geo.in.box_cxcywh");  // [N, 1, 4]
+  const Tensor& l = f.get("geo.in.box_labels");  // [N, 1] I64
+  const Tensor& m = f.get("geo.in.box_mask");    // [1, N] U8
+  EXPECT_EQ(b.dtype(), DType::F32);
+  EXPECT_EQ(l.dtype(), DType::I64);
+  const int64_t n = b.size(0);
+  EXPECT_EQ(l.numel(), n);
+  EXPECT_EQ(m.numel(), n);
+  std::vector<BoxPrompt> v;
+  for (int64_t i = 0; i < n; ++i) {
+    EXPECT_EQ(m.data<uint8_t>()[i], 0) << "the processor never pads boxes";
+    const float* p = b.f32() + i * 4;
+    v.push_back(BoxPrompt{p[0], p[1], p[2], p[3], l.data<int64_t>()[i] != 0});
+  }
+  return v;
+}
 
 }  // namespace sam3::test
