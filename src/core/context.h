@@ -20,7 +20,6 @@ namespace sam3 {
 //   Cpu: the optimised kernels (src/kernels/cpu), each choosing its instruction set at run time;
 //   Ref: the naive reference kernels (src/kernels/ref): slow, obviously right, the oracle tests compare with.
 enum class Backend : uint8_t { Cpu, Ref };
-const char* backend_name(Backend b);
 
 struct RunContext {
   int n_threads = 1;
@@ -38,12 +37,6 @@ struct RunContext {
   bool dumping() const { return dumper && dumper->enabled(); }
   void dump(const std::string& name, const Tensor& t) const {
     if (dumping()) dumper->add(name, t);
-  }
-  // The same context on another thread count (e.g. 1 inside a parallel region).
-  RunContext with_threads(int n) const {
-    RunContext c = *this;
-    c.n_threads = n;
-    return c;
   }
 };
 

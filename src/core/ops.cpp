@@ -60,8 +60,6 @@ bool ref(const RunContext& ctx) { return ctx.backend == Backend::Ref; }
 
 }  // namespace
 
-const char* backend_name(Backend b) { return b == Backend::Ref ? "ref" : "cpu"; }
-
 void linear(const Tensor& x, const Tensor& w, const Tensor* b, Tensor& y, const RunContext& ctx) {
   require_f32(x, "linear", "x");
   require_f32(w, "linear", "w");
