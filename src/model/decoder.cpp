@@ -111,7 +111,7 @@ Tensor Decoder::query_sine_embed(const Tensor& ref) const {
 Tensor Decoder::rpb_bias(const Tensor& ref, int64_t feat_h, int64_t feat_w, const RunContext& ctx) const {
   const int64_t Q = ref.numel() / 4;
   // deltas: [Q, W, 2] (x) and [Q, H, 2] (y): coords[j] - (edge0, edge1), then sign(8δ)·log2(|8δ|+1)/log2(8).
-  Tensor dx = Tensor::empty({Q, feat_w, 2}), dy = Tensor::empty({Q, feat_h, 2});
+  Tensor dx = ctx.scratch({Q, feat_w, 2}), dy = ctx.scratch({Q, feat_h, 2});
   auto logt = [](float d) {
     const float s = d * 8.0f;
     const float sg = s > 0 ? 1.0f : (s < 0 ? -1.0f : 0.0f);
@@ -135,7 +135,7 @@ Tensor Decoder::rpb_bias(const Tensor& ref, int64_t feat_h, int64_t feat_w, cons
   Tensor bx = rpb_x_.forward(dx, ctx);  // [Q, W, heads]
   Tensor by = rpb_y_.forward(dy, ctx);  // [Q, H, heads]
   const int64_t hw = feat_h * feat_w, H = heads_;
-  Tensor bias = Tensor::empty({H, Q, hw});
+  Tensor bias = ctx.scratch({H, Q, hw});
   const float* px = bx.f32();
   const float* py = by.f32();
   float* pb = bias.f32();
@@ -154,7 +154,8 @@ namespace {
 
 // y = x with `rows` [Q, d] added to rows [offset, offset+Q) (rows before offset unchanged).
 Tensor add_rows(const Tensor& x, const Tensor& rows, int64_t offset, const RunContext& ctx) {
-  Tensor y = x.clone();
+  Tensor y = ctx.scratch(x.shape());
+  std::memcpy(y.f32(), x.f32(), x.nbytes());
   const int64_t d = x.size(-1);
   Tensor tail = y.slice0(offset, x.size(0));
   ops::add(tail, rows.reshape({x.size(0) - offset, d}), tail, ctx);
@@ -170,6 +171,7 @@ void residual_norm(Tensor& t, const Tensor& a, const nn::LayerNorm& n, const Run
 
 DecoderOutput Decoder::forward(const Tensor& memory, const Tensor& pos, int64_t feat_h, int64_t feat_w,
                                const PromptView& prompt, const RunContext& ctx) const {
+  ArenaScope scope(ctx.arena);  // the intermediates; the outputs are owned
   check_prompt(prompt, d_, "decoder");
   const int64_t hw = feat_h * feat_w, L = static_cast<int64_t>(layers_.size()), Q = nq_, d = d_;
   if (memory.numel() != hw * d || pos.numel() != hw * d)
@@ -177,7 +179,7 @@ DecoderOutput Decoder::forward(const Tensor& memory, const Tensor& pos, int64_t 
                 std::to_string(hw) + ", " + std::to_string(d) + "]");
   const bool dumping = ctx.dumping();
   const Tensor mem = memory.reshape({hw, d});
-  Tensor mem_pos = Tensor::empty({hw, d});  // image keys: memory + pos
+  Tensor mem_pos = ctx.scratch({hw, d});  // image keys: memory + pos
   ops::add(mem, pos.reshape({hw, d}), mem_pos, ctx);
   const Tensor ptok = prompt.tokens.reshape({prompt.length(), d});
   const int64_t np = presence_ ? 1 : 0;  // presence token row in front of the queries
@@ -190,13 +192,14 @@ DecoderOutput Decoder::forward(const Tensor& memory, const Tensor& pos, int64_t 
   out.presence_feats = Tensor::zeros({d});
 
   // t = [presence; queries] (np+Q, d); ref = sigmoid(reference_points) (Q, 4).
-  Tensor t = Tensor::empty({np + Q, d});
+  Tensor t = ctx.scratch({np + Q, d});
   if (presence_) std::memcpy(t.f32(), presence_token_.f32(), sizeof(float) * d);
   std::memcpy(t.f32() + np * d, query_embed_.f32(), sizeof(float) * Q * d);
   Tensor ref = Tensor::empty({Q, 4});
   for (int64_t i = 0; i < Q * 4; ++i) ref.f32()[i] = sigmoid(reference_points_.f32()[i]);
 
   for (int64_t l = 0; l < L; ++l) {
+    ArenaScope layer_scope(ctx.arena);  // the layer's intermediates; its results go into t, ref and out
     const DecoderLayer& Ly = layers_[static_cast<size_t>(l)];
     std::memcpy(out.ref_boxes.f32() + l * Q * 4, ref.f32(), sizeof(float) * Q * 4);
     const Tensor qpos = ref_point_head_.forward(query_sine_embed(ref), ctx);  // [Q, d]

@@ -56,7 +56,8 @@ class Decoder {
   // The pieces, exposed for tests. ref: [Q, 4] cxcywh.
   // gen_sineembed_for_position: [Q, 2d] = [S(cy), S(cx), S(w), S(h)], each d/2 wide (sin/cos interleaved).
   Tensor query_sine_embed(const Tensor& ref) const;
-  // _get_rpb_matrix ("log"): [heads, Q, feat_h*feat_w], bias(h, q, i*feat_w + j) = By[q,i,h] + Bx[q,j,h].
+  // _get_rpb_matrix ("log"): [heads, Q, feat_h*feat_w], bias(h, q, i*feat_w + j) = By[q,i,h] + Bx[q,j,h]. From ctx's
+  // scratch (the arena when there is one).
   Tensor rpb_bias(const Tensor& ref, int64_t feat_h, int64_t feat_w, const RunContext& ctx) const;
 
  private:

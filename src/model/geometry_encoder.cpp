@@ -119,6 +119,7 @@ Tensor GeometryEncoder::box_position_encoding(const std::vector<BoxPrompt>& boxe
 // ref: geometry_encoders.py (SequenceGeometryEncoder.forward with no points and no masks; _encode_boxes)
 GeometryFeatures GeometryEncoder::encode(const std::vector<BoxPrompt>& boxes, const Tensor& img, const Tensor& pos,
                                          const RunContext& ctx) const {
+  ArenaScope scope(ctx.arena);  // the intermediates; the outputs are owned
   Shape s = img.shape();
   if (s.size() == 4 && s[0] == 1) s.erase(s.begin());
   if (s.size() != 3 || s[0] != d_ || img.dtype() != DType::F32)
@@ -143,12 +144,12 @@ GeometryFeatures GeometryEncoder::encode(const std::vector<BoxPrompt>& boxes, co
   const Tensor mem_pos = nn::nchw_to_tokens(pos.reshape(img.shape()));
 
   // 1. Pooling source: img_pre_norm on the tokens, back to NCHW for RoIAlign.
-  Tensor pre = Tensor::empty({HW, d});
+  Tensor pre = ctx.scratch({HW, d});
   img_pre_norm_.forward(mem, pre, ctx);
   ctx.dump("geo.img_pre_norm", pre.reshape({HW, 1, d}));
 
   // 2. Box tokens (none for a box-free prompt: every product below is then empty).
-  Tensor seq = Tensor::empty({N + 1, d});
+  Tensor seq = ctx.scratch({N + 1, d});
   {
     Tensor cxcywh = Tensor::empty({N, 4});
     for (int64_t b = 0; b < N; ++b) {
@@ -167,22 +168,22 @@ GeometryFeatures GeometryEncoder::encode(const std::vector<BoxPrompt>& boxes, co
       ctx.dump("geo.in.box_mask", Tensor::zeros({1, N}, DType::U8));
     }
     const Tensor xyxy = roi_boxes_xyxy(boxes, H, W);
-    Tensor direct = Tensor::empty({N, d});
+    Tensor direct = ctx.scratch({N, d});
     direct_.forward(cxcywh, direct, ctx);
 
-    Tensor roi = Tensor::empty({N, d, roi_, roi_});
+    Tensor roi = ctx.scratch({N, d, roi_, roi_});
     if (N > 0) {
       const Tensor pre_nchw = nn::tokens_to_nchw(pre, H, W);
       ops::roi_align(pre_nchw, xyxy, 1.0f, /*sampling_ratio=*/-1, /*aligned=*/false, roi, ctx);
     }
-    Tensor pooled = Tensor::empty({N, d});
+    Tensor pooled = ctx.scratch({N, d});
     pool_.forward(roi.reshape({N, d * roi_ * roi_}), pooled, ctx);
 
     const Tensor penc = box_position_encoding(boxes);
-    Tensor pproj = Tensor::empty({N, d});
+    Tensor pproj = ctx.scratch({N, d});
     pos_proj_.forward(penc, pproj, ctx);
 
-    Tensor label = Tensor::empty({N, d});
+    Tensor label = ctx.scratch({N, d});
     for (int64_t b = 0; b < N; ++b) {
       const int64_t l = boxes[static_cast<size_t>(b)].positive ? 1 : 0;
       std::memcpy(label.f32() + b * d, label_embed_.f32() + l * d, static_cast<size_t>(d) * sizeof(float));
@@ -206,7 +207,7 @@ GeometryFeatures GeometryEncoder::encode(const std::vector<BoxPrompt>& boxes, co
   std::memcpy(seq.f32() + N * d, cls_embed_.f32(), static_cast<size_t>(d) * sizeof(float));
 
   // 4. x = norm(final_proj(x)).
-  Tensor x = Tensor::empty({N + 1, d});
+  Tensor x = ctx.scratch({N + 1, d});
   final_proj_.forward(seq, x, ctx);
   norm_.forward(x, x, ctx);
   ctx.dump("geo.pre_encode_tokens", x.reshape({N + 1, 1, d}));

@@ -24,6 +24,7 @@ DotProductScoring::DotProductScoring(const Config& cfg, const nn::ParamScope& p)
 }
 
 Tensor DotProductScoring::forward(const Tensor& hs, const PromptView& prompt, const RunContext& ctx) const {
+  ArenaScope scope(ctx.arena);  // the intermediates; the result is owned
   check_prompt(prompt, d_, "scoring");
   if (hs.dim() != 3 || hs.size(2) != d_)
     throw Error("scoring: hs must be [L, Q, " + std::to_string(d_) + "], got " + shape_str(hs.shape()));
@@ -53,7 +54,7 @@ Tensor DotProductScoring::forward(const Tensor& hs, const PromptView& prompt, co
   Tensor logits = Tensor::empty({L, Q});
   // logits = clamp((hq · pp) · scale, ±clamp) as a [L*Q, d_proj] x [d_proj] product.
   Tensor ppt = pp.reshape({1, d_proj_});
-  Tensor raw = Tensor::empty({L * Q, 1});
+  Tensor raw = ctx.scratch({L * Q, 1});
   ops::linear(hq.reshape({L * Q, d_proj_}), ppt, nullptr, raw, ctx);
   for (int64_t i = 0; i < L * Q; ++i)
     logits.f32()[i] = std::min(std::max(raw.f32()[i] * scale, -clamp_), clamp_);

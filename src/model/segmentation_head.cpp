@@ -54,6 +54,7 @@ SegmentationHead::SegmentationHead(const Config& cfg, const nn::ParamScope& p) {
 SegmentationOutput SegmentationHead::forward(const Tensor& memory, int64_t feat_h, int64_t feat_w,
                                              const std::vector<Tensor>& fpn, const Tensor& queries,
                                              const PromptView& prompt, const RunContext& ctx) const {
+  ArenaScope scope(ctx.arena);  // the intermediates; the outputs are owned
   check_prompt(prompt, d_, "segmentation head");
   const int64_t hw = feat_h * feat_w;
   if (memory.numel() != hw * d_)
@@ -82,9 +83,9 @@ SegmentationOutput SegmentationHead::forward(const Tensor& memory, int64_t feat_
       throw Error("segmentation head: neck level " + shape_str(feat.shape()) + " does not have " + std::to_string(d_) +
                   " channels");
     const int64_t h = feat.size(-2), w = feat.size(-1);
-    Tensor up = Tensor::empty({d_, h, w});
+    Tensor up = ctx.scratch({d_, h, w});
     ops::upsample_nearest(p, &feat, up, ctx);
-    p = Tensor::empty({d_, h, w});
+    p = ctx.scratch({d_, h, w});
     convs_[static_cast<size_t>(s)].forward(up, p, ctx);
     ops::group_norm(p, groups_, gn_weight_[static_cast<size_t>(s)], gn_bias_[static_cast<size_t>(s)], 1e-5f,
                     /*relu=*/true, p, ctx);
@@ -94,7 +95,7 @@ SegmentationOutput SegmentationHead::forward(const Tensor& memory, int64_t feat_
 
   // 3. heads: instance embedding (1×1), semantic logits (1×1), masks = mask_embed(queries) · instance embedding.
   SegmentationOutput out;
-  Tensor inst = Tensor::empty({d_, H, W});
+  Tensor inst = ctx.scratch({d_, H, W});
   instance_seg_head_.forward(p, inst, ctx);
   out.semantic_seg = Tensor::empty({1, H, W});
   semantic_seg_head_.forward(p, out.semantic_seg, ctx);

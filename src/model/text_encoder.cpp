@@ -38,6 +38,7 @@ TextEncoder::TextEncoder(const nn::ParamScope& p, const Config& cfg)
 
 // ref: text_encoder_ve.py (VETextEncoder.forward -> TextTransformer.forward -> Transformer -> ResidualAttentionBlock)
 TextFeatures TextEncoder::encode(const std::vector<int64_t>& ids, const RunContext& ctx) const {
+  ArenaScope scope(ctx.arena);  // the intermediates; the result is owned
   if (static_cast<int64_t>(ids.size()) != context_)
     throw Error("TextEncoder: expected " + std::to_string(context_) + " token ids (context_length), got " +
                 std::to_string(ids.size()));
@@ -45,7 +46,7 @@ TextFeatures TextEncoder::encode(const std::vector<int64_t>& ids, const RunConte
   const bool dumping = ctx.dumping();
 
   // Token embedding gather, then + positional embedding.
-  Tensor x = Tensor::empty({L, W});
+  Tensor x = ctx.scratch({L, W});
   for (int64_t i = 0; i < L; ++i) {
     const int64_t id = ids[static_cast<size_t>(i)];
     if (id < 0 || id >= vocab_)
@@ -56,8 +57,8 @@ TextFeatures TextEncoder::encode(const std::vector<int64_t>& ids, const RunConte
   ctx.dump("text.token_embed", x.reshape({1, L, W}));
   ops::add(x, positional_embedding_, x, ctx);
 
-  Tensor t = Tensor::empty({L, W}), y = Tensor::empty({L, W});
-  Tensor h = blocks_.empty() ? Tensor() : Tensor::empty({L, blocks_[0].c_fc.out_features});
+  Tensor t = ctx.scratch({L, W}), y = ctx.scratch({L, W});
+  Tensor h = blocks_.empty() ? Tensor() : ctx.scratch({L, blocks_[0].c_fc.out_features});
   for (size_t i = 0; i < blocks_.size(); ++i) {
     const Block& b = blocks_[i];
     b.ln_1.forward(x, t, ctx);
