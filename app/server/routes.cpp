@@ -167,7 +167,13 @@ void encode_session(WorkerContext& w, Session& s, std::shared_ptr<RgbImage>& ima
 }
 
 // Runs prompts on the worker: library errors caused by the request (a text the tokenizer rejects, ...) are 400s.
+// The session's state gives its prompt scratch back afterwards: an idle session holds only its embedding (what the
+// session store accounts for).
 SegmentResult run_segment(ImageState& state, const std::vector<Prompt>& prompts, float threshold, int n_threads) {
+  struct ReleaseScratch {
+    ImageState& s;
+    ~ReleaseScratch() { s.release_scratch(); }
+  } release{state};
   SegmentParams p = segment_default_params();
   p.n_threads = n_threads;
   p.threshold = threshold;

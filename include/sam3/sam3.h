@@ -186,6 +186,13 @@ class ImageState {
   const ImageEmbedding& embedding() const;  // throws if no image was set
   const Model& model() const;
 
+  // Scratch memory the state keeps between calls so that the next encode or prompt does not go back to the
+  // allocator: the encoder's plan after set_image(), grown to the largest prompt's need by segment().
+  size_t scratch_bytes() const;
+  // Frees that scratch memory (the next call allocates what it needs again). For callers that keep many states
+  // alive, e.g. a server's sessions, so that an idle state holds only its embedding.
+  void release_scratch();
+
   struct Impl;  // library internal
   Impl& impl();
 

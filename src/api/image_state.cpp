@@ -14,6 +14,8 @@ ImageState& ImageState::operator=(ImageState&&) noexcept = default;
 ImageState::Impl& ImageState::impl() { return *impl_; }
 const Model& ImageState::model() const { return *impl_->model; }
 bool ImageState::has_image() const { return !impl_->embedding.empty(); }
+size_t ImageState::scratch_bytes() const { return impl_->scratch.capacity(); }
+void ImageState::release_scratch() { impl_->scratch = Arena(0, Arena::Growth::Grow); }
 
 const ImageEmbedding& ImageState::embedding() const {
   if (!has_image()) throw Error("ImageState: no image set (call set_image or set_embedding first)");

@@ -285,6 +285,25 @@ TEST(Pipeline, CacheFollowsTheImage) {
   expect_same(segment(st, p, params_at(0.3f)), segment(fresh_a, p, params_at(0.3f)), "back to image a");
 }
 
+// The state's scratch: kept after a prompt (reused by the next), freed by release_scratch(), re-grown on demand;
+// the results are the same whichever way the memory came.
+TEST(Pipeline, ScratchKeptReleasedAndRegrown) {
+  const Image img = decode_image_file(golden_path("images/groceries.jpg"));
+  ImageState st(tiny());
+  st.set_embedding(state_for(tiny(), img).embedding());  // no encode: the scratch is the prompts' alone
+  EXPECT_EQ(st.scratch_bytes(), 0u);
+  const Prompt text{"paper bag", {}}, boxed{"paper bag", {PromptBox{0.5f, 0.5f, 0.2f, 0.3f, true}}};
+  const PromptResult first = segment(st, boxed, params_at(0.3f));
+  const size_t kept = st.scratch_bytes();
+  EXPECT_GT(kept, 0u);
+  expect_same(segment(st, boxed, params_at(0.3f)), first, "second run on the kept scratch");
+  EXPECT_EQ(st.scratch_bytes(), kept);  // the same workload fits what was kept
+  st.release_scratch();
+  EXPECT_EQ(st.scratch_bytes(), 0u);
+  segment(st, text, params_at(0.3f));
+  expect_same(segment(st, boxed, params_at(0.3f)), first, "after release_scratch");
+}
+
 // An embedding saved to disk and loaded back gives the same result as the in-memory one.
 TEST(Pipeline, SavedEmbedding) {
   const FixtureCase fc = load_case("groceries.case2");
