@@ -68,36 +68,13 @@ Tensor preprocess_image(const ImageView& img, int64_t resolution, int n_threads)
   return normalize_image(resize_image_u8(img, resolution, resolution, n_threads), n_threads);
 }
 
-namespace {
-
-// resize_bilinear's input: F32 [n, h, w] or [h, w], non-empty.
-void check_maps(const Tensor& maps) {
-  if (maps.dtype() != DType::F32 || (maps.dim() != 2 && maps.dim() != 3))
-    throw Error("resize_bilinear: expected F32 [n, h, w] or [h, w], got " + std::string(dtype_name(maps.dtype())) +
-                " " + shape_str(maps.shape()));
-  if (maps.size(-2) <= 0 || maps.size(-1) <= 0) throw Error("resize_bilinear: empty input " + shape_str(maps.shape()));
-}
-
-}  // namespace
-
 Tensor resize_bilinear(const Tensor& maps, int64_t out_h, int64_t out_w, int n_threads) {
-  check_maps(maps);
   if (out_h <= 0 || out_w <= 0)
     throw Error("resize_bilinear: bad output size " + std::to_string(out_h) + "x" + std::to_string(out_w));
   Tensor out = maps.dim() == 3 ? Tensor::empty({maps.size(0), out_h, out_w}, DType::F32)
                                : Tensor::empty({out_h, out_w}, DType::F32);
-  resize_bilinear(maps, out, n_threads);
+  ops::upsample_bilinear(maps, out, RunContext{n_threads});  // checks maps: F32 [n, h, w] or [h, w], non-empty
   return out;
-}
-
-void resize_bilinear(const Tensor& maps, Tensor& out, int n_threads) {
-  check_maps(maps);
-  const int64_t n = maps.dim() == 3 ? maps.size(0) : 1;
-  if (out.dtype() != DType::F32 || out.dim() != maps.dim() || (maps.dim() == 3 && out.size(0) != n) ||
-      out.size(-2) <= 0 || out.size(-1) <= 0)
-    throw Error("resize_bilinear: output " + std::string(dtype_name(out.dtype())) + " " + shape_str(out.shape()) +
-                " does not fit input " + shape_str(maps.shape()));
-  ops::upsample_bilinear(maps, out, RunContext{n_threads});
 }
 
 }  // namespace sam3

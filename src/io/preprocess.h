@@ -5,7 +5,7 @@
 //   v2.ToDtype(uint8) (no-op) -> v2.Resize((R, R)) (bilinear, antialias, squash: no aspect preservation; skipped when
 //   the image is already R x R) -> v2.ToDtype(float32, scale=True) = x * float32(1/255) -> v2.Normalize(0.5, 0.5)
 //   = (x - 0.5) / 0.5 -> unsqueeze(0). The arithmetic (bit-exact with the fixtures) is documented in
-//   kernels/resize.h.
+//   kernels/resize_taps.h.
 #pragma once
 #include <cstdint>
 
@@ -26,10 +26,9 @@ Tensor normalize_image(const Tensor& chw_u8, int n_threads);
 Tensor preprocess_image(const ImageView& img, int64_t resolution, int n_threads);
 
 // Plain bilinear resize (align_corners=False, no antialias) of n float maps: F32 [n, h, w] (or [h, w]) ->
-// F32 [n, out_h, out_w] (or [out_h, out_w]); bit-exact with torch's CPU kernel (kernels/resize.h).
+// F32 [n, out_h, out_w] (or [out_h, out_w]); bit-exact with torch's CPU kernel (kernels/resize_taps.h). Into a
+// preallocated output: ops::upsample_bilinear.
 // ref: sam3/model/sam3_image_processor.py (_forward_grounding: interpolate(masks, (H, W), "bilinear"))
 Tensor resize_bilinear(const Tensor& maps, int64_t out_h, int64_t out_w, int n_threads);
-// Same into a preallocated F32 `out` ([n, out_h, out_w], or [out_h, out_w] for one map); out must not alias maps.
-void resize_bilinear(const Tensor& maps, Tensor& out, int n_threads);
 
 }  // namespace sam3

@@ -5,8 +5,8 @@
 #include <string>
 
 #include "core/error.h"
+#include "core/ops.h"
 #include "core/parallel.h"
-#include "io/preprocess.h"
 #include "model/decoder.h"
 
 namespace sam3 {
@@ -44,8 +44,8 @@ void mask_row(const float* v, int64_t n, uint8_t* out) {
 
 }  // namespace
 
-// The logits go through the torch-exact plain bilinear resize of the pre-processing (io/preprocess.h, bit-exact with
-// F.interpolate on the resize fixtures), then each row is thresholded.
+// The logits go through the torch-exact plain bilinear resize (ops::upsample_bilinear, bit-exact with F.interpolate
+// on the resize fixtures), then each row is thresholded.
 void upsample_mask(const float* logits, int64_t h, int64_t w, int64_t height, int64_t width, float* logits_out,
                    uint8_t* mask_out, int n_threads) {
   if (h <= 0 || w <= 0 || height <= 0 || width <= 0)
@@ -53,7 +53,7 @@ void upsample_mask(const float* logits, int64_t h, int64_t w, int64_t height, in
                 std::to_string(height) + "x" + std::to_string(width));
   const Tensor in = Tensor::borrow(const_cast<float*>(logits), {h, w}, DType::F32);
   Tensor up = logits_out ? Tensor::borrow(logits_out, {height, width}, DType::F32) : Tensor::empty({height, width});
-  resize_bilinear(in, up, n_threads);
+  ops::upsample_bilinear(in, up, RunContext{n_threads});
   if (mask_out)
     parallel_for(n_threads, height, [&](int64_t y) { mask_row(up.f32() + y * width, width, mask_out + y * width); });
 }

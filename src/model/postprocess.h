@@ -42,8 +42,8 @@ std::vector<int64_t> select_detections(const std::vector<float>& probs, float th
 std::array<float, 4> box_to_pixels(const float* cxcywh, int64_t width, int64_t height);
 
 // Bilinear (align_corners=False, no antialias) of one logit map [h, w] to [H0, W0], bit-exact with torch
-// (io/preprocess.h resize_bilinear; arithmetic in kernels/resize_taps.h). Either output may be null: `logits_out` gets the up-sampled logits,
-// `mask_out` the mask sigmoid(up) > 0.5 as 0/1 bytes.
+// (ops::upsample_bilinear; arithmetic in kernels/resize_taps.h). Either output may be null: `logits_out` gets the
+// up-sampled logits, `mask_out` the mask sigmoid(up) > 0.5 as 0/1 bytes.
 void upsample_mask(const float* logits, int64_t h, int64_t w, int64_t height, int64_t width, float* logits_out,
                    uint8_t* mask_out, int n_threads);
 

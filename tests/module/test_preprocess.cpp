@@ -2,7 +2,7 @@
 // golden/tiny/<image>.image.safetensors), and the optimised resize kernels vs the reference kernels.
 //
 // Tolerances (docs/numerics.md, "Decoding and pre-processing"): none. The kernels reproduce torch's float32
-// operation sequence exactly (kernels/resize.h), so every uint8 must match (0 differing pixels, the bound asserted
+// operation sequence exactly (kernels/resize_taps.h), so every uint8 must match (0 differing pixels, the bound asserted
 // below) and every float must be identical; the float comparisons use atol 1e-6 only as the documented ceiling
 // (measured: 0 on every case), and kMaxU8Mismatches = 0.
 #include <gtest/gtest.h>

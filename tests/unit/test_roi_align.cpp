@@ -1,4 +1,4 @@
-// RoIAlign (core/ops_prompt.h): the reference kernel against closed-form values, and the CPU kernel against the
+// RoIAlign (ops::roi_align, core/ops.h): the reference kernel against closed-form values, and the CPU kernel against the
 // reference on random maps and boxes (inside, straddling the border, outside, degenerate, huge), both aligned modes,
 // adaptive and fixed sampling, several scales and thread counts.
 #include <gtest/gtest.h>

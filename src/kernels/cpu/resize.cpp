@@ -1,4 +1,4 @@
-// sam3.cpp — optimised resize kernels: the same arithmetic as kernels/ref/resize.cpp (see kernels/resize.h),
+// sam3.cpp — optimised resize kernels: the same arithmetic as kernels/ref/resize.cpp (see kernels/resize_taps.h),
 // organised for speed. Anti-aliased resize = two threaded passes:
 //   1. W pass, in bands of 8 input rows: the band is converted to float and transposed, T[k][8] = row l's k-th
 //      element, so that the 8 rows become the 8 SIMD lanes (all lanes share the output column's taps, weights and

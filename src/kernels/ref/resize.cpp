@@ -1,4 +1,4 @@
-// sam3.cpp — reference resize kernels (see kernels/resize.h for the exact arithmetic): every output element is
+// sam3.cpp — reference resize kernels (see kernels/resize_taps.h for the exact arithmetic): every output element is
 // computed on its own, straight from the definition, with no precomputed passes or threads. Slow; the oracle.
 // ref: torch aten/src/ATen/native/cpu/UpSampleKernel.cpp (_compute_weights_aa, separable AA kernel,
 //      cpu_upsample_linear_channels_last), torchvision v2.Resize
