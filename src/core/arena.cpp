@@ -25,7 +25,7 @@ void Arena::add_block(size_t min_bytes) {
 }
 
 Tensor Arena::alloc(const Shape& shape, DType dtype) {
-  const size_t rounded = round64(static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype));
+  const size_t rounded = bytes_for(shape, dtype);
   if (growth_ == Growth::Fixed && used_ + rounded > capacity())
     throw Error("scratch arena exhausted: need " + std::to_string(rounded) + " more bytes for " + shape_str(shape) +
                 ", " + std::to_string(capacity() - used_) + " of " + std::to_string(capacity()) + " left");

@@ -20,6 +20,11 @@ class Arena {
   enum class Growth : uint8_t { Fixed, Grow };
   explicit Arena(size_t capacity_bytes = 0, Growth growth = Growth::Fixed);
 
+  // Bytes alloc(shape, dtype) takes: the payload rounded up to the 64-byte alignment (for sizing an arena from the
+  // shapes a forward pass allocates, never by hand).
+  static size_t bytes_for(const Shape& shape, DType dtype = DType::F32) {
+    return (static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype) + 63) / 64 * 64;
+  }
   // A tensor over arena memory (64-byte aligned). Valid until the mark taken before it is released. A fixed arena
   // throws sam3::Error when it is exhausted.
   Tensor alloc(const Shape& shape, DType dtype = DType::F32);

@@ -7,7 +7,6 @@
 #include "core/error.h"
 #include "core/timer.h"
 #include "model/position_encoding.h"
-#include "nn/scratch.h"
 
 namespace sam3 {
 
@@ -70,7 +69,7 @@ ImageEncoder::ImageEncoder(const Config& cfg, const nn::ParamScope& root)
 size_t ImageEncoder::scratch_bytes() const {
   size_t neck = 0;
   for (int i = 0; i < neck_.num_levels(); ++i) neck = std::max(neck, neck_.scratch_bytes(i));
-  return nn::arena_bytes({1, vit_.embed_dim(), vit_.grid(), vit_.grid()}) + std::max(vit_.scratch_bytes(), neck);
+  return Arena::bytes_for({1, vit_.embed_dim(), vit_.grid(), vit_.grid()}) + std::max(vit_.scratch_bytes(), neck);
 }
 
 // ref: necks.py (Sam3DualViTDetNeck.forward) + vl_combiner.py (scalp drops the last levels)

@@ -3,7 +3,6 @@
 
 #include "core/error.h"
 #include "core/ops.h"
-#include "nn/scratch.h"
 
 namespace sam3 {
 
@@ -60,7 +59,7 @@ std::vector<Shape> Neck::scratch_shapes(const Level& l) const {
 
 size_t Neck::scratch_bytes(int i) const {
   size_t total = 0;
-  for (const Shape& s : scratch_shapes(levels_.at(static_cast<size_t>(i)))) total += nn::arena_bytes(s);
+  for (const Shape& s : scratch_shapes(levels_.at(static_cast<size_t>(i)))) total += Arena::bytes_for(s);
   return total;
 }
 

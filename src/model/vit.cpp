@@ -11,7 +11,6 @@
 #include "core/ops.h"
 #include "core/parallel.h"
 #include "core/timer.h"
-#include "nn/scratch.h"
 
 namespace sam3 {
 
@@ -191,10 +190,11 @@ struct VisionTransformer::Buffers {
 
 size_t VisionTransformer::scratch_bytes() const {
   const int64_t Lp = layout_.tokens();
-  const size_t x = nn::arena_bytes({Lp, dim_});
-  const size_t embed = nn::arena_bytes({Lp, 3 * patch_ * patch_}) + (pos_embed_.defined() ? nn::arena_bytes({Lp, dim_}) : 0);
+  const size_t x = Arena::bytes_for({Lp, dim_});
+  const size_t embed =
+      Arena::bytes_for({Lp, 3 * patch_ * patch_}) + (pos_embed_.defined() ? Arena::bytes_for({Lp, dim_}) : 0);
   const size_t blocks =
-      nn::arena_bytes({Lp, dim_}) + nn::arena_bytes({Lp, 3 * dim_}) + nn::arena_bytes({mlp_chunk_, hidden_});
+      Arena::bytes_for({Lp, dim_}) + Arena::bytes_for({Lp, 3 * dim_}) + Arena::bytes_for({mlp_chunk_, hidden_});
   return x + std::max(embed, blocks);
 }
 
