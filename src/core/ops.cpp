@@ -4,6 +4,7 @@
 #include "core/ops.h"
 
 #include <string>
+#include <utility>
 
 #include "core/error.h"
 #include "kernels/cpu.h"
@@ -56,7 +57,20 @@ Shape squeeze_leading(const Tensor& t, int rank, const char* op, const char* wha
   return s;
 }
 
-bool ref(const RunContext& ctx) { return ctx.backend == Backend::Ref; }
+// The dispatch: the reference kernel, or the optimised one on ctx's threads (it takes the same arguments plus the
+// thread count). A back end or a weight dtype with kernels of its own is one more case here.
+template <class T>
+struct NonDeduced {  // std::type_identity (C++20): P... is deduced from the reference kernel alone
+  using type = T;
+};
+template <class... P, class... A>
+void run(const RunContext& ctx, void (*ref_kernel)(P...), typename NonDeduced<void (*)(P..., int)>::type cpu_kernel,
+         A&&... args) {
+  if (ctx.backend == Backend::Ref)
+    ref_kernel(std::forward<A>(args)...);
+  else
+    cpu_kernel(std::forward<A>(args)..., ctx.n_threads);
+}
 
 }  // namespace
 
@@ -75,14 +89,11 @@ void linear(const Tensor& x, const Tensor& w, const Tensor* b, Tensor& y, const 
     if (b->shape() != Shape{N}) fail("linear", "b must be [" + std::to_string(N) + "], got " + shape_str(b->shape()));
   }
   if (y.dim() < 1 || y.size(-1) != N || y.numel() != M * N)
-    fail("linear", "y must be [..., " + std::to_string(N) + "] with " + std::to_string(M) + " rows, got " +
-                       shape_str(y.shape()));
+    fail("linear",
+         "y must be [..., " + std::to_string(N) + "] with " + std::to_string(M) + " rows, got " + shape_str(y.shape()));
   if (overlaps(x.raw(), x.nbytes(), y.raw(), y.nbytes())) fail("linear", "y must not overlap x");
   if (M == 0 || N == 0) return;
-  if (ref(ctx))
-    kernels::ref::linear(x.f32(), w.f32(), b ? b->f32() : nullptr, y.f32(), M, N, K);
-  else
-    kernels::cpu::linear(x.f32(), w.f32(), b ? b->f32() : nullptr, y.f32(), M, N, K, ctx.n_threads);
+  run(ctx, kernels::ref::linear, kernels::cpu::linear, x.f32(), w.f32(), b ? b->f32() : nullptr, y.f32(), M, N, K);
 }
 
 void layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps, Tensor& y, const RunContext& ctx) {
@@ -92,31 +103,26 @@ void layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, float 
   require_f32(y, "layer_norm", "y");
   if (x.dim() < 1) fail("layer_norm", "x must have at least one dimension");
   const int64_t C = x.size(-1);
-  if (gamma.shape() != Shape{C}) fail("layer_norm", "gamma must be [" + std::to_string(C) + "], got " + shape_str(gamma.shape()));
-  if (beta.shape() != Shape{C}) fail("layer_norm", "beta must be [" + std::to_string(C) + "], got " + shape_str(beta.shape()));
-  if (y.shape() != x.shape()) fail("layer_norm", "y " + shape_str(y.shape()) + " must have x's shape " + shape_str(x.shape()));
+  if (gamma.shape() != Shape{C})
+    fail("layer_norm", "gamma must be [" + std::to_string(C) + "], got " + shape_str(gamma.shape()));
+  if (beta.shape() != Shape{C})
+    fail("layer_norm", "beta must be [" + std::to_string(C) + "], got " + shape_str(beta.shape()));
+  if (y.shape() != x.shape())
+    fail("layer_norm", "y " + shape_str(y.shape()) + " must have x's shape " + shape_str(x.shape()));
   if (!(eps >= 0)) fail("layer_norm", "eps must be >= 0");
   if (x.numel() == 0) return;
-  if (ref(ctx))
-    kernels::ref::layer_norm(x.f32(), gamma.f32(), beta.f32(), eps, y.f32(), x.numel() / C, C);
-  else
-    kernels::cpu::layer_norm(x.f32(), gamma.f32(), beta.f32(), eps, y.f32(), x.numel() / C, C, ctx.n_threads);
+  run(ctx, kernels::ref::layer_norm, kernels::cpu::layer_norm, x.f32(), gamma.f32(), beta.f32(), eps, y.f32(),
+      x.numel() / C, C);
 }
 
 void gelu_inplace(Tensor& x, const RunContext& ctx) {
   require_f32(x, "gelu_inplace", "x");
-  if (ref(ctx))
-    kernels::ref::gelu(x.f32(), x.numel());
-  else
-    kernels::cpu::gelu(x.f32(), x.numel(), ctx.n_threads);
+  run(ctx, kernels::ref::gelu, kernels::cpu::gelu, x.f32(), x.numel());
 }
 
 void relu_inplace(Tensor& x, const RunContext& ctx) {
   require_f32(x, "relu_inplace", "x");
-  if (ref(ctx))
-    kernels::ref::relu(x.f32(), x.numel());
-  else
-    kernels::cpu::relu(x.f32(), x.numel(), ctx.n_threads);
+  run(ctx, kernels::ref::relu, kernels::cpu::relu, x.f32(), x.numel());
 }
 
 void add(const Tensor& a, const Tensor& b, Tensor& y, const RunContext& ctx) {
@@ -124,18 +130,16 @@ void add(const Tensor& a, const Tensor& b, Tensor& y, const RunContext& ctx) {
   require_f32(b, "add", "b");
   require_f32(y, "add", "y");
   if (a.shape() != b.shape() || a.shape() != y.shape())
-    fail("add", "shapes differ: a " + shape_str(a.shape()) + ", b " + shape_str(b.shape()) + ", y " + shape_str(y.shape()));
-  if (ref(ctx))
-    kernels::ref::add(a.f32(), b.f32(), y.f32(), a.numel());
-  else
-    kernels::cpu::add(a.f32(), b.f32(), y.f32(), a.numel(), ctx.n_threads);
+    fail("add",
+         "shapes differ: a " + shape_str(a.shape()) + ", b " + shape_str(b.shape()) + ", y " + shape_str(y.shape()));
+  run(ctx, kernels::ref::add, kernels::cpu::add, a.f32(), b.f32(), y.f32(), a.numel());
 }
 
 void attention(const AttentionArgs& a, const RunContext& ctx) {
   const char* op = "attention";
   if (a.n_heads < 1 || a.head_dim < 1 || a.lq < 0 || a.lk < 0)
-    fail(op, "bad sizes: n_heads " + std::to_string(a.n_heads) + ", head_dim " + std::to_string(a.head_dim) +
-                 ", lq " + std::to_string(a.lq) + ", lk " + std::to_string(a.lk));
+    fail(op, "bad sizes: n_heads " + std::to_string(a.n_heads) + ", head_dim " + std::to_string(a.head_dim) + ", lq " +
+                 std::to_string(a.lq) + ", lk " + std::to_string(a.lk));
   if (!a.q || !a.k || !a.v || !a.out) fail(op, "q, k, v and out must be set");
   if (a.bias && a.bias_head < 0) fail(op, "bias_head must be >= 0");
   // Extent (in floats) each strided operand spans; strides must be non-negative.
@@ -152,10 +156,7 @@ void attention(const AttentionArgs& a, const RunContext& ctx) {
     fail(op, "out must not overlap q, k or v");
   if (!(a.scale == a.scale)) fail(op, "scale is NaN");
   if (a.lq == 0) return;
-  if (ref(ctx))
-    kernels::ref::attention(a);
-  else
-    kernels::cpu::attention(a, ctx.n_threads);
+  run(ctx, kernels::ref::attention, kernels::cpu::attention, a);
 }
 
 void conv2d(const Tensor& x, const Tensor& w, const Tensor* b, int stride, int pad, Tensor& y, const RunContext& ctx) {
@@ -178,10 +179,8 @@ void conv2d(const Tensor& x, const Tensor& w, const Tensor* b, int stride, int p
   }
   check_chw_out(y, op, cout, ho, wo);
   if (overlaps(x.raw(), x.nbytes(), y.raw(), y.nbytes())) fail(op, "y must not overlap x");
-  if (ref(ctx))
-    kernels::ref::conv2d(x.f32(), cin, h, wi, w.f32(), cout, kh, kw, b ? b->f32() : nullptr, stride, pad, y.f32());
-  else
-    kernels::cpu::conv2d(x.f32(), cin, h, wi, w.f32(), cout, kh, kw, b ? b->f32() : nullptr, stride, pad, y.f32(), ctx.n_threads);
+  run(ctx, kernels::ref::conv2d, kernels::cpu::conv2d, x.f32(), cin, h, wi, w.f32(), cout, kh, kw,
+      b ? b->f32() : nullptr, stride, pad, y.f32());
 }
 
 void conv_transpose2d_k2s2(const Tensor& x, const Tensor& w, const Tensor* b, Tensor& y, const RunContext& ctx) {
@@ -200,10 +199,8 @@ void conv_transpose2d_k2s2(const Tensor& x, const Tensor& w, const Tensor* b, Te
   }
   check_chw_out(y, op, cout, 2 * h, 2 * wi);
   if (overlaps(x.raw(), x.nbytes(), y.raw(), y.nbytes())) fail(op, "y must not overlap x");
-  if (ref(ctx))
-    kernels::ref::conv_transpose2d_k2s2(x.f32(), cin, h, wi, w.f32(), cout, b ? b->f32() : nullptr, y.f32());
-  else
-    kernels::cpu::conv_transpose2d_k2s2(x.f32(), cin, h, wi, w.f32(), cout, b ? b->f32() : nullptr, y.f32(), ctx.n_threads);
+  run(ctx, kernels::ref::conv_transpose2d_k2s2, kernels::cpu::conv_transpose2d_k2s2, x.f32(), cin, h, wi, w.f32(), cout,
+      b ? b->f32() : nullptr, y.f32());
 }
 
 void max_pool2d_k2s2(const Tensor& x, Tensor& y, const RunContext& ctx) {
@@ -213,10 +210,7 @@ void max_pool2d_k2s2(const Tensor& x, Tensor& y, const RunContext& ctx) {
   chw(x, op, "x", &c, &h, &wi);
   check_chw_out(y, op, c, h / 2, wi / 2);
   if (overlaps(x.raw(), x.nbytes(), y.raw(), y.nbytes())) fail(op, "y must not overlap x");
-  if (ref(ctx))
-    kernels::ref::max_pool2d_k2s2(x.f32(), c, h, wi, y.f32());
-  else
-    kernels::cpu::max_pool2d_k2s2(x.f32(), c, h, wi, y.f32(), ctx.n_threads);
+  run(ctx, kernels::ref::max_pool2d_k2s2, kernels::cpu::max_pool2d_k2s2, x.f32(), c, h, wi, y.f32());
 }
 
 void matmul(const Tensor& a, const Tensor& b, Tensor& y, const RunContext& ctx) {
@@ -229,10 +223,7 @@ void matmul(const Tensor& a, const Tensor& b, Tensor& y, const RunContext& ctx) 
   if (sa[1] != sb[0] || sy[0] != sa[0] || sy[1] != sb[1])
     fail(op, "shapes do not chain: a " + shape_str(a.shape()) + " · b " + shape_str(b.shape()) + " -> y " +
                  shape_str(y.shape()));
-  if (ref(ctx))
-    kernels::ref::matmul(a.f32(), b.f32(), y.f32(), sa[0], sb[1], sa[1]);
-  else
-    kernels::cpu::matmul(a.f32(), b.f32(), y.f32(), sa[0], sb[1], sa[1], ctx.n_threads);
+  run(ctx, kernels::ref::matmul, kernels::cpu::matmul, a.f32(), b.f32(), y.f32(), sa[0], sb[1], sa[1]);
 }
 
 void group_norm(const Tensor& x, int groups, const Tensor& gamma, const Tensor& beta, float eps, bool relu, Tensor& y,
@@ -247,11 +238,8 @@ void group_norm(const Tensor& x, int groups, const Tensor& gamma, const Tensor& 
   check_tensor(beta, {c}, DType::F32, "group_norm bias");
   require_f32(y, op, "y");
   if (y.numel() != x.numel()) fail(op, "y " + shape_str(y.shape()) + " != x " + shape_str(x.shape()));
-  if (ref(ctx))
-    kernels::ref::group_norm(x.f32(), c, s[1] * s[2], groups, gamma.f32(), beta.f32(), eps, relu, y.f32());
-  else
-    kernels::cpu::group_norm(x.f32(), c, s[1] * s[2], groups, gamma.f32(), beta.f32(), eps, relu, y.f32(),
-                             ctx.n_threads);
+  run(ctx, kernels::ref::group_norm, kernels::cpu::group_norm, x.f32(), c, s[1] * s[2], groups, gamma.f32(), beta.f32(),
+      eps, relu, y.f32());
 }
 
 void rope(const RopeArgs& a, const RunContext& ctx) {
@@ -269,10 +257,7 @@ void rope(const RopeArgs& a, const RunContext& ctx) {
         fail(op, "pos[" + std::to_string(i) + "] = " + std::to_string(a.pos[i]) + " outside the table's " +
                      std::to_string(a.table_rows) + " rows");
   }
-  if (ref(ctx))
-    kernels::ref::rope(a);
-  else
-    kernels::cpu::rope(a, ctx.n_threads);
+  run(ctx, kernels::ref::rope, kernels::cpu::rope, a);
 }
 
 void upsample_nearest(const Tensor& x, const Tensor* addend, Tensor& y, const RunContext& ctx) {
@@ -289,10 +274,8 @@ void upsample_nearest(const Tensor& x, const Tensor* addend, Tensor& y, const Ru
       fail(op, "addend " + shape_str(addend->shape()) + " != y " + shape_str(y.shape()));
     add = addend->f32();
   }
-  if (ref(ctx))
-    kernels::ref::upsample_nearest(x.f32(), sx[0], sx[1], sx[2], add, sy[1], sy[2], y.f32());
-  else
-    kernels::cpu::upsample_nearest(x.f32(), sx[0], sx[1], sx[2], add, sy[1], sy[2], y.f32(), ctx.n_threads);
+  run(ctx, kernels::ref::upsample_nearest, kernels::cpu::upsample_nearest, x.f32(), sx[0], sx[1], sx[2], add, sy[1],
+      sy[2], y.f32());
 }
 
 void upsample_bilinear(const Tensor& x, Tensor& y, const RunContext& ctx) {
@@ -304,11 +287,8 @@ void upsample_bilinear(const Tensor& x, Tensor& y, const RunContext& ctx) {
   const int64_t n = x.dim() == 3 ? x.size(0) : 1;
   if (y.dim() != x.dim() || (x.dim() == 3 && y.size(0) != n) || y.size(-2) <= 0 || y.size(-1) <= 0)
     fail(op, "y " + shape_str(y.shape()) + " does not fit x " + shape_str(x.shape()));
-  if (ref(ctx))
-    kernels::ref::upsample_bilinear_f32(x.f32(), n, x.size(-2), x.size(-1), y.f32(), y.size(-2), y.size(-1));
-  else
-    kernels::cpu::upsample_bilinear_f32(x.f32(), n, x.size(-2), x.size(-1), y.f32(), y.size(-2), y.size(-1),
-                                        ctx.n_threads);
+  run(ctx, kernels::ref::upsample_bilinear_f32, kernels::cpu::upsample_bilinear_f32, x.f32(), n, x.size(-2), x.size(-1),
+      y.f32(), y.size(-2), y.size(-1));
 }
 
 void resize_aa(const U8Planes& in, Tensor& y, const RunContext& ctx) {
@@ -317,15 +297,9 @@ void resize_aa(const U8Planes& in, Tensor& y, const RunContext& ctx) {
   if (y.dim() != 3 || y.size(0) != in.channels || y.size(1) <= 0 || y.size(2) <= 0)
     fail(op, "y must be [" + std::to_string(in.channels) + ", H, W], got " + shape_str(y.shape()));
   if (y.dtype() == DType::U8) {
-    if (ref(ctx))
-      kernels::ref::resize_aa_u8(in, y.size(1), y.size(2), y.data<uint8_t>());
-    else
-      kernels::cpu::resize_aa_u8(in, y.size(1), y.size(2), y.data<uint8_t>(), ctx.n_threads);
+    run(ctx, kernels::ref::resize_aa_u8, kernels::cpu::resize_aa_u8, in, y.size(1), y.size(2), y.data<uint8_t>());
   } else if (y.dtype() == DType::F32) {
-    if (ref(ctx))
-      kernels::ref::resize_aa_f32(in, y.size(1), y.size(2), y.f32());
-    else
-      kernels::cpu::resize_aa_f32(in, y.size(1), y.size(2), y.f32(), ctx.n_threads);
+    run(ctx, kernels::ref::resize_aa_f32, kernels::cpu::resize_aa_f32, in, y.size(1), y.size(2), y.f32());
   } else {
     fail(op, std::string("y must be U8 or F32, got ") + dtype_name(y.dtype()));
   }
@@ -359,10 +333,7 @@ void roi_align(const Tensor& x, const Tensor& boxes, float spatial_scale, int sa
   a.out_h = y.size(2);
   a.out_w = y.size(3);
   a.y = y.f32();
-  if (ref(ctx))
-    kernels::ref::roi_align(a);
-  else
-    kernels::cpu::roi_align(a, ctx.n_threads);
+  run(ctx, kernels::ref::roi_align, kernels::cpu::roi_align, a);
 }
 
 }  // namespace sam3::ops

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/ops.h"
 #include "fixture.h"
 #include "io/image_decode.h"
 #include "io/preprocess.h"
@@ -288,6 +289,29 @@ TEST(ResizeKernels, BilinearCpuEqualsReferenceOnRandomShapes) {
     kernels::cpu::upsample_bilinear_f32(in.data(), n, h, w, cpu.data(), oh, ow, 1 + trial % 3);
     EXPECT_EQ(ref, cpu) << n << "x" << h << "x" << w << " -> " << oh << "x" << ow;
   }
+}
+
+// The ops route the resize to the kernel of the context's back end: both back ends give the same bytes and floats.
+TEST(ResizeOps, BothBackEndsThroughTheOps) {
+  std::mt19937 rng(21);
+  Image img = Image::allocate(97, 131);
+  for (auto& v : img.pixels) v = static_cast<uint8_t>(rng());
+  const ops::U8Planes p{img.pixels.data(), 3, img.height, img.width, 1, img.width * 3, 3};
+  const RunContext cpu{2}, ref{1, nullptr, nullptr, Backend::Ref};
+  Tensor u_cpu = Tensor::empty({3, 40, 57}, DType::U8), u_ref = Tensor::empty({3, 40, 57}, DType::U8);
+  ops::resize_aa(p, u_cpu, cpu);
+  ops::resize_aa(p, u_ref, ref);
+  EXPECT_TRUE(test::tensors_close(u_cpu, u_ref, 0, 0));
+  Tensor f_cpu = Tensor::empty({3, 40, 57}), f_ref = Tensor::empty({3, 40, 57});
+  ops::resize_aa(p, f_cpu, cpu);
+  ops::resize_aa(p, f_ref, ref);
+  EXPECT_TRUE(test::tensors_close(f_cpu, f_ref, 0, 0));
+  Tensor m_cpu = Tensor::empty({2, 90, 70}), m_ref = Tensor::empty({2, 90, 70});
+  ops::upsample_bilinear(f_cpu.slice0(0, 2), m_cpu, cpu);
+  ops::upsample_bilinear(f_cpu.slice0(0, 2), m_ref, ref);
+  EXPECT_TRUE(test::tensors_close(m_cpu, m_ref, 0, 0));
+  Tensor bad = Tensor::empty({3, 40, 57}, DType::I32);
+  EXPECT_THROW(ops::resize_aa(p, bad, cpu), Error);
 }
 
 }  // namespace
