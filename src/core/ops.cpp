@@ -320,19 +320,9 @@ void roi_align(const Tensor& x, const Tensor& boxes, float spatial_scale, int sa
                  shape_str(y.shape()));
   if (n == 0 || c == 0) return;
   if (h <= 0 || w <= 0) fail(op, "empty feature map " + shape_str(x.shape()));
-  kernels::RoiAlignArgs a;
-  a.x = x.f32();
-  a.c = c;
-  a.h = h;
-  a.w = w;
-  a.boxes = boxes.f32();
-  a.n = n;
-  a.spatial_scale = spatial_scale;
-  a.sampling_ratio = sampling_ratio;
-  a.aligned = aligned;
-  a.out_h = y.size(2);
-  a.out_w = y.size(3);
-  a.y = y.f32();
+  // {x, c, h, w, boxes, n, spatial_scale, sampling_ratio, aligned, out_h, out_w, y}
+  const kernels::RoiAlignArgs a{x.f32(), c, h, w, boxes.f32(), n, spatial_scale, sampling_ratio, aligned,
+                                y.size(2), y.size(3), y.f32()};
   run(ctx, kernels::ref::roi_align, kernels::cpu::roi_align, a);
 }
 
