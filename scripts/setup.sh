@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(
   build-essential cmake pkg-config git
-  libopenblas-openmp-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev libicu-dev
+  libopenblas-openmp-dev libdnnl-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev libicu-dev
   nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   chromium nodejs  # web UI test (tests/web): Debian's Chromium driven by playwright-core from npm

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "commands.h"
+#include "model_options.h"
 #include "core/parallel.h"
 #include "sam3/sam3.h"
 
@@ -12,10 +13,11 @@ namespace sam3::cli {
 
 int cmd_encode(int argc, char** argv) {
   CLI::App app{"Encode an image once and save its embedding (reused by every prompt on that image).", "sam3 encode"};
-  std::string model_path, config_path, image_path, out_path;
+  ModelOptions mo;
+  std::string image_path, out_path;
   int n_threads = default_thread_count();
-  app.add_option("-m,--model", model_path, "checkpoint (.pt or .safetensors)")->required();
-  app.add_option("--config", config_path, "config document (JSON); default: from the file, else preset 'sam3'");
+  app.add_option("-m,--model", mo.path, "checkpoint (.pt or .safetensors)")->required();
+  add_model_options(app, mo);
   app.add_option("-i,--image", image_path, "image (JPEG or PNG)")->required();
   app.add_option("-o,--output", out_path, "embedding file to write (.safetensors)")->required();
   app.add_option("--threads", n_threads, "threads")->capture_default_str()->check(CLI::Range(1, 4096));
@@ -24,9 +26,7 @@ int cmd_encode(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
-  ModelParams mp = model_default_params();
-  mp.config_path = config_path;
-  std::shared_ptr<const Model> model = Model::load(model_path, mp);
+  std::shared_ptr<const Model> model = load_model(mo, "sam3 encode");
   EncodeParams ep = encode_default_params();
   ep.n_threads = n_threads;
   const ImageEmbedding emb = model->encode_file(image_path, ep);

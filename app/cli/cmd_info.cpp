@@ -13,6 +13,7 @@
 #include "io/weight_file.h"
 #include "model/config.h"
 #include "model/weights_schema.h"
+#include "sam3/sam3.h"
 
 namespace sam3::cli {
 
@@ -106,6 +107,10 @@ int cmd_info(int argc, char** argv) {
   std::printf("  dtypes     %s\n", dtypes.empty() ? "-" : dtypes.c_str());
   std::printf("parameters:  %s (image model; %d RoPE tables and the skipped keys not counted)\n",
               with_commas(params).c_str(), rope);
+  const PrecisionSupport ps = precision_support();
+  std::printf("compute:     --dtype auto runs %s here (%s; bf16 %s, int8 %s)\n", ps.auto_precision.c_str(),
+              ps.isa.c_str(), ps.bf16_fast ? "native" : "emulated, slower than f32",
+              ps.int8_fast ? "native" : "emulated");
   if (list) {
     std::printf("image-model tensors:\n");
     for (const auto& [name, t] : wf.tensors)

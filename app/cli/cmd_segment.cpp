@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "model_options.h"
 #include "core/error.h"
 #include "core/parallel.h"
 #include "core/timer.h"
@@ -101,12 +102,13 @@ void write_text_file(const std::string& path, const std::string& text) {
 int cmd_segment(int argc, char** argv) {
   CLI::App app{"Segment every instance of a concept (text and/or exemplar boxes) in an image.", "sam3 segment"};
   app.footer(kPromptHelp);
-  std::string model_path, config_path, image_path, out_path, overlay_path, semantic_path, embedding_path;
+  ModelOptions mo;
+  std::string image_path, out_path, overlay_path, semantic_path, embedding_path;
   std::vector<std::string> texts, boxes, neg_boxes;
   float threshold = 0.5f;
   int n_threads = default_thread_count();
-  app.add_option("-m,--model", model_path, "checkpoint: the official sam3.pt or a .safetensors file")->required();
-  app.add_option("--config", config_path, "config document (JSON); default: from the file, else preset 'sam3'");
+  app.add_option("-m,--model", mo.path, "checkpoint: the official sam3.pt or a .safetensors file")->required();
+  add_model_options(app, mo);
   app.add_option("-i,--image", image_path, "image (JPEG or PNG); may be left out with --embedding");
   auto* t_opt = app.add_option("-t,--text", texts, "text prompt; repeat for several prompts")
                     ->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
@@ -160,10 +162,8 @@ int cmd_segment(int argc, char** argv) {
   }
 
   const auto t_all = Clock::now();
-  std::fprintf(stderr, "sam3 segment: loading %s ...\n", model_path.c_str());
-  ModelParams mp = model_default_params();
-  mp.config_path = config_path;
-  std::shared_ptr<const Model> model = Model::load(model_path, mp);
+  std::fprintf(stderr, "sam3 segment: loading %s ...\n", mo.path.c_str());
+  std::shared_ptr<const Model> model = load_model(mo, "sam3 segment");
 
   Image image;
   double decode_ms = 0, encode_ms = 0;
@@ -220,7 +220,7 @@ int cmd_segment(int argc, char** argv) {
   if (!out_path.empty()) {
     ResultJsonParams jp = result_json_default_params();
     jp.indent = 1;
-    jp.model_path = model_path;
+    jp.model_path = mo.path;
     jp.model_config = model->config_name();
     jp.image_path = image_path;
     jp.embedding_path = embedding_path;

@@ -107,7 +107,7 @@ constexpr const char* kDocument = R"json({
   "paths": {
     "/health": {
       "get": {
-        "summary": "model, config, dtype, threads, queue length, sessions and memory",
+        "summary": "model, config, weight dtypes, compute precision and ISA, threads, queue length, sessions and memory",
         "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object"}}}}, "401": {"$ref": "#/components/responses/Unauthorized"}}
       }
     },

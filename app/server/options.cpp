@@ -8,6 +8,10 @@ namespace sam3::server {
 void add_server_options(CLI::App& app, ServerOptions& o) {
   app.add_option("-m,--model", o.model_path, "checkpoint (.pt or .safetensors)")->required();
   app.add_option("--config", o.config_path, "config document (JSON); default: from the file, else preset 'sam3'");
+  app.add_option("--dtype", o.dtype,
+                 "compute precision: f32 (exact), bf16, int8, or auto (bf16 where the CPU has bf16 units, else f32)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "f32", "bf16", "int8"}));
   app.add_option("--host", o.host, "address to bind (loopback by default; 0.0.0.0 exposes the server)")
       ->capture_default_str();
   app.add_option("--port", o.port, "TCP port (0: any free port; the bound port is printed)")

@@ -13,6 +13,7 @@ namespace sam3::server {
 struct ServerOptions {
   std::string model_path;      // -m: checkpoint (.pt or .safetensors)
   std::string config_path;     // --config: config JSON (empty: from the weights file, else preset "sam3")
+  std::string dtype = "auto";  // --dtype: compute precision (f32, bf16, int8, auto: ModelParams::dtype)
   std::string host = "127.0.0.1";  // loopback unless asked otherwise
   int port = 8080;             // 0: any free port (the bound port is printed)
   int n_threads = 0;           // inference threads of the worker (0: one per online CPU)

@@ -208,6 +208,8 @@ void health(ServerContext& ctx, const Request&, Response& res) {
                  {"model", ctx.model.path},
                  {"config", ctx.model.config_name},
                  {"dtype", join(ctx.model.weight_dtypes, ", ")},
+                 {"precision", ctx.model.precision},
+                 {"isa", ctx.model.isa},
                  {"input_size", ctx.model.input_size},
                  {"threads", ctx.worker.n_threads()},
                  {"http_threads", ctx.opts.http_threads},

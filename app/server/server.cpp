@@ -54,6 +54,7 @@ int run_server(const ServerOptions& opts) {
 
   ModelParams mp = model_default_params();
   mp.config_path = opts.config_path;
+  mp.dtype = opts.dtype;
   std::shared_ptr<const Model> model = Model::load(opts.model_path, mp);
   const int n_threads = opts.n_threads > 0 ? opts.n_threads : default_thread_count();
 
@@ -83,9 +84,12 @@ int run_server(const ServerOptions& opts) {
   if (port < 0)
     throw std::runtime_error("cannot listen on " + opts.host + ":" + std::to_string(opts.port) +
                 " (address in use, or not an address of this machine)");
-  std::printf("sam3 serve: listening on http://%s:%d (model %s, %d inference threads, queue %d, sessions %d / %lld "
-              "MiB%s)\n",
-              opts.host.c_str(), port, ctx.model.config_name.c_str(), n_threads, opts.queue_size, opts.max_sessions,
+  if (!ctx.model.precision_note.empty())
+    std::fprintf(stderr, "sam3 serve: note: %s\n", ctx.model.precision_note.c_str());
+  std::printf("sam3 serve: listening on http://%s:%d (model %s, %s on %s, %d inference threads, queue %d, sessions "
+              "%d / %lld MiB%s)\n",
+              opts.host.c_str(), port, ctx.model.config_name.c_str(), ctx.model.precision.c_str(),
+              ctx.model.isa.c_str(), n_threads, opts.queue_size, opts.max_sessions,
               static_cast<long long>(opts.max_session_memory_mb), opts.api_key.empty() ? "" : ", API key required");
   std::fflush(stdout);
 

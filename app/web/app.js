@@ -47,7 +47,8 @@ async function checkHealth() {
   const el = $('server-status');
   try {
     const h = await api.health();
-    const parts = [h.model && basename(h.model), h.config, h.dtype, h.threads && `${h.threads} threads`].filter(Boolean);
+    const parts = [h.model && basename(h.model), h.config, h.precision && `${h.precision} (${h.isa})`,
+                   h.threads && `${h.threads} threads`].filter(Boolean);
     const q = h.queue?.length ?? h.queue_length;
     if (q) parts.push(`${q} queued`);
     el.textContent = parts.length ? parts.join(' · ') : 'Server ready';

@@ -34,8 +34,22 @@ struct ModelParams {
   std::string config_path;
   // Check every tensor of the image model against the config when loading (names, shapes, dtypes), all at once.
   bool validate_weights = true;
+  // Compute precision of the matrix products (docs/precision.md): "f32" (exact parity with the official model),
+  // "bf16" (bf16 weights and products, f32 sums), "int8" (s8 weights per output channel, u8 activations per token)
+  // or "auto": bf16 where the CPU has bf16 matrix units or instructions (AMX, AVX512-BF16), f32 elsewhere. The
+  // weights are converted once, here. Anything else throws sam3::Error.
+  std::string dtype = "auto";
 };
 ModelParams model_default_params();
+
+// What this CPU offers the compute precisions of ModelParams::dtype (for front ends that report it, `sam3 info`).
+struct PrecisionSupport {
+  std::string isa;             // the instruction set the reduced-precision kernels use, e.g. "avx2", "avx512_core_amx"
+  std::string auto_precision;  // what "auto" resolves to here
+  bool bf16_fast = false;      // bf16 has matrix-unit / native kernels here (else it is emulated: slower than f32)
+  bool int8_fast = false;      // int8 has oneDNN kernels here
+};
+PrecisionSupport precision_support();
 
 struct EncodeParams {
   int n_threads = 0;     // 0: one per online CPU
@@ -148,6 +162,10 @@ class Model {
     int input_size = 0;                      // as input_size()
     std::vector<std::string> weight_dtypes;  // distinct dtypes of the weights, lower case, sorted: {"bf16", "f32"}
     int64_t embedding_bytes = 0;             // one image's embedding (the FPN levels used, f32), any image size
+    std::string precision;                   // the compute precision in use: "f32", "bf16" or "int8"
+    std::string isa;                         // the instruction set its kernels use here, e.g. "avx2", "avx512_core_amx"
+    // Empty, or why this precision runs slower than it could here (e.g. bf16 without bf16 instructions: emulated).
+    std::string precision_note;
   };
   Info info() const;
 
@@ -320,6 +338,26 @@ PromptResult rethreshold(const PromptResult& result, float threshold, int n_thre
 // Bytes of memory a result holds: instance masks, semantic mask, probs and the raw outputs it keeps (shared between
 // copies of the result, counted in full).
 int64_t result_memory_bytes(const PromptResult& result);
+
+// ---- comparing two runs on the same inputs (`sam3 compare`, the precision tests: docs/precision.md) ------------------
+
+// Cosine similarity of two embeddings of the same image, one per FPN level. Throws if their shapes differ.
+std::vector<double> embedding_cosines(const ImageEmbedding& a, const ImageEmbedding& b);
+
+// Two results of the same prompt on the same image (e.g. f32 and bf16). Queries are matched by index.
+struct PromptComparison {
+  double max_prob_delta = 0;  // max over all queries of |prob_a − prob_b|
+  int kept_a = 0, kept_b = 0, kept_both = 0;
+  int kept_differ = 0;        // queries kept by one side only
+  int kept_differ_far = 0;    // ... of which one side's score is farther than `margin` from the threshold
+  int masks_compared = 0;     // queries kept by both whose masks both results have
+  double min_mask_iou = 1, mean_mask_iou = 1;  // over those (1 when there are none; two empty masks: IoU 1)
+  double max_box_delta_px = 0;     // over queries kept by both: max coordinate difference, image pixels
+  double max_box_delta_input = 0;  // the same in pixels of the model's square input (input_size per side)
+};
+// Throws if the two results are not of the same image size and query count.
+PromptComparison compare_prompt_results(const PromptResult& a, const PromptResult& b, int input_size,
+                                        float margin = 0.01f);
 
 // ---- the JSON result document (docs/segment.md, "schema": "sam3.segment/1") ---------------------------------------
 // The one writer of the result schema, used by `sam3 segment -o` and by every server route that returns results.

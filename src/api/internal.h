@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/arena.h"
+#include "core/precision.h"
 #include "core/tensor.h"
 #include "io/weight_file.h"
 #include "model/config.h"
@@ -23,7 +24,12 @@ struct Model::Impl {
   std::unique_ptr<const Sam3Image> sam3;  // the model (model/sam3_image.h)
   Tokenizer tokenizer = Tokenizer::create();  // texts -> the ids Sam3Image::encode_prompt takes
   double load_seconds = 0;
+  Precision precision = Precision::F32;  // of the matrix products (ModelParams::dtype resolved)
+  std::string isa, precision_note;       // Model::Info's, found once at load
 };
+
+// ModelParams::dtype -> the precision to load with ("auto": bf16 where it has a fast kernel here, else f32).
+Precision resolve_dtype(const std::string& dtype);
 
 struct ImageEmbedding::Impl {
   ImageFeatures features;
@@ -41,6 +47,7 @@ struct ImageState::Impl {
 struct PromptOutputs {
   DetectorOutputs raw;  // pred_logits [Q], presence, pred_boxes [Q,4], pred_masks [Q,h,w], semantic_seg [1,h,w]
   int64_t image_height = 0, image_width = 0;
+  std::string precision, isa;  // how they were computed (Model::Info's): the result document's "compute"
 };
 
 // n_threads <= 0 -> one per online CPU.

@@ -2,6 +2,7 @@
 #include "api/internal.h"
 #include "core/dump.h"
 #include "core/error.h"
+#include "core/ops.h"
 #include "core/parallel.h"
 #include "core/timer.h"
 #include "model/weights_schema.h"
@@ -13,6 +14,29 @@ ModelParams model_default_params() { return ModelParams{}; }
 EncodeParams encode_default_params() { return EncodeParams{}; }
 
 int resolve_threads(int n_threads) { return n_threads > 0 ? n_threads : default_thread_count(); }
+
+// int8 is for the image encoder only: in the per-prompt modules it cost mask accuracy (docs/precision.md), so
+// they run bf16 where that is fast here, else f32.
+PrecisionPlan precision_plan(Precision p) {
+  if (p != Precision::Int8) return PrecisionPlan{p, p};
+  return PrecisionPlan{p, ops::has_fast_kernel(Precision::BF16) ? Precision::BF16 : Precision::F32};
+}
+
+PrecisionSupport precision_support() {
+  PrecisionSupport s;
+  s.isa = ops::matmul_isa();
+  s.auto_precision = precision_name(resolve_dtype("auto"));
+  s.bf16_fast = ops::has_fast_kernel(Precision::BF16);
+  s.int8_fast = ops::has_fast_kernel(Precision::Int8);
+  return s;
+}
+
+Precision resolve_dtype(const std::string& dtype) {
+  if (dtype == "auto" || dtype.empty()) return ops::has_fast_kernel(Precision::BF16) ? Precision::BF16 : Precision::F32;
+  Precision p;
+  if (!precision_from_name(dtype, &p)) throw Error("unknown dtype '" + dtype + "' (expected f32, bf16, int8 or auto)");
+  return p;
+}
 
 Model::Model() : impl_(std::make_unique<Impl>()) {}
 Model::~Model() = default;
@@ -34,8 +58,14 @@ std::shared_ptr<const Model> Model::load(const std::string& weights_path, const 
   } else {
     d.config = config_preset("sam3");
   }
+  d.precision = resolve_dtype(params.dtype);
+  d.isa = ops::matmul_isa();
+  if (!ops::has_fast_kernel(d.precision))
+    d.precision_note = std::string(precision_name(d.precision)) + " has no fast kernel on this CPU (" + d.isa +
+                       "): its products are emulated with f32 ones, slower than f32";
   if (params.validate_weights) validate_weights(d.config, d.weights);
-  d.sam3 = std::make_unique<const Sam3Image>(d.config, nn::ParamScope(d.weights.tensors, weights_path));
+  d.sam3 = std::make_unique<const Sam3Image>(d.config, nn::ParamScope(d.weights.tensors, weights_path),
+                                             precision_plan(d.precision));
   d.load_seconds = sw.seconds();
   return m;
 }

@@ -22,6 +22,9 @@ Model::Info Model::info() const {
     dtypes.insert(d);
   }
   info.weight_dtypes.assign(dtypes.begin(), dtypes.end());
+  info.precision = precision_name(impl_->precision);
+  info.isa = impl_->isa;
+  info.precision_note = impl_->precision_note;
   return info;
 }
 

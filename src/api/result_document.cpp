@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "core/error.h"
+#include "api/internal.h"
 #include "io/result_json.h"
 #include "sam3/sam3.h"
 
@@ -26,6 +27,12 @@ std::string result_to_json(const SegmentResult& result, const ResultJsonParams& 
   image["height"] = result.image_height;
   if (!params.embedding_path.empty()) image["embedding"] = params.embedding_path;
   doc["image"] = std::move(image);
+  for (const PromptResult& p : result.prompts) {  // the model's precision, kept with every prompt's raw outputs
+    if (p.outputs && !p.outputs->precision.empty()) {
+      doc["compute"] = Json{{"precision", p.outputs->precision}, {"isa", p.outputs->isa}};
+      break;
+    }
+  }
   if (params.threshold && !result.prompts.empty()) doc["threshold"] = json_float(result.prompts.front().threshold);
   Json& prompts = doc["prompts"] = std::move(base["prompts"]);
   for (size_t i = 0; i < prompts.size(); ++i) {

@@ -155,6 +155,8 @@ PromptResult run_prompt(ImageState::Impl& st, const Model::Impl& m, const Prompt
   out->raw = model.forward_grounding(f, ep, ctx, &t);
   out->image_height = f.image_height;
   out->image_width = f.image_width;
+  out->precision = precision_name(m.precision);
+  out->isa = m.isa;
   r.text_cached = ep.text_cached;
   r.timings.text_ms = t.text * 1e3;
   r.timings.geometry_ms = t.geometry * 1e3;

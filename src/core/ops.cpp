@@ -5,9 +5,12 @@
 
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core/error.h"
 #include "kernels/cpu.h"
+#include "kernels/packed_weight.h"
+#include "kernels/quantize.h"
 #include "kernels/ref.h"
 
 namespace sam3::ops {
@@ -95,6 +98,77 @@ void linear(const Tensor& x, const Tensor& w, const Tensor* b, Tensor& y, const 
   if (M == 0 || N == 0) return;
   run(ctx, kernels::ref::linear, kernels::cpu::linear, x.f32(), w.f32(), b ? b->f32() : nullptr, y.f32(), M, N, K);
 }
+
+std::shared_ptr<const PackedWeight> pack_weight(const Tensor& w, Precision precision) {
+  require_f32(w, "pack_weight", "w");
+  if (w.dim() != 2 || w.numel() == 0) fail("pack_weight", "w must be a non-empty [N,K], got " + shape_str(w.shape()));
+  using Kind = kernels::cpu::OnednnMatmul::Kind;
+  auto p = std::make_shared<PackedWeight>();
+  p->precision = precision;
+  p->n = w.size(0);
+  p->k = w.size(1);
+  const size_t numel = static_cast<size_t>(w.numel());
+  if (precision == Precision::BF16) {
+    std::vector<uint16_t> bits(numel);
+    for (size_t i = 0; i < numel; ++i) bits[i] = kernels::bf16_bits(w.f32()[i]);
+    p->onednn = kernels::cpu::OnednnMatmul::create(Kind::BF16, bits.data(), p->n, p->k);
+    if (!p->onednn) p->bf16_plain = std::move(bits);
+  } else if (precision == Precision::Int8) {
+    std::vector<int8_t> q(numel);
+    p->scale.resize(static_cast<size_t>(p->n));
+    p->colsum.resize(static_cast<size_t>(p->n));
+    kernels::quantize_weights_s8(w.f32(), p->n, p->k, q.data(), p->scale.data(), p->colsum.data());
+    p->act_levels = kernels::cpu::onednn_int8_saturates() ? 127 : 255;
+    p->onednn = kernels::cpu::OnednnMatmul::create(Kind::Int8, q.data(), p->n, p->k);
+    if (!p->onednn) p->s8_plain = std::move(q);
+  } else {
+    fail("pack_weight", "f32 weights are used as they are, not packed");
+  }
+  return p;
+}
+
+size_t linear_scratch_bytes(const PackedWeight& w, int64_t rows) {
+  return kernels::cpu::linear_packed_scratch_bytes(w, rows);
+}
+
+void linear(const Tensor& x, const PackedWeight& w, const Tensor* b, Tensor& y, const RunContext& ctx) {
+  require_f32(x, "linear", "x");
+  require_f32(y, "linear", "y");
+  const int64_t K = w.k, N = w.n;
+  if (x.dim() < 1 || x.size(-1) != K)
+    fail("linear", "x " + shape_str(x.shape()) + " does not end in the weight's " + std::to_string(K));
+  const int64_t M = x.numel() / K;
+  b = optional(b);
+  if (b) {
+    require_f32(*b, "linear", "b");
+    if (b->shape() != Shape{N}) fail("linear", "b must be [" + std::to_string(N) + "], got " + shape_str(b->shape()));
+  }
+  if (y.dim() < 1 || y.size(-1) != N || y.numel() != M * N)
+    fail("linear",
+         "y must be [..., " + std::to_string(N) + "] with " + std::to_string(M) + " rows, got " + shape_str(y.shape()));
+  if (overlaps(x.raw(), x.nbytes(), y.raw(), y.nbytes())) fail("linear", "y must not overlap x");
+  if (M == 0) return;
+  const float* bias = b ? b->f32() : nullptr;
+  if (ctx.backend == Backend::Ref) {
+    if (w.precision == Precision::BF16)
+      kernels::ref::linear_bf16(x.f32(), w.bf16().data(), bias, y.f32(), M, N, K);
+    else
+      kernels::ref::linear_int8(x.f32(), w.s8().data(), w.scale.data(), w.colsum.data(), w.act_levels, bias,
+                                y.f32(), M, N, K);
+    return;
+  }
+  ArenaScope scope(ctx.arena);
+  Tensor scratch = ctx.scratch({static_cast<int64_t>(linear_scratch_bytes(w, M))}, DType::U8);
+  kernels::cpu::linear_packed(x.f32(), w, bias, y.f32(), M, scratch.raw(), ctx.n_threads);
+}
+
+bool has_fast_kernel(Precision precision) {
+  using Kind = kernels::cpu::OnednnMatmul::Kind;
+  if (precision == Precision::F32) return true;
+  return kernels::cpu::onednn_supports(precision == Precision::BF16 ? Kind::BF16 : Kind::Int8);
+}
+
+std::string matmul_isa() { return kernels::cpu::onednn_isa_name(); }
 
 void layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps, Tensor& y, const RunContext& ctx) {
   require_f32(x, "layer_norm", "x");

@@ -9,8 +9,11 @@
 // row-major, batch 1 unless noted. The thread count comes from ctx.n_threads.
 #pragma once
 #include <cstdint>
+#include <memory>
+#include <string>
 
 #include "core/context.h"
+#include "core/precision.h"
 #include "core/tensor.h"
 
 namespace sam3::ops {
@@ -19,6 +22,24 @@ namespace sam3::ops {
 
 // y[M,N] = x[M,K] · w[N,K]ᵀ + b[N]   (torch.nn.Linear; b may be null or undefined). x may have any leading dims.
 void linear(const Tensor& x, const Tensor& w, const Tensor* b, Tensor& y, const RunContext& ctx);
+
+// ---- reduced precision (docs/precision.md) ------------------------------------------------------------------------
+
+// A Linear weight converted once to BF16 or Int8 and laid out for this CPU's kernels (kernels/packed_weight.h;
+// opaque here). Immutable: one may serve any number of threads at once.
+struct PackedWeight;
+// w [N,K] F32 -> the packed weight (Int8: symmetric per output channel). Throws for F32.
+std::shared_ptr<const PackedWeight> pack_weight(const Tensor& w, Precision precision);
+// y[M,N] = x[M,K] · wᵀ + b[N] with the products in w's precision and f32 (bf16) or s32 (int8) sums; x and y F32.
+// Its scratch (the converted activations) comes from ctx and is released before it returns.
+void linear(const Tensor& x, const PackedWeight& w, const Tensor* b, Tensor& y, const RunContext& ctx);
+// Scratch bytes linear() takes from ctx's arena for `rows` rows (for arena size plans).
+size_t linear_scratch_bytes(const PackedWeight& w, int64_t rows);
+// Whether `precision` runs on matrix-unit/vector kernels here (oneDNN); false: a correct but slower fallback
+// (bf16 without AVX512-BF16 or AMX). F32 is always true.
+bool has_fast_kernel(Precision precision);
+// The instruction set the reduced-precision kernels use here (oneDNN's, after ONEDNN_MAX_CPU_ISA), e.g. "avx2".
+std::string matmul_isa();
 
 // y[M,N] = a[M,K] · b[K,N] (plain product, e.g. the mask einsum "qc,chw->qhw"). a, b may have leading dims of 1.
 void matmul(const Tensor& a, const Tensor& b, Tensor& y, const RunContext& ctx);

@@ -15,6 +15,13 @@ void linear(const float* x, const float* w, const float* b, float* y, int64_t M,
             int n_threads);
 void matmul(const float* a, const float* b, float* y, int64_t M, int64_t N, int64_t K, int n_threads);
 
+// y[M,N] = x[M,K] · wᵀ + b with a reduced-precision weight (kernels/packed_weight.h): oneDNN on the packed copy
+// (the matrix units where the CPU has them), or, for bf16 where oneDNN has no kernel, bf16-rounded inputs times the
+// weight expanded to f32 through sgemm (same products, f32 sums). `scratch` holds linear_packed_scratch_bytes().
+size_t linear_packed_scratch_bytes(const ops::PackedWeight& w, int64_t M);
+void linear_packed(const float* x, const ops::PackedWeight& w, const float* b, float* y, int64_t M, void* scratch,
+                   int n_threads);
+
 // Plain sgemm wrapper used by several kernels: C[M,N] = op(A) · op(B) (+ C if accumulate), op(A) = A[M,K] or
 // A[K,M]ᵀ when a_trans, op(B) = B[K,N] or B[N,K]ᵀ when b_trans. Row-major, leading dims lda/ldb/ldc. Runs on
 // n_threads OpenBLAS threads (one when called inside an OpenMP parallel region).

@@ -14,6 +14,12 @@ namespace sam3::kernels::ref {
 
 // y[M,N] = x[M,K] · w[N,K]ᵀ + b[N]  (b may be null)
 void linear(const float* x, const float* w, const float* b, float* y, int64_t M, int64_t N, int64_t K);
+// Reduced precision (the rounding: kernels/quantize.h). bf16: y = bf16(x) · w_bf16ᵀ + b, exact sums. int8: x
+// quantized per row onto 0..levels, w s8 [N,K] with per-row scales w_scale[N] and sums colsum[N], exact s32 sums,
+// then dequantized (+ b).
+void linear_bf16(const float* x, const uint16_t* w, const float* b, float* y, int64_t M, int64_t N, int64_t K);
+void linear_int8(const float* x, const int8_t* w, const float* w_scale, const int32_t* colsum, int levels,
+                 const float* b, float* y, int64_t M, int64_t N, int64_t K);
 // y[M,N] = a[M,K] · b[K,N]
 void matmul(const float* a, const float* b, float* y, int64_t M, int64_t N, int64_t K);
 

@@ -49,6 +49,7 @@ Decoder::Decoder(const Config& cfg, const nn::ParamScope& p) {
   if (c.activation != "relu" && c.activation != "gelu")
     throw Error("decoder: decoder.activation '" + c.activation + "' is not relu/gelu");
   relu_ = c.activation == "relu";
+  // Box, presence and position heads stay f32 whatever the model's precision (docs/precision.md).
   // decoder.dac only matters in training (apply_dac = dac and training); dac_use_selfatt_ln likewise.
   const double eps = nn::kLayerNormEps;
   // In the checkpoint's order (TransformerDecoderLayer.__init__, TransformerDecoder.__init__).
@@ -69,17 +70,17 @@ Decoder::Decoder(const Config& cfg, const nn::ParamScope& p) {
     layers_.push_back(std::move(L));
   }
   norm_ = nn::LayerNorm::load(p.sub("norm"), d_, eps);
-  bbox_embed_ = nn::Mlp::load(p.sub("bbox_embed"), d_, d_, 4, 3);
+  bbox_embed_ = nn::Mlp::load(p.f32().sub("bbox_embed"), d_, d_, 4, 3);
   query_embed_ = p.get("query_embed.weight", {nq_, d_});
   reference_points_ = p.get("reference_points.weight", {nq_, 4});
-  rpb_x_ = nn::Mlp::load(p.sub("boxRPB_embed_x"), 2, d_, heads_, 2);
-  rpb_y_ = nn::Mlp::load(p.sub("boxRPB_embed_y"), 2, d_, heads_, 2);
+  rpb_x_ = nn::Mlp::load(p.f32().sub("boxRPB_embed_x"), 2, d_, heads_, 2);
+  rpb_y_ = nn::Mlp::load(p.f32().sub("boxRPB_embed_y"), 2, d_, heads_, 2);
   if (presence_) {
     presence_token_ = p.get("presence_token.weight", {1, d_});
-    presence_head_ = nn::Mlp::load(p.sub("presence_token_head"), d_, d_, 1, 3);
+    presence_head_ = nn::Mlp::load(p.f32().sub("presence_token_head"), d_, d_, 1, 3);
     presence_out_norm_ = nn::LayerNorm::load(p.sub("presence_token_out_norm"), d_, eps);
   }
-  ref_point_head_ = nn::Mlp::load(p.sub("ref_point_head"), 2 * d_, d_, d_, 2);
+  ref_point_head_ = nn::Mlp::load(p.f32().sub("ref_point_head"), 2 * d_, d_, d_, 2);
 }
 
 // ref: sam3/model/model_misc.py (gen_sineembed_for_position), 4-d input, num_feats = d_model.

@@ -71,14 +71,14 @@ GeometryEncoder::GeometryEncoder(const nn::ParamScope& p, const Config& cfg)
   unused_linear(p.sub("points_direct_project"), 2, d_);
   unused_linear(p.sub("points_pool_project"), d_, d_);
   unused_linear(p.sub("points_pos_enc_project"), d_, d_);
-  direct_ = nn::Linear::load(p.sub("boxes_direct_project"), 4, d_);
+  direct_ = nn::Linear::load(p.f32().sub("boxes_direct_project"), 4, d_);
   // Conv2d(d, d, roi) on a roi×roi input = Linear over the (c, ky, kx)-flattened window.
   const nn::ParamScope pool = p.sub("boxes_pool_project");
   pool_.weight = pool.get("weight", {d_, d_, roi_, roi_}).reshape({d_, d_ * roi_ * roi_});
   pool_.bias = pool.get("bias", {d_});
   pool_.in_features = d_ * roi_ * roi_;
   pool_.out_features = d_;
-  pos_proj_ = nn::Linear::load(p.sub("boxes_pos_enc_project"), d_ + 2, d_);
+  pos_proj_ = nn::Linear::load(p.f32().sub("boxes_pos_enc_project"), d_ + 2, d_);
   final_proj_ = nn::Linear::load(p.sub("final_proj"), d_, d_);
   norm_ = nn::LayerNorm::load(p.sub("norm"), d_, nn::kLayerNormEps);
   img_pre_norm_ = nn::LayerNorm::load(p.sub("img_pre_norm"), d_, nn::kLayerNormEps);

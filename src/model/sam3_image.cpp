@@ -11,15 +11,15 @@ namespace {
 constexpr size_t kTextCacheEntries = 64;
 }  // namespace
 
-Sam3Image::Sam3Image(const Config& cfg, const nn::ParamScope& root)
+Sam3Image::Sam3Image(const Config& cfg, const nn::ParamScope& root, const PrecisionPlan& plan)
     : cfg_(cfg),
-      image_encoder_(cfg, root),
-      text_encoder_(root.sub("backbone").sub("language_backbone"), cfg),
-      geometry_encoder_(root.sub("geometry_encoder"), cfg),
-      fusion_encoder_(cfg, root.sub("transformer").sub("encoder")),
-      decoder_(cfg, root.sub("transformer").sub("decoder")),
-      segmentation_head_(cfg, root.sub("segmentation_head")),
-      scoring_(cfg, root.sub("dot_prod_scoring")),
+      image_encoder_(cfg, root.with_precision(plan.image)),
+      text_encoder_(root.with_precision(plan.prompt).sub("backbone").sub("language_backbone"), cfg),
+      geometry_encoder_(root.with_precision(plan.prompt).sub("geometry_encoder"), cfg),
+      fusion_encoder_(cfg, root.with_precision(plan.prompt).sub("transformer").sub("encoder")),
+      decoder_(cfg, root.with_precision(plan.prompt).sub("transformer").sub("decoder")),
+      segmentation_head_(cfg, root.with_precision(plan.prompt).sub("segmentation_head")),
+      scoring_(cfg, root.f32().sub("dot_prod_scoring")),  // the score head stays f32
       text_cache_(std::make_unique<TextFeatureCache>(kTextCacheEntries)) {}
 
 void Sam3Image::forward_image(const Tensor& image, ImageFeatures& out, const RunContext& ctx, EncoderTimings* timings,

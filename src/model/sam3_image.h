@@ -41,10 +41,18 @@ struct GroundingTimings {
 };
 
 // Members are declared (so constructed, so their weights looked up) in the checkpoint's key order.
+// The matmul precision of each part (docs/precision.md): the image encoder carries almost all the FLOPs; the
+// per-prompt modules (text, geometry, fusion encoder, decoder, segmentation head) may run higher. Box, presence
+// and score heads are f32 whatever the plan.
+struct PrecisionPlan {
+  Precision image = Precision::F32;
+  Precision prompt = Precision::F32;
+};
+
 class Sam3Image {
  public:
   // `root` is the scope of the image model's state dict (checkpoint keys with "detector." stripped).
-  Sam3Image(const Config& cfg, const nn::ParamScope& root);
+  Sam3Image(const Config& cfg, const nn::ParamScope& root, const PrecisionPlan& plan = {});
 
   const Config& config() const { return cfg_; }
   const ImageEncoder& image_encoder() const { return image_encoder_; }

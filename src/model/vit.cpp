@@ -195,7 +195,15 @@ size_t VisionTransformer::scratch_bytes() const {
       Arena::bytes_for({Lp, 3 * patch_ * patch_}) + (pos_embed_.defined() ? Arena::bytes_for({Lp, dim_}) : 0);
   const size_t blocks =
       Arena::bytes_for({Lp, dim_}) + Arena::bytes_for({Lp, 3 * dim_}) + Arena::bytes_for({mlp_chunk_, hidden_});
-  return x + std::max(embed, blocks);
+  // Reduced precision: the converted activations of the largest product, taken inside ops::linear.
+  size_t lowp = 0;
+  if (!blocks_.empty() && blocks_[0].qkv.packed) {
+    const VitBlock& b = blocks_[0];
+    lowp = std::max({ops::linear_scratch_bytes(*b.qkv.packed, Lp), ops::linear_scratch_bytes(*b.proj.packed, Lp),
+                     ops::linear_scratch_bytes(*b.fc1.packed, mlp_chunk_),
+                     ops::linear_scratch_bytes(*b.fc2.packed, mlp_chunk_)});
+  }
+  return x + std::max(embed, blocks + lowp);
 }
 
 Tensor VisionTransformer::to_grid(const Tensor& x) const {

@@ -13,11 +13,16 @@ Linear Linear::load(const ParamScope& p, int64_t in_features, int64_t out_featur
   l.out_features = out_features;
   l.weight = p.get("weight", {out_features, in_features});
   if (has_bias) l.bias = p.get("bias", {out_features});
+  if (p.precision() != Precision::F32 && !p.collecting()) l.packed = ops::pack_weight(l.weight, p.precision());
   return l;
 }
 
 void Linear::forward(const Tensor& x, Tensor& y, const RunContext& ctx) const {
-  ops::linear(x, weight, bias.defined() ? &bias : nullptr, y, ctx);
+  const Tensor* b = bias.defined() ? &bias : nullptr;
+  if (packed)
+    ops::linear(x, *packed, b, y, ctx);
+  else
+    ops::linear(x, weight, b, y, ctx);
 }
 
 Tensor Linear::forward(const Tensor& x, const RunContext& ctx) const {

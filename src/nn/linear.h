@@ -1,6 +1,10 @@
-// sam3.cpp — torch.nn.Linear: y = x·Wᵀ + b. Weight (out, in) borrowed from the checkpoint, never copied.
+// sam3.cpp — torch.nn.Linear: y = x·Wᵀ + b. Weight (out, in) borrowed from the checkpoint, never copied; converted
+// once to bf16/int8 (`packed`) when the scope it is loaded through asks for a reduced precision.
 #pragma once
+#include <memory>
+
 #include "core/context.h"
+#include "core/ops.h"
 #include "core/tensor.h"
 #include "nn/params.h"
 
@@ -9,9 +13,10 @@ namespace sam3::nn {
 struct Linear {
   Tensor weight;  // [out, in]
   Tensor bias;    // [out], or undefined when the layer has no bias
+  std::shared_ptr<const ops::PackedWeight> packed;  // null: f32 (weight used as stored)
   int64_t in_features = 0, out_features = 0;
 
-  // Keys <prefix>weight and (if has_bias) <prefix>bias.
+  // Keys <prefix>weight and (if has_bias) <prefix>bias. Packed to p.precision() unless that is F32 (or collecting).
   static Linear load(const ParamScope& p, int64_t in_features, int64_t out_features, bool has_bias = true);
 
   // x [..., in] -> y [..., out] (y preallocated, must not alias x).

@@ -21,6 +21,9 @@ MultiheadAttention MultiheadAttention::load(const ParamScope& p, int64_t dim, in
   m.in_weight = p.get("in_proj_weight", {3 * dim, dim});
   m.in_bias = p.get("in_proj_bias", {3 * dim});
   m.out_proj = Linear::load(p.sub("out_proj"), dim, dim);
+  if (p.precision() != Precision::F32 && !p.collecting())
+    for (int i = 0; i < 3; ++i)
+      m.in_packed[i] = ops::pack_weight(m.in_weight.slice0(i * dim, (i + 1) * dim), p.precision());
   return m;
 }
 
@@ -34,6 +37,15 @@ Tensor project(const Tensor& x, const Tensor& w, const Tensor& b, int64_t r0, in
   const Tensor wr = w.slice0(r0, r1), br = b.slice0(r0, r1);
   Tensor y = ctx.scratch({x.numel() / e, r1 - r0});
   ops::linear(x, wr, &br, y, ctx);
+  return y;
+}
+
+// Part i (0: q, 1: k, 2: v) of the projection with a packed weight [E, E]: y [L, E].
+Tensor project_packed(const Tensor& x, const ops::PackedWeight& w, const Tensor& b, int64_t e, int i,
+                      const RunContext& ctx) {
+  const Tensor br = b.slice0(i * e, (i + 1) * e);
+  Tensor y = ctx.scratch({x.numel() / e, e});
+  ops::linear(x, w, &br, y, ctx);
   return y;
 }
 
@@ -53,7 +65,14 @@ Tensor MultiheadAttention::forward(const Tensor& query, const Tensor& key, const
   Tensor qkv, qk, kv, qt, kt, vt;
   const float *q, *k, *v;
   int64_t q_row = E, k_row = E, v_row = E;
-  if (same_tensor(query, key) && same_tensor(key, value)) {
+  if (in_packed[0]) {  // reduced precision: three products (the packed weights cannot be sliced)
+    qt = project_packed(query, *in_packed[0], in_bias, E, 0, ctx);
+    kt = project_packed(key, *in_packed[1], in_bias, E, 1, ctx);
+    vt = project_packed(value, *in_packed[2], in_bias, E, 2, ctx);
+    q = qt.f32();
+    k = kt.f32();
+    v = vt.f32();
+  } else if (same_tensor(query, key) && same_tensor(key, value)) {
     qkv = project(query, in_weight, in_bias, 0, 3 * E, ctx);
     q = qkv.f32();
     k = q + E;

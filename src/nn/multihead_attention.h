@@ -42,10 +42,13 @@ struct AttnMask {
 
 struct MultiheadAttention {
   Tensor in_weight, in_bias;  // [3E, E], [3E]
+  // Reduced precision: Wq, Wk, Wv packed separately (null: f32, one packed [L, 3E] product when q = k = v).
+  std::shared_ptr<const ops::PackedWeight> in_packed[3];
   Linear out_proj;
   int64_t dim = 0, heads = 0;
 
-  // Keys <prefix>in_proj_weight, <prefix>in_proj_bias, <prefix>out_proj.{weight,bias}.
+  // Keys <prefix>in_proj_weight, <prefix>in_proj_bias, <prefix>out_proj.{weight,bias}. The projections are packed
+  // to p.precision() unless that is F32.
   static MultiheadAttention load(const ParamScope& p, int64_t dim, int64_t heads);
 
   // query [Lq, E], key / value [Lk, E] (a leading 1 dimension allowed, e.g. [L, 1, E]) -> [Lq, E].

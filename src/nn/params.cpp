@@ -33,7 +33,15 @@ ParamScope::ParamScope(WeightCollector& collector, std::string prefix)
     : ParamScope(nullptr, &collector, "the weight schema", std::move(prefix)) {}
 
 ParamScope ParamScope::sub(const std::string& name) const {
-  return ParamScope(tensors_, collector_, source_, prefix_ + name + ".");
+  ParamScope s(tensors_, collector_, source_, prefix_ + name + ".");
+  s.precision_ = precision_;
+  return s;
+}
+
+ParamScope ParamScope::with_precision(Precision precision) const {
+  ParamScope s = *this;
+  s.precision_ = precision;
+  return s;
 }
 
 ParamScope ParamScope::sub(int index) const { return sub(std::to_string(index)); }

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "core/precision.h"
 #include "core/tensor.h"
 
 namespace sam3::nn {
@@ -54,6 +55,11 @@ class ParamScope {
   explicit ParamScope(WeightCollector& collector, std::string prefix = "");
 
   ParamScope sub(const std::string& name) const;  // prefix + name + "."
+  // The same scope with another matmul precision: the precision Linear layers (and attention projections) loaded
+  // through it are converted to (F32: used as stored). Inherited by sub().
+  ParamScope with_precision(Precision precision) const;
+  ParamScope f32() const { return with_precision(Precision::F32); }
+  Precision precision() const { return precision_; }
   ParamScope sub(int index) const;                // prefix + index + "."
 
   // The tensor prefix+name, which must have exactly this shape and dtype. Collecting: records the spec and returns
@@ -81,6 +87,7 @@ class ParamScope {
   WeightCollector* collector_;  // null when loading
   std::string source_;
   std::string prefix_;
+  Precision precision_ = Precision::F32;
 };
 
 }  // namespace sam3::nn

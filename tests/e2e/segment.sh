@@ -22,7 +22,7 @@ has() {  # has NAME PATTERN TEXT: TEXT contains the fixed string PATTERN
 le() {  # le NAME A B: A <= B (numbers)
   if awk -v a="$2" -v b="$3" 'BEGIN { exit !(a <= b) }'; then ok "$1 ($2 <= $3)"; else bad "$1: $2 > $3"; fi
 }
-seg() { "$SAM3" segment -m "$TINY_PT" --config "$TINY_CFG" --threads 2 "$@"; }
+seg() { "$SAM3" segment -m "$TINY_PT" --config "$TINY_CFG" --dtype f32 --threads 2 "$@"; }
 
 # ---- fixture access: safetensors header, a tensor's byte range, its bytes as numbers --------------------------
 header() { n=$(od -An -t u8 -N 8 "$1" | tr -d ' '); dd if="$1" bs=1 skip=8 count="$n" 2>/dev/null; }
@@ -128,7 +128,7 @@ done
 # 4. -o - prints the JSON; --embedding reuses 'sam3 encode' output and gives the same masks.
 seg -i "$IMG" -t child --threshold 0.346949 -o - 2>/dev/null > "$TMP/stdout.json"
 check "-o - same instances" "$(counts_strings "$TMP/c1.json")" "$(counts_strings "$TMP/stdout.json")"
-"$SAM3" encode -m "$TINY_PT" --config "$TINY_CFG" -i "$IMG" -o "$TMP/emb.safetensors" >/dev/null 2>&1
+"$SAM3" encode -m "$TINY_PT" --config "$TINY_CFG" --dtype f32 -i "$IMG" -o "$TMP/emb.safetensors" >/dev/null 2>&1
 seg --embedding "$TMP/emb.safetensors" -t child --threshold 0.346949 -o "$TMP/emb.json" >/dev/null 2>&1
 check "--embedding rc" 0 $?
 check "--embedding same masks" "$(counts_strings "$TMP/c1.json")" "$(counts_strings "$TMP/emb.json")"

@@ -551,6 +551,7 @@ Tensor as_tensor(const sam3::FeatureMap& f) {
 
 std::shared_ptr<const sam3::Model> tiny_api_model() {
   sam3::ModelParams p = sam3::model_default_params();
+  p.dtype = "f32";  // parity with the fixtures
   p.config_path = golden_path("tiny/config.json");
   return sam3::Model::load(golden_path("tiny/sam3_random.pt"), p);
 }

@@ -52,6 +52,7 @@ const std::string kConfig = "tiny/config.json";
 std::shared_ptr<const Model> tiny() {
   static std::shared_ptr<const Model> m = [] {
     ModelParams p = model_default_params();
+    p.dtype = "f32";  // parity with the fixtures
     p.config_path = golden_path(kConfig);
     return Model::load(golden_path(kModel), p);
   }();
@@ -371,6 +372,7 @@ TEST(Pipeline, OtherConfigAndOddSizedPng) {
   ro.n_threads = 2;
   write_random_checkpoint(ckpt, cfg, ro);
   ModelParams mp = model_default_params();
+  mp.dtype = "f32";  // parity with the fixtures
   mp.config_path = std::string(SAM3_SOURCE_DIR) + "/assets/sam3_small_random.json";
   const auto model = Model::load(ckpt, mp);
 

@@ -53,6 +53,7 @@ Json reference_result(const std::string& image_file, const std::vector<Prompt>& 
                       bool semantic) {
   auto model = Model::load(golden_path("tiny/sam3_random.pt"), [] {
     ModelParams p = model_default_params();
+    p.dtype = "f32";  // parity with the fixtures
     p.config_path = golden_path("tiny/config.json");
     return p;
   }());
@@ -86,6 +87,8 @@ TEST_F(ServerApi, BannerHealthOpenapiAndUi) {
   EXPECT_EQ(h["status"], "ok");
   EXPECT_EQ(h["config"], "tiny");
   EXPECT_EQ(h["dtype"], "f32");
+  EXPECT_EQ(h["precision"], "f32");  // --dtype f32 (server_harness.h)
+  EXPECT_FALSE(h["isa"].get<std::string>().empty());
   EXPECT_EQ(h["threads"], kThreads);
   EXPECT_EQ(h["input_size"], 252);
   EXPECT_TRUE(h["queue"]["length"].is_number_integer());
@@ -114,6 +117,7 @@ TEST_F(ServerApi, BannerHealthOpenapiAndUi) {
 TEST_F(ServerApi, EncoderProgressCallback) {  // the library hook the session status reports
   auto model = Model::load(golden_path("tiny/sam3_random.pt"), [] {
     ModelParams p = model_default_params();
+    p.dtype = "f32";  // parity with the fixtures
     p.config_path = golden_path("tiny/config.json");
     return p;
   }());
@@ -190,6 +194,8 @@ TEST_F(ServerApi, SessionLifecycleAndResultsEqualTheLibrary) {
                       PromptBox::from_xyxy(500, 50, 700, 200, 800, 534, false)};
   prompts[2].boxes = {PromptBox::from_xyxy(100, 120, 300, 400, 800, 534, true)};
   Json ref = reference_result("images/groceries.jpg", prompts, 0.3f, /*semantic=*/false);
+  EXPECT_EQ(j["compute"]["precision"], "f32");  // the harness starts the server with --dtype f32
+  EXPECT_FALSE(j["compute"]["isa"].get<std::string>().empty());
   for (Json& p : ref["prompts"]) p.erase("semantic");
   EXPECT_TRUE(same_json(stable_result(j), ref));
 

@@ -1,0 +1,160 @@
+// sam3.cpp — oneDNN matmul with a pre-packed weight (see onednn_matmul.h).
+// Debian's oneDNN uses the OpenMP runtime: the calling thread's OpenMP thread count is set to n_threads right
+// before each execution (it only affects parallel regions this thread starts).
+#include "kernels/cpu/onednn_matmul.h"
+
+#include <omp.h>
+
+#include <map>
+#include <mutex>
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "core/error.h"
+
+namespace sam3::kernels::cpu {
+
+namespace {
+
+using dt = dnnl::memory::data_type;
+using tag = dnnl::memory::format_tag;
+
+// The CPU engine: created once, immutable afterwards.
+const dnnl::engine& cpu_engine() {
+  static const dnnl::engine e(dnnl::engine::kind::cpu, 0);
+  return e;
+}
+
+struct Types {
+  dt src, wei, dst;
+};
+Types types_of(OnednnMatmul::Kind k) {
+  switch (k) {
+    case OnednnMatmul::Kind::F32: return {dt::f32, dt::f32, dt::f32};
+    case OnednnMatmul::Kind::BF16: return {dt::bf16, dt::bf16, dt::f32};
+    case OnednnMatmul::Kind::Int8: return {dt::u8, dt::s8, dt::s32};
+  }
+  return {dt::f32, dt::f32, dt::f32};
+}
+
+dnnl::matmul::primitive_desc make_pd(OnednnMatmul::Kind kind, int64_t M, int64_t N, int64_t K,
+                                     const dnnl::memory::desc& wei, bool bias) {
+  const Types t = types_of(kind);
+  const dnnl::memory::desc src({M, K}, t.src, tag::ab), dst({M, N}, t.dst, tag::ab);
+  if (bias) {
+    const dnnl::memory::desc b({1, N}, dt::f32, tag::ab);
+    return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wei, b, dst), cpu_engine());
+  }
+  return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wei, dst), cpu_engine());
+}
+
+// A representative row count for choosing the packed layout (the ViT's token count at 1008 px).
+constexpr int64_t kPackRows = 5184;
+
+}  // namespace
+
+struct OnednnMatmul::Impl {
+  dnnl::memory::desc plain_desc;  // {K, N} of W[N,K] row-major: tag ba
+  dnnl::memory packed;            // the weight in the layout oneDNN chose
+  mutable std::mutex mu;
+  mutable std::map<std::pair<int64_t, bool>, dnnl::matmul> prims;  // (M, has bias) -> primitive
+};
+
+OnednnMatmul::OnednnMatmul(Kind kind, int64_t N, int64_t K, std::unique_ptr<Impl> impl)
+    : kind_(kind), n_(N), k_(K), impl_(std::move(impl)) {}
+OnednnMatmul::~OnednnMatmul() = default;
+
+std::unique_ptr<OnednnMatmul> OnednnMatmul::create(Kind kind, const void* w, int64_t N, int64_t K) {
+  if (N <= 0 || K <= 0) throw Error("OnednnMatmul: empty weight");
+  auto impl = std::make_unique<Impl>();
+  const Types t = types_of(kind);
+  impl->plain_desc = dnnl::memory::desc({K, N}, t.wei, tag::ba);
+  dnnl::matmul::primitive_desc pd;
+  try {
+    const dnnl::memory::desc any({K, N}, t.wei, tag::any);
+    pd = make_pd(kind, kPackRows, N, K, any, kind != Kind::Int8);
+  } catch (const dnnl::error&) {
+    return nullptr;  // no kernel for these types on this CPU
+  }
+  dnnl::stream s(cpu_engine());
+  dnnl::memory src(impl->plain_desc, cpu_engine(), const_cast<void*>(w));
+  impl->packed = dnnl::memory(pd.weights_desc(), cpu_engine());
+  dnnl::reorder(src, impl->packed).execute(s, src, impl->packed);
+  s.wait();
+  return std::unique_ptr<OnednnMatmul>(new OnednnMatmul(kind, N, K, std::move(impl)));
+}
+
+void OnednnMatmul::run(const void* x, const float* bias, void* y, int64_t M, int n_threads) const {
+  if (M <= 0) return;
+  const bool has_bias = bias != nullptr && kind_ != Kind::Int8;
+  dnnl::matmul prim;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    auto it = impl_->prims.find({M, has_bias});
+    if (it == impl_->prims.end()) {
+      // The packed layout was chosen for kPackRows rows; oneDNN's layouts depend on the types and the ISA, not on
+      // M, so the same packed weight serves every M (make_pd throws if it ever did not).
+      auto pd = make_pd(kind_, M, n_, k_, impl_->packed.get_desc(), has_bias);
+      it = impl_->prims.emplace(std::make_pair(M, has_bias), dnnl::matmul(pd)).first;
+    }
+    prim = it->second;
+  }
+  const Types t = types_of(kind_);
+  const auto& eng = cpu_engine();
+  dnnl::memory xm({{M, k_}, t.src, tag::ab}, eng, const_cast<void*>(x));
+  dnnl::memory ym({{M, n_}, t.dst, tag::ab}, eng, y);
+  std::unordered_map<int, dnnl::memory> args{
+      {DNNL_ARG_SRC, xm}, {DNNL_ARG_WEIGHTS, impl_->packed}, {DNNL_ARG_DST, ym}};
+  if (has_bias) args.emplace(DNNL_ARG_BIAS, dnnl::memory({{1, n_}, dt::f32, tag::ab}, eng, const_cast<float*>(bias)));
+  omp_set_num_threads(n_threads < 1 ? 1 : n_threads);
+  dnnl::stream s(eng);
+  prim.execute(s, args);
+  s.wait();
+}
+
+void OnednnMatmul::unpack(void* w) const {
+  dnnl::stream s(cpu_engine());
+  dnnl::memory dst(impl_->plain_desc, cpu_engine(), w);
+  dnnl::reorder(impl_->packed, dst).execute(s, impl_->packed, dst);
+  s.wait();
+}
+
+std::string OnednnMatmul::impl_name(int64_t M) const {
+  return make_pd(kind_, M, n_, k_, impl_->packed.get_desc(), kind_ != Kind::Int8).impl_info_str();
+}
+
+std::string onednn_isa_name() {
+  switch (dnnl::get_effective_cpu_isa()) {
+    case dnnl::cpu_isa::sse41: return "sse41";
+    case dnnl::cpu_isa::avx: return "avx";
+    case dnnl::cpu_isa::avx2: return "avx2";
+    case dnnl::cpu_isa::avx2_vnni: return "avx2_vnni";
+    case dnnl::cpu_isa::avx512_core: return "avx512_core";
+    case dnnl::cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl::cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl::cpu_isa::avx512_core_amx: return "avx512_core_amx";
+    default: return "other";
+  }
+}
+
+bool onednn_supports(OnednnMatmul::Kind kind) {
+  const int64_t n = 64, k = 64;
+  try {
+    const Types t = types_of(kind);
+    make_pd(kind, 64, n, k, dnnl::memory::desc({k, n}, t.wei, tag::any), kind != OnednnMatmul::Kind::Int8);
+    return true;
+  } catch (const dnnl::error&) {
+    return false;
+  }
+}
+
+bool onednn_int8_saturates() {
+  switch (dnnl::get_effective_cpu_isa()) {
+    case dnnl::cpu_isa::avx2_vnni:
+    case dnnl::cpu_isa::avx512_core_vnni:
+    case dnnl::cpu_isa::avx512_core_bf16:
+    case dnnl::cpu_isa::avx512_core_amx: return false;
+    default: return true;
+  }
+}
+
+}  // namespace sam3::kernels::cpu

@@ -1,0 +1,49 @@
+// sam3.cpp — oneDNN matmul with the weight pre-packed once: y[M,N] = x[M,K] · W[N,K]ᵀ (+ b). The matrix units
+// (AMX, AVX-512 BF16/VNNI) are reached through oneDNN; it picks its kernel for the CPU at run time and honours
+// ONEDNN_MAX_CPU_ISA. Primitives are created per row count M on first use and cached.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace sam3::kernels::cpu {
+
+class OnednnMatmul {
+ public:
+  // x / W / y types: F32 f32·f32->f32; BF16 bf16·bf16->f32 (+ f32 bias); Int8 u8·s8->s32 (no bias: the caller
+  // dequantizes).
+  enum class Kind : uint8_t { F32, BF16, Int8 };
+
+  // Packs w (plain [N,K] row-major of the kind's weight type: float, uint16_t bf16 bits or int8_t). Returns null
+  // when oneDNN has no kernel for `kind` on this CPU (e.g. bf16 without AVX512-BF16/AMX).
+  static std::unique_ptr<OnednnMatmul> create(Kind kind, const void* w, int64_t N, int64_t K);
+  ~OnednnMatmul();
+
+  // x [M,K] (type per kind, row-major), bias [N] f32 or null (F32/BF16), y [M,N] (f32, or s32 for Int8).
+  void run(const void* x, const float* bias, void* y, int64_t M, int n_threads) const;
+  // Writes the weight back in plain [N,K] layout (for the reference kernels and tests).
+  void unpack(void* w) const;
+
+  Kind kind() const { return kind_; }
+  int64_t n() const { return n_; }
+  int64_t k() const { return k_; }
+  // The implementation oneDNN chose for a product of M rows (e.g. "brg:avx512_core_amx_bf16", "gemm:jit").
+  std::string impl_name(int64_t M) const;
+
+ private:
+  struct Impl;
+  OnednnMatmul(Kind kind, int64_t N, int64_t K, std::unique_ptr<Impl> impl);
+  Kind kind_;
+  int64_t n_, k_;
+  std::unique_ptr<Impl> impl_;
+};
+
+// oneDNN's effective instruction set on this CPU (after ONEDNN_MAX_CPU_ISA), e.g. "avx2", "avx512_core_amx".
+std::string onednn_isa_name();
+// Whether oneDNN has a kernel for `kind` here (probed once per call with a small product).
+bool onednn_supports(OnednnMatmul::Kind kind);
+// Whether u8·s8 products may saturate 16-bit intermediate sums here (AVX2/AVX-512 without VNNI or AMX): int8
+// activations then use 7 bits (kernels/quantize.h).
+bool onednn_int8_saturates();
+
+}  // namespace sam3::kernels::cpu

@@ -1,0 +1,25 @@
+// sam3.cpp — PackedWeight accessors (see kernels/packed_weight.h).
+#include "kernels/packed_weight.h"
+
+namespace sam3::ops {
+
+std::vector<uint16_t> PackedWeight::bf16() const {
+  if (!onednn) return bf16_plain;
+  std::vector<uint16_t> w(static_cast<size_t>(n * k));
+  onednn->unpack(w.data());
+  return w;
+}
+
+std::vector<int8_t> PackedWeight::s8() const {
+  if (!onednn) return s8_plain;
+  std::vector<int8_t> w(static_cast<size_t>(n * k));
+  onednn->unpack(w.data());
+  return w;
+}
+
+size_t PackedWeight::bytes() const {
+  const size_t elem = precision == Precision::Int8 ? 1 : 2;
+  return static_cast<size_t>(n * k) * elem + scale.size() * sizeof(float) + colsum.size() * sizeof(int32_t);
+}
+
+}  // namespace sam3::ops

@@ -1,0 +1,56 @@
+// sam3.cpp — int8 quantization arithmetic (see kernels/quantize.h).
+#include "kernels/quantize.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace sam3::kernels {
+
+void quantize_weights_s8(const float* w, int64_t N, int64_t K, int8_t* q, float* scale, int32_t* colsum) {
+  for (int64_t n = 0; n < N; ++n) {
+    const float* row = w + n * K;
+    float amax = 0;
+    for (int64_t k = 0; k < K; ++k) amax = std::max(amax, std::fabs(row[k]));
+    const float s = amax > 0 ? amax / 127.0f : 1.0f;
+    int32_t sum = 0;
+    for (int64_t k = 0; k < K; ++k) {
+      const float v = std::nearbyint(row[k] / s);
+      const int32_t qi = static_cast<int32_t>(std::min(127.0f, std::max(-127.0f, v)));
+      q[n * K + k] = static_cast<int8_t>(qi);
+      sum += qi;
+    }
+    scale[n] = s;
+    colsum[n] = sum;
+  }
+}
+
+void quantize_row_u8(const float* x, int64_t K, int levels, uint8_t* q, float* scale, int32_t* zero) {
+  float lo = 0, hi = 0;
+  for (int64_t k = 0; k < K; ++k) {
+    lo = std::min(lo, x[k]);
+    hi = std::max(hi, x[k]);
+  }
+  const float s = hi > lo ? (hi - lo) / static_cast<float>(levels) : 1.0f;
+  const float inv = 1.0f / s;
+  const int32_t z = static_cast<int32_t>(std::nearbyint(-lo * inv));
+  const float zf = static_cast<float>(z), top = static_cast<float>(levels);
+  for (int64_t k = 0; k < K; ++k) {
+    const float v = std::nearbyint(x[k] * inv) + zf;
+    q[k] = static_cast<uint8_t>(std::min(top, std::max(0.0f, v)));
+  }
+  *scale = s;
+  *zero = z;
+}
+
+void dequantize_row(const void* acc, int64_t N, float sa, int32_t za, const float* sw, const int32_t* colsum,
+                    const float* b, float* y) {
+  const auto* a = static_cast<const unsigned char*>(acc);
+  for (int64_t n = 0; n < N; ++n) {
+    int32_t v;
+    std::memcpy(&v, a + n * 4, 4);
+    const float r = sa * sw[n] * static_cast<float>(v - za * colsum[n]) + (b ? b[n] : 0.0f);
+    std::memcpy(y + n, &r, 4);
+  }
+}
+
+}  // namespace sam3::kernels

@@ -1,0 +1,42 @@
+// sam3.cpp — the arithmetic of reduced precision, shared by the reference and the optimised kernels so that both
+// round alike: bf16 conversion, int8 weight and activation quantization, dequantization.
+//
+//   bf16:  x -> the nearest bf16 (ties to even), as torch's float->bfloat16 and oneDNN's reorders round.
+//   int8:  weights symmetric per output channel n:  sw[n] = max_k |w[n,k]| / 127,  qw = rint(w / sw) in [-127, 127];
+//          activations asymmetric per row (token) m onto 0..L (L = 255, or 127 where the ISA's u8·s8 products
+//          saturate 16-bit sums: AVX2 without VNNI):  lo = min(0, min x), hi = max(0, max x), sa = (hi - lo) / L,
+//          za = rint(-lo / sa),  qa = clamp(rint(x / sa) + za, 0, L);
+//          y[m,n] = sa[m] · sw[n] · (Σ_k qa[m,k]·qw[n,k] − za[m]·Σ_k qw[n,k]) + b[n]   (the sum exact in s32).
+#pragma once
+#include <cstdint>
+#include <cstring>
+
+namespace sam3::kernels {
+
+inline uint16_t bf16_bits(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((u >> 16) | 0x40);  // NaN stays a (quiet) NaN
+  u += 0x7fffu + ((u >> 16) & 1u);
+  return static_cast<uint16_t>(u >> 16);
+}
+inline float bf16_value(uint16_t h) {
+  const uint32_t u = static_cast<uint32_t>(h) << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+inline float round_bf16(float f) { return bf16_value(bf16_bits(f)); }
+
+// w[N,K] -> q[N,K], scale[N], colsum[N] = Σ_k q[n,k].
+void quantize_weights_s8(const float* w, int64_t N, int64_t K, int8_t* q, float* scale, int32_t* colsum);
+
+// One row x[K] -> q[K] in 0..levels, its scale and zero point.
+void quantize_row_u8(const float* x, int64_t K, int levels, uint8_t* q, float* scale, int32_t* zero);
+
+// One row of the result: y[n] = sa·sw[n]·(acc[n] − za·colsum[n]) + (b ? b[n] : 0). `acc` may be the same memory
+// as `y` (the s32 sums written where the floats go): each element is read before it is overwritten.
+void dequantize_row(const void* acc, int64_t N, float sa, int32_t za, const float* sw, const int32_t* colsum,
+                    const float* b, float* y);
+
+}  // namespace sam3::kernels
