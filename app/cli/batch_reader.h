@@ -17,7 +17,7 @@ namespace sam3::cli {
 
 struct BatchItem {
   size_t index = 0;         // into the run's image files
-  RgbImage image;           // decoded pixels (empty when `embedding` is set or on error)
+  RgbImage image;           // decoded pixels (empty when `embedding` was loaded and no overlay needs them)
   ImageEmbedding embedding;  // loaded from --embeddings-dir (empty otherwise)
   std::string error;        // non-empty: this image could not be read
 };
