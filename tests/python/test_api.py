@@ -2,6 +2,7 @@
 # (texts, boxes, boxes only), masks as numpy and as RLE, embeddings on disk, errors, the GIL released.
 import json
 import subprocess
+import sys
 import threading
 import time
 
@@ -222,6 +223,21 @@ def test_concurrent_calls_agree(model):
     for t in threads:
         t.join()
     assert results_of(got[0]) == results_of(want) and results_of(got[1]) == results_of(want)
+
+
+def test_first_calls_from_two_threads():
+    """A fresh interpreter whose first encode() calls come from two threads at once (no deadlock on first use)."""
+    code = ("import sys, threading, sam3\n"
+            "m = sam3.Model(sys.argv[1], config=sys.argv[2], threads=1)\n"
+            "out = []\n"
+            "ts = [threading.Thread(target=lambda: out.append(m.encode(sys.argv[3]).width)) for _ in range(2)]\n"
+            "[t.start() for t in ts]\n"
+            "[t.join() for t in ts]\n"
+            "print(out)\n")
+    p = subprocess.run([sys.executable, "-c", code, str(TINY_PT), str(TINY_CFG), str(GROCERIES)], capture_output=True,
+                       text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "[800, 800]"
 
 
 def test_list_image_files(tmp_path):

@@ -1,5 +1,6 @@
 # sam3.dask on a LocalCluster(n_workers=2, threads_per_worker=1) with the tiny model: the same files as `sam3 batch`
 # (byte for byte, corrupt images included), a worker killed mid-run, resuming, and `python3 -m sam3.dask`.
+import json
 import os
 import pathlib
 import shutil
@@ -11,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import GOLDEN, SAM3_BIN, TINY_CFG, TINY_PT
+from conftest import GOLDEN, SAM3_BIN, TINY_CFG, TINY_PT, rle_decode
 
 distributed = pytest.importorskip("distributed")
 import sam3.dask  # noqa: E402
@@ -53,6 +54,23 @@ def assert_same_files(a: pathlib.Path, b: pathlib.Path):
         assert (a / f).read_bytes() == (b / f).read_bytes(), f + " differs"
 
 
+def check_like_pycocotools(out: pathlib.Path):
+    """What pycocotools' COCO(images.json).loadRes(results.json) needs of the files (pycocotools is not in Debian)."""
+    dataset = json.loads((out / "images.json").read_text())
+    anns = json.loads((out / "results.json").read_text())
+    assert isinstance(anns, list) and dataset["annotations"] == []
+    sizes = {i["id"]: [i["height"], i["width"]] for i in dataset["images"]}
+    categories = {c["id"] for c in dataset["categories"]}
+    assert len(sizes) == len(dataset["images"])
+    for a in anns:
+        assert set(a) == {"image_id", "category_id", "bbox", "score", "area", "segmentation"}
+        assert a["image_id"] in sizes and a["category_id"] in categories  # loadRes asserts the image ids
+        assert a["segmentation"]["size"] == sizes[a["image_id"]] and isinstance(a["segmentation"]["counts"], str)
+        assert int(rle_decode(a["segmentation"]).sum()) == a["area"]
+        assert len(a["bbox"]) == 4 and a["bbox"][2] > 0 and a["bbox"][3] > 0 and 0 <= a["score"] <= 1
+    return len(anns)
+
+
 def test_same_files_as_sam3_batch(client, tmp_path):
     images = make_dataset(tmp_path)
     ref = run_batch(images, tmp_path / "batch")
@@ -61,6 +79,7 @@ def test_same_files_as_sam3_batch(client, tmp_path):
                                  config=str(TINY_CFG), threshold=T, chunk_size=1)
     assert s == {"images": 4, "done": 2, "failed": 2, "annotations": s["annotations"]} and s["annotations"] > 0
     assert_same_files(tmp_path / "batch", tmp_path / "dask")
+    assert check_like_pycocotools(tmp_path / "dask") == s["annotations"]
     assert "cannot decode image" in (tmp_path / "dask" / "failed.json").read_text()
     # Resumable like sam3 batch: a rerun of either finds nothing left but the failed images.
     again = sam3.dask.segment_images(client, [str(images)], TEXTS, str(tmp_path / "dask"), model=str(TINY_PT),
