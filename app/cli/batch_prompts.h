@@ -38,7 +38,7 @@ class BatchPrompts {
     size_t category;  // index into categories_
   };
   std::vector<std::string> categories_;
-  size_t n_text_categories_ = 0;  // categories_[0, n): the -t texts, run on every image
+  size_t n_text_categories_ = 0;                   // categories_[0, n): the -t texts, run on every image
   std::map<std::string, std::vector<Box>> boxes_;  // by image file name
   std::string digest_;
 };

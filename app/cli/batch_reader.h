@@ -16,10 +16,10 @@
 namespace sam3::cli {
 
 struct BatchItem {
-  size_t index = 0;         // into the run's image files
-  RgbImage image;           // decoded pixels (empty when `embedding` was loaded and no overlay needs them)
+  size_t index = 0;          // into the run's image files
+  RgbImage image;            // decoded pixels (empty when `embedding` was loaded and no overlay needs them)
   ImageEmbedding embedding;  // loaded from --embeddings-dir (empty otherwise)
-  std::string error;        // non-empty: this image could not be read
+  std::string error;         // non-empty: this image could not be read
 };
 
 class BatchReader {

@@ -37,8 +37,8 @@ void bind_batch(py::module_& m) {
       },
       py::arg("dir"), py::arg("config"), py::arg("threshold"), py::arg("categories"),
       "Creates dir (and dir/shards) and writes run.json, or checks the one there (RuntimeError if it differs).");
-  m.def("_batch_failure_record", &batch_failure_record, py::arg("image_id"), py::arg("file_name"),
-        py::arg("error"), "The record (one JSON line) of an image that failed.");
+  m.def("_batch_failure_record", &batch_failure_record, py::arg("image_id"), py::arg("file_name"), py::arg("error"),
+        "The record (one JSON line) of an image that failed.");
   m.def(
       "_batch_finished",
       [](const std::string& dir, const std::vector<std::string>& files) {

@@ -24,8 +24,8 @@ ImageEmbedding encode_array(const PyModel& self, const py::array& image) {
     throw py::type_error("image: expected a uint8 array, got dtype " + std::string(py::str(image.dtype())));
   if (image.ndim() != 3 || image.shape(2) != 3)
     throw py::value_error("image: expected an H x W x 3 (RGB) array, got shape " +
-                          std::string(py::str(py::tuple(py::cast(std::vector<py::ssize_t>(
-                              image.shape(), image.shape() + image.ndim()))))));
+                          std::string(py::str(py::tuple(
+                              py::cast(std::vector<py::ssize_t>(image.shape(), image.shape() + image.ndim()))))));
   const auto rgb = py::array_t<uint8_t, py::array::c_style>::ensure(image);
   ImageView view{rgb.data(), static_cast<int>(rgb.shape(1)), static_cast<int>(rgb.shape(0))};
   EncodeParams ep = encode_default_params();
@@ -90,7 +90,7 @@ Prompt to_prompt(const py::handle& p, size_t index, int W, int H) {
 }
 
 std::shared_ptr<PySegmentation> segment(const PyModel& self, const ImageEmbedding& emb, const py::object& prompts_obj,
-                       float threshold, const std::string& masks, bool semantic) {
+                                        float threshold, const std::string& masks, bool semantic) {
   if (masks != "numpy" && masks != "rle" && masks != "none")
     throw py::value_error("masks: expected 'numpy', 'rle' or 'none', got '" + masks + "'");
   if (!(threshold >= 0.0f && threshold <= 1.0f)) throw py::value_error("threshold: expected a value in [0, 1]");
@@ -164,13 +164,18 @@ void bind_model(py::module_& m) {
              return self;
            }),
            py::arg("path"), py::arg("config") = py::none(), py::arg("dtype") = "auto", py::arg("threads") = py::none())
-      .def_property_readonly("path", [](const PyModel& s) { return s.path; }, "The weights file.")
-      .def_property_readonly("config_name", [](const PyModel& s) { return s.model->config_name(); },
-                             "The model's config name ('sam3' for the official model).")
-      .def_property_readonly("input_size", [](const PyModel& s) { return s.model->input_size(); },
-                             "Side of the model's square input (1008 for SAM 3).")
-      .def_property_readonly("dtype", [](const PyModel& s) { return s.dtype; }, "The precision asked for.")
-      .def_property_readonly("threads", [](const PyModel& s) { return s.threads; }, "Threads each call uses.")
+      .def_property_readonly(
+          "path", [](const PyModel& s) { return s.path; }, "The weights file.")
+      .def_property_readonly(
+          "config_name", [](const PyModel& s) { return s.model->config_name(); },
+          "The model's config name ('sam3' for the official model).")
+      .def_property_readonly(
+          "input_size", [](const PyModel& s) { return s.model->input_size(); },
+          "Side of the model's square input (1008 for SAM 3).")
+      .def_property_readonly(
+          "dtype", [](const PyModel& s) { return s.dtype; }, "The precision asked for.")
+      .def_property_readonly(
+          "threads", [](const PyModel& s) { return s.threads; }, "Threads each call uses.")
       .def("encode", &encode, py::arg("image"),
            "Encodes an image: a numpy uint8 array H x W x 3 (RGB), a path to a JPEG/PNG file, or a PIL image. "
            "Returns an ImageEmbedding. The expensive step (once per image); the GIL is released meanwhile.")
@@ -190,8 +195,8 @@ void bind_model(py::module_& m) {
            "masks: 'numpy' (bool N x H x W), 'rle' (COCO RLE dicts) or 'none'. Returns a Segmentation, one "
            "PromptResult per prompt. The GIL is released while the model runs.")
       .def("__repr__", [](const PyModel& s) {
-        return "<sam3.Model '" + s.path + "' config='" + s.model->config_name() + "' threads=" +
-               std::to_string(s.threads) + ">";
+        return "<sam3.Model '" + s.path + "' config='" + s.model->config_name() +
+               "' threads=" + std::to_string(s.threads) + ">";
       });
 }
 

@@ -18,7 +18,8 @@ struct PyPrompt {
 };
 
 py::array_t<bool> masks_array(const std::vector<const Mask*>& masks, int H, int W) {
-  py::array_t<bool> a({static_cast<py::ssize_t>(masks.size()), static_cast<py::ssize_t>(H), static_cast<py::ssize_t>(W)});
+  py::array_t<bool> a(
+      {static_cast<py::ssize_t>(masks.size()), static_cast<py::ssize_t>(H), static_cast<py::ssize_t>(W)});
   bool* out = a.mutable_data();
   const size_t n = static_cast<size_t>(H) * static_cast<size_t>(W);
   for (size_t k = 0; k < masks.size(); ++k)
@@ -81,10 +82,12 @@ py::dict mask_to_rle_dict(const Mask& mask) {
 void bind_results(py::module_& m) {
   py::class_<PyPrompt>(m, "PromptResult",
                        "One prompt's result: the instances with score > threshold, in the model's query order.")
-      .def_property_readonly("text", [](const PyPrompt& p) { return p.r().prompt.text; },
-                             "The prompt's text as given ('' for boxes only).")
-      .def_property_readonly("text_used", [](const PyPrompt& p) { return p.r().text_used; },
-                             "The text the model read ('visual' for a boxes-only prompt).")
+      .def_property_readonly(
+          "text", [](const PyPrompt& p) { return p.r().prompt.text; },
+          "The prompt's text as given ('' for boxes only).")
+      .def_property_readonly(
+          "text_used", [](const PyPrompt& p) { return p.r().text_used; },
+          "The text the model read ('visual' for a boxes-only prompt).")
       .def_property_readonly("threshold", [](const PyPrompt& p) { return p.r().threshold; })
       .def_property_readonly("image_width", [](const PyPrompt& p) { return p.r().image_width; })
       .def_property_readonly("image_height", [](const PyPrompt& p) { return p.r().image_height; })
@@ -127,12 +130,12 @@ void bind_results(py::module_& m) {
             return a;
           },
           "float32 (Q,): the score of every query (instances are those above the threshold).")
-      .def_property_readonly("timings_ms", [](const PyPrompt& p) { return timings_of(p.r().timings); },
-                             "Wall time of each stage, ms.")
+      .def_property_readonly(
+          "timings_ms", [](const PyPrompt& p) { return timings_of(p.r().timings); }, "Wall time of each stage, ms.")
       .def("__len__", [](const PyPrompt& p) { return p.r().instances.size(); })
       .def("__repr__", [](const PyPrompt& p) {
-        return "<sam3.PromptResult text='" + p.r().text_used + "' instances=" +
-               std::to_string(p.r().instances.size()) + ">";
+        return "<sam3.PromptResult text='" + p.r().text_used + "' instances=" + std::to_string(p.r().instances.size()) +
+               ">";
       });
 
   py::class_<PySegmentation, std::shared_ptr<PySegmentation>>(m, "Segmentation",

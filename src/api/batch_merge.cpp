@@ -54,7 +54,9 @@ BatchSummary batch_merge(const std::string& dir, const BatchRun& run, const std:
   Json cats = Json::array();
   for (size_t i = 0; i < run.categories.size(); ++i)
     cats.push_back(Json{{"id", static_cast<int64_t>(i + 1)}, {"name", run.categories[i]}, {"supercategory", ""}});
-  const Json info{{"description", "SAM 3 results (sam3.cpp)"}, {"schema", "sam3.batch/1"}, {"config", run.config},
+  const Json info{{"description", "SAM 3 results (sam3.cpp)"},
+                  {"schema", "sam3.batch/1"},
+                  {"config", run.config},
                   {"threshold", json_float(run.threshold)}};
   images.write("{\"info\": " + dump(info) + ",\n \"categories\": " + dump(cats) + ",\n \"annotations\": [],\n" +
                " \"images\": [");

@@ -81,7 +81,8 @@ void AtomicFile::commit() {
 std::vector<std::string> batch_record_files(const std::string& dir) {
   std::vector<std::string> files;
   std::error_code ec;
-  if (fs::is_regular_file(fs::path(dir) / "records.jsonl", ec)) files.push_back((fs::path(dir) / "records.jsonl").string());
+  if (fs::is_regular_file(fs::path(dir) / "records.jsonl", ec))
+    files.push_back((fs::path(dir) / "records.jsonl").string());
   std::vector<std::string> shards;
   for (fs::directory_iterator it(fs::path(dir) / "shards", ec), end; !ec && it != end; it.increment(ec))
     if (it->path().extension() == ".jsonl") shards.push_back(it->path().string());

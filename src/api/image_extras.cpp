@@ -25,9 +25,8 @@ RgbImage read_image_file(const std::string& path, int64_t max_pixels) {
 
 std::vector<uint8_t> render_overlay_png(const ImageView& image, const SegmentResult& result) {
   if (!image.rgb || image.width != result.image_width || image.height != result.image_height)
-    throw Error("render_overlay_png: the image is " + std::to_string(image.width) + "x" +
-                std::to_string(image.height) + ", the result " + std::to_string(result.image_width) + "x" +
-                std::to_string(result.image_height));
+    throw Error("render_overlay_png: the image is " + std::to_string(image.width) + "x" + std::to_string(image.height) +
+                ", the result " + std::to_string(result.image_width) + "x" + std::to_string(result.image_height));
   Image img = Image::allocate(image.height, image.width);
   std::memcpy(img.pixels.data(), image.rgb, img.pixels.size());
   return encode_png(render_overlay(img, result));
