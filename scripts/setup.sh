@@ -13,6 +13,8 @@ PACKAGES=(
   nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   chromium nodejs  # web UI test (tests/web): Debian's Chromium driven by playwright-core from npm
+  # the Python package (python/, docs/python.md), built for Debian's /usr/bin/python3, and its tests
+  python3-dev python3-venv pybind11-dev python3-pybind11 python3-numpy python3-pytest python3-distributed python3-pil
 )
 # npm: part of NodeSource's nodejs (which conflicts with Debian's npm package); Debian's nodejs needs it apart.
 command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
@@ -36,6 +38,18 @@ install_deps() {
 build() {
   cmake -S . -B build -DCMAKE_BUILD_TYPE=Release ${SAM3_CMAKE_ARGS:-}
   cmake --build build -j"$(nproc)"
+  python_env
+}
+
+python_env() {
+  # The Python package is built into build/python (PYTHONPATH=build/python /usr/bin/python3 imports it). Also make
+  # .venv: a venv of Debian's python3 that sees Debian's numpy/dask and, through a .pth file, build/python.
+  [ -d build/python/sam3 ] || { echo "setup: the Python package was not built (see cmake's output)"; return; }
+  [ -x .venv/bin/python ] || /usr/bin/python3 -m venv --system-site-packages .venv
+  local site
+  site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+  echo "$PWD/build/python" > "$site/sam3cpp.pth"
+  .venv/bin/python -c 'import sam3' && echo "setup: Python package ready: .venv/bin/python -c 'import sam3'"
 }
 
 example() {

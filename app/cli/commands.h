@@ -8,6 +8,7 @@ class Model;
 
 namespace sam3::cli {
 
+int cmd_batch(int argc, char** argv);  // cmd_batch.cpp (+ batch_*.cpp)
 int cmd_bench(int argc, char** argv);  // cmd_bench.cpp
 int cmd_encode(int argc, char** argv);  // cmd_encode.cpp
 int cmd_info(int argc, char** argv);

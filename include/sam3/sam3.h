@@ -385,5 +385,62 @@ ResultJsonParams result_json_default_params();
 // have one entry per prompt, or a text is not valid UTF-8.
 std::string result_to_json(const SegmentResult& result, const ResultJsonParams& params = result_json_default_params());
 
+// ---- more image-file helpers --------------------------------------------------------------------------------------
+
+// Reads and decodes a JPEG or PNG file (errors name the path; `max_pixels` as decode_image_bytes()).
+RgbImage read_image_file(const std::string& path, int64_t max_pixels = 100'000'000);
+// The overlay `sam3 segment --overlay` draws (masks blended in distinct colours, boxes, scores, exemplar boxes) over
+// `image`, which must have the result's size, encoded as a PNG file's bytes.
+std::vector<uint8_t> render_overlay_png(const ImageView& image, const SegmentResult& result);
+// pycocotools' compressed RLE "counts" string of a mask (mask.encode: column-major runs, zeros first).
+std::string mask_to_coco_rle(const Mask& mask);
+
+// ==== Datasets: COCO results of many images (`sam3 batch`, Python's sam3.dask; docs/batch.md) ======================
+// One output directory holds a run: run.json (what the results depend on), the per-image records (records.jsonl,
+// appended by `sam3 batch`, and shards/*.jsonl, written whole by sam3.dask's tasks) and, merged from the records,
+// results.json (the COCO results list), images.json (COCO "images" + "categories") and failed.json. Every front end
+// uses these functions, so their files are byte for byte the same.
+
+// The image files `inputs` name, in order: a directory gives its files ending in .jpg, .jpeg or .png (any case),
+// recursively, sorted by path (byte order); a path ending so is that image; any other path is a list file: one image
+// path a line, blank lines and lines starting with '#' skipped, relative paths relative to the list file's
+// directory. Throws sam3::Error naming an input that cannot be read, or an image named twice.
+std::vector<std::string> list_image_files(const std::vector<std::string>& inputs);
+
+// What a run's results depend on besides the images. Category ids are 1..n in the order of `categories`.
+struct BatchRun {
+  std::string config;                   // the model's config_name()
+  float threshold = 0.5f;
+  std::vector<std::string> categories;  // one name per prompt (its text; "visual" for boxes only)
+  std::string box_file_digest;          // a digest of the per-image boxes, "" when there are none
+  std::string precision;                // the model's Info::precision ("f32", ...): results depend on it
+};
+// Creates `dir` (and dir/shards) if needed and writes dir/run.json, or checks that the run.json there describes the
+// same run: throws sam3::Error saying what differs otherwise (a resumed run must not mix results).
+void batch_prepare_dir(const std::string& dir, const BatchRun& run);
+
+// One record (a line of JSON, no newline) for an image done: {"image": {"id", "file_name", "width", "height"},
+// "annotations": [{"image_id", "category_id", "bbox": [x, y, w, h], "score", "area", "segmentation": {"size",
+// "counts"}}, ...]} with prompt i's instances under category_ids[i] (ascending query order within a prompt).
+std::string batch_image_record(const SegmentResult& result, int64_t image_id, const std::string& file_name,
+                               const std::vector<int64_t>& category_ids);
+// One record for an image that could not be read or segmented: {"failed": {"id", "file_name", "error"}}.
+std::string batch_failure_record(int64_t image_id, const std::string& file_name, const std::string& error);
+
+// Per image of `image_files` (image id = index + 1): 1 when dir's records hold it done. Failed images count as not
+// done (a rerun tries them again). A record whose file name differs from image_files' throws sam3::Error (the
+// directory holds another dataset). A last line cut short by a crash is ignored.
+std::vector<uint8_t> batch_finished(const std::string& dir, const std::vector<std::string>& image_files);
+
+struct BatchSummary {
+  int64_t images = 0;       // in image_files
+  int64_t done = 0;         // with results
+  int64_t failed = 0;       // whose last attempt failed
+  int64_t annotations = 0;  // instances in results.json
+};
+// Merges dir's records into results.json, images.json and failed.json (each written to a temporary file, then
+// renamed over the old one), in image id order. Throws sam3::Error on a record that does not parse or whose file
+// name differs from image_files'.
+BatchSummary batch_merge(const std::string& dir, const BatchRun& run, const std::vector<std::string>& image_files);
 
 }  // namespace sam3
