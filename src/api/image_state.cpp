@@ -28,6 +28,7 @@ void ImageState::set_embedding(const ImageEmbedding& embedding) {
     throw Error("ImageState::set_embedding: embedding made with config '" + embedding.config_name() +
                 "', the model's config is '" + impl_->model->config_name() + "'");
   impl_->embedding = embedding;
+  impl_->pvs = nullptr;
 }
 
 }  // namespace sam3

@@ -10,6 +10,7 @@
 #include "model/image_embedding.h"
 #include "model/postprocess.h"
 #include "model/prompt.h"
+#include "model/sam1_task_predictor.h"
 #include "model/sam3_image.h"
 #include "tokenizer/tokenizer.h"
 #include "sam3/sam3.h"
@@ -22,6 +23,7 @@ struct Model::Impl {
   WeightFile weights;  // mmapped; every module borrows its tensors from here
   std::unique_ptr<const Sam3Image> sam3;  // the model (model/sam3_image.h)
   Tokenizer tokenizer = Tokenizer::create();  // texts -> the ids Sam3Image::encode_prompt takes
+  std::unique_ptr<const Sam1TaskPredictor> pick;  // the interactive head; null without its weights (pick.cpp)
   double load_seconds = 0;
 };
 
@@ -35,6 +37,7 @@ struct ImageState::Impl {
   ImageEmbedding embedding;
   Arena scratch{0, Arena::Growth::Grow};  // the encoder's and the prompts' scratch: sized on first use, then reused
   ImagePromptCache prompt_cache;  // per-image work shared by prompts (model/prompt.h)
+  std::shared_ptr<const PvsFeatures> pvs;  // the interactive features of this image, once a pick computed them
 };
 
 // The raw outputs of one prompt (forward_grounding), what re-thresholding needs.
@@ -42,6 +45,10 @@ struct PromptOutputs {
   DetectorOutputs raw;  // pred_logits [Q], presence, pred_boxes [Q,4], pred_masks [Q,h,w], semantic_seg [1,h,w]
   int64_t image_height = 0, image_width = 0;
 };
+
+// Loads the interactive head from m.weights.interactive when the file has it and the config enables it (strictly:
+// every expected tensor, no unexpected one); leaves m.pick null otherwise (pick.cpp).
+void load_pick_head(Model::Impl& m);
 
 // n_threads <= 0 -> one per online CPU.
 int resolve_threads(int n_threads);
