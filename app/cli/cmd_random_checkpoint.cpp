@@ -1,4 +1,5 @@
-// sam3.cpp — `sam3 make-random-checkpoint -o OUT.pt [--config C] [--seed N] [--threads N] [--no-extra-keys]`:
+// sam3.cpp — `sam3 make-random-checkpoint -o OUT.pt [--config C] [--seed N] [--threads N] [--no-extra-keys]
+// [--no-interactive]`:
 // a random checkpoint in the official sam3.pt layout (full size by default), for benchmarks and loader tests.
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -19,19 +20,23 @@ int cmd_make_random_checkpoint(int argc, char** argv) {
   std::string out_path, config_path;
   RandomCheckpointOptions opt;
   opt.n_threads = default_thread_count();
-  bool no_extra = false;
+  bool no_extra = false, no_interactive = false;
   app.add_option("-o,--output", out_path, "output file (.pt)")->required();
   app.add_option("--config", config_path, "config document (JSON); default: the preset 'sam3' (840M parameters)");
   app.add_option("--seed", opt.seed, "random seed (same seed, same file, for any thread count)")->capture_default_str();
   app.add_option("--threads", opt.n_threads, "threads generating the values")->capture_default_str()
       ->check(CLI::Range(1, 4096));
   app.add_flag("--no-extra-keys", no_extra, "write only the image model's keys (no sam2_convs.*, tracker.*)");
+  app.add_flag("--no-interactive", no_interactive,
+               "leave out the interactive head (tracker.sam_prompt_encoder.*, tracker.sam_mask_decoder.*): "
+               "the checkpoint then cannot `sam3 pick`");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   opt.extra_keys = !no_extra;
+  opt.interactive = !no_extra && !no_interactive;
 
   const Config config = config_path.empty() ? config_preset("sam3") : load_config_file(config_path);
   const auto t0 = Clock::now();

@@ -21,6 +21,11 @@
 #include "core/error.h"
 #include "fixture.h"
 #include "io/safetensors.h"
+#include "io/torch_writer.h"
+#include "io/weight_file.h"
+#include "model/config.h"
+#include "model/random_checkpoint.h"
+#include "model/sam1_task_predictor.h"
 #include "sam3/sam3.h"
 #include "tiny_fixture.h"
 
@@ -281,6 +286,51 @@ TEST(Pick, ModelWithoutInteractiveWeights) {
   Prompt c;
   c.text = "dog";
   EXPECT_NO_THROW(segment(state, c));
+}
+
+}  // namespace
+
+namespace {
+
+// A random checkpoint with the interactive head (as `sam3 make-random-checkpoint` writes it) loads strictly and
+// picks; one whose head lacks a tensor is rejected naming it.
+TEST(Pick, RandomCheckpointWithInteractiveHead) {
+  const Config cfg = load_config_file(golden_path("tiny_pvs/config.json"));
+  TempDir dir;
+  RandomCheckpointOptions opt;
+  opt.interactive = true;
+  opt.n_threads = 2;
+  const std::string path = dir.file("pvs.pt");
+  write_random_checkpoint(path, cfg, opt);
+  const WeightFile wf = load_weight_file(path);
+  EXPECT_TRUE(interactive_weight_problems(cfg, wf.interactive).empty());
+  ModelParams p = model_default_params();
+  p.config_path = golden_path("tiny_pvs/config.json");
+  auto m = Model::load(path, p);
+  ASSERT_TRUE(m->supports_pick());
+  ImageState state(m);
+  const RgbImage img = image("groceries");
+  state.set_image(img.view());
+  PickPrompt pp;
+  pp.points.push_back({400, 300, true});
+  const PickResult r = pick(state, pp);
+  ASSERT_EQ(r.masks.size(), 3u);
+  for (const PickMask& k : r.masks) EXPECT_TRUE(k.iou >= 0 && k.iou <= 1);
+
+  // The same file without one mask-decoder tensor: a clear error at load.
+  std::map<std::string, Tensor> partial;
+  for (const auto& [k, t] : wf.tensors) partial["detector." + k] = t;
+  for (const auto& [k, t] : wf.interactive)
+    if (k != "tracker.sam_mask_decoder.iou_token.weight") partial[k.rfind("tracker.", 0) == 0 ? k : "detector." + k] = t;
+  const std::string bad = dir.file("bad.pt");
+  write_torch_checkpoint(bad, partial);
+  try {
+    Model::load(bad, p);
+    ADD_FAILURE() << "loaded";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("missing: tracker.sam_mask_decoder.iou_token.weight"), std::string::npos)
+        << e.what();
+  }
 }
 
 }  // namespace
