@@ -118,6 +118,8 @@ class ImageEmbedding {
   FeatureMap level(int i) const;         // backbone_fpn[i]
   FeatureMap pos_encoding(int i) const;  // vision_pos_enc[i]
   const EncodeTimings& timings() const;  // zero for an embedding loaded from disk
+  // Bytes held for the interactive head (pick): the kept ViT output and / or the interactive features; 0 without.
+  int64_t pick_bytes() const;
   // Writes a safetensors file (levels, position encodings, image size and config name in the metadata).
   void save(const std::string& path) const;
 
@@ -153,6 +155,7 @@ class Model {
     int input_size = 0;                      // as input_size()
     std::vector<std::string> weight_dtypes;  // distinct dtypes of the weights, lower case, sorted: {"bf16", "f32"}
     int64_t embedding_bytes = 0;             // one image's embedding (the FPN levels used, f32), any image size
+    bool pick = false;                       // supports_pick()
   };
   Info info() const;
 
@@ -194,6 +197,9 @@ class ImageState {
   // Scratch memory the state keeps between calls so that the next encode or prompt does not go back to the
   // allocator: the encoder's plan after set_image(), grown to the largest prompt's need by segment().
   size_t scratch_bytes() const;
+  // Bytes of the interactive features a pick() computed and keeps for this image (0 before the first pick, or when
+  // the embedding already held them: ImageEmbedding::pick_bytes counts those).
+  size_t pick_bytes() const;
   // Frees that scratch memory (the next call allocates what it needs again). For callers that keep many states
   // alive, e.g. a server's sessions, so that an idle state holds only its embedding.
   void release_scratch();
