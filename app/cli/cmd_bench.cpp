@@ -157,6 +157,7 @@ int cmd_bench(int argc, char** argv) {
   std::printf("scratch arena: %.1f MiB; peak RSS: %.2f GiB\n", static_cast<double>(scratch.capacity()) / (1 << 20),
               peak_rss_gib());
   bench_prompt_stages(model, n_threads, sgemm, runs);  // per-prompt stages (bench_prompt.cpp, owner: pipeline)
+  bench_pick_stages(model, n_threads, runs);           // interactive pick (bench_pick.cpp)
   return 0;
 }
 
