@@ -75,6 +75,8 @@ int cmd_bench(int argc, char** argv) {
   app.add_option("--threads", n_threads, "threads")->capture_default_str()->check(CLI::Range(1, 4096));
   app.add_option("--runs", runs, "encoder runs (the best one is reported)")->capture_default_str()->check(CLI::Range(1, 100));
   app.add_option("--sgemm-reps", sgemm_reps, "sgemm repetitions (best reported)")->capture_default_str()->check(CLI::Range(1, 100));
+  bool pick_only = false;
+  app.add_flag("--pick-only", pick_only, "time only the interactive pick (SAM2 neck, one pick), not the encoder");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -82,6 +84,14 @@ int cmd_bench(int argc, char** argv) {
   }
 
   std::printf("load average (1 min) at start: %.2f on %d online CPUs\n", load_average(), default_thread_count());
+  if (pick_only) {
+    ModelParams mp = model_default_params();
+    mp.config_path = config_path;
+    std::shared_ptr<const Model> model = Model::load(model_path, mp);
+    bench_pick_stages(model, n_threads, runs);
+    std::printf("load average (1 min) at the end: %.2f\n", load_average());
+    return 0;
+  }
   // The reference sgemm first, so its buffers are gone before the model's peak memory is measured.
   const int64_t M = 5184, N = 4736, K = 1024;
   const double sgemm = sgemm_rate(M, N, K, sgemm_reps, n_threads);

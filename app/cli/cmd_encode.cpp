@@ -47,7 +47,8 @@ int cmd_encode(int argc, char** argv) {
                emb.config_name().c_str(), model->load_seconds(), t.preprocess_ms * 1e-3,
                (t.total_ms - t.preprocess_ms) * 1e-3, t.patch_embed_ms * 1e-3, t.window_blocks_ms * 1e-3,
                t.global_blocks_ms * 1e-3, t.neck_ms * 1e-3, n_threads);
-  if (pick_features) std::fprintf(stderr, "sam3 encode: SAM2 neck (interactive features) %.2f s\n", t.pick_neck_ms * 1e-3);
+  if (pick_features)
+    std::fprintf(stderr, "sam3 encode: SAM2 neck (interactive features) %.2f s\n", t.pick_neck_ms * 1e-3);
   return 0;
 }
 

@@ -63,7 +63,8 @@ std::vector<float> read_mask_logits(const std::string& arg) {
   }
   const TensorFile f = read_safetensors(path);
   auto it = f.tensors.find("low_res_logits");
-  if (it == f.tensors.end()) throw Error("--mask-logits '" + path + "': no tensor 'low_res_logits' (write it with --logits-out)");
+  if (it == f.tensors.end())
+    throw Error("--mask-logits '" + path + "': no tensor 'low_res_logits' (write it with --logits-out)");
   const Tensor& t = it->second;
   if (t.dtype() != DType::F32 || t.dim() != 3 || t.size(1) != t.size(2))
     throw Error("--mask-logits '" + path + "': 'low_res_logits' must be F32 [k, L, L], is " + shape_str(t.shape()));
@@ -100,12 +101,15 @@ int cmd_pick(int argc, char** argv) {
   app.add_option("-m,--model", model_path, "checkpoint with the interactive weights (sam3.pt)")->required();
   app.add_option("--config", config_path, "config document (JSON); default: from the file, else preset 'sam3'");
   app.add_option("-i,--image", image_path, "image (JPEG or PNG); may be left out with --embedding");
-  app.add_option("--embedding", embedding_path, "an embedding saved by 'sam3 encode' (--pick-features keeps the "
-                                                "interactive features in it)");
+  app.add_option("--embedding", embedding_path,
+                 "an embedding saved by 'sam3 encode' (--pick-features keeps the "
+                 "interactive features in it)");
   auto* p_opt = app.add_option("--point", points, "positive click X,Y (pixels); repeatable")
-                    ->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+                    ->expected(1)
+                    ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   auto* n_opt = app.add_option("--neg-point", neg_points, "negative click X,Y (pixels); repeatable")
-                    ->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+                    ->expected(1)
+                    ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.add_option("--box", box_arg, "the object's box X0,Y0,X1,Y1 (pixels)");
   app.add_option("--mask-logits", mask_logits, "refine from a previous --logits-out file (F or F:k)");
   app.add_flag("--multimask", multimask, "3 candidate masks");
@@ -123,7 +127,8 @@ int cmd_pick(int argc, char** argv) {
     std::fprintf(stderr, "sam3 pick: error: %s\nRun with --help for more information.\n", msg.c_str());
     return 2;
   };
-  if (image_path.empty() && embedding_path.empty()) return usage_error("give an image (-i) or an embedding (--embedding)");
+  if (image_path.empty() && embedding_path.empty())
+    return usage_error("give an image (-i) or an embedding (--embedding)");
   if (points.empty() && neg_points.empty() && box_arg.empty() && mask_logits.empty())
     return usage_error("no prompt: give --point, --neg-point, --box and/or --mask-logits");
   if (multimask && single) return usage_error("--multimask and --single exclude each other");
@@ -233,14 +238,14 @@ int cmd_pick(int argc, char** argv) {
   if (out_path != "-") {
     std::printf("pick: %zu mask%s (object score logit %.3f, %.0f ms%s)\n", r.masks.size(),
                 r.masks.size() == 1 ? "" : "s", static_cast<double>(r.object_score_logit), r.timings.total_ms,
-                r.timings.neck_ms > 0 ? (", SAM2 neck " + std::to_string(static_cast<int>(r.timings.neck_ms)) +
-                                         " ms").c_str()
-                                      : "");
+                r.timings.neck_ms > 0
+                    ? (", SAM2 neck " + std::to_string(static_cast<int>(r.timings.neck_ms)) + " ms").c_str()
+                    : "");
     for (size_t i = 0; i < r.masks.size(); ++i) {
       const PickMask& m = r.masks[i];
-      std::printf("  mask %zu: iou %.3f  box [%.0f, %.0f, %.0f, %.0f]  area %lld%s\n", i,
-                  static_cast<double>(m.iou), static_cast<double>(m.box[0]), static_cast<double>(m.box[1]),
-                  static_cast<double>(m.box[2]), static_cast<double>(m.box[3]), static_cast<long long>(m.area),
+      std::printf("  mask %zu: iou %.3f  box [%.0f, %.0f, %.0f, %.0f]  area %lld%s\n", i, static_cast<double>(m.iou),
+                  static_cast<double>(m.box[0]), static_cast<double>(m.box[1]), static_cast<double>(m.box[2]),
+                  static_cast<double>(m.box[3]), static_cast<long long>(m.area),
                   static_cast<int>(i) == r.best() ? "  (best)" : "");
     }
   }

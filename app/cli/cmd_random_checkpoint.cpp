@@ -40,7 +40,8 @@ int cmd_make_random_checkpoint(int argc, char** argv) {
   }
   opt.extra_keys = !no_extra;
   const Config config = config_path.empty() ? config_preset("sam3") : load_config_file(config_path);
-  if (interactive && (no_interactive || no_extra)) throw Error("--interactive excludes --no-interactive and --no-extra-keys");
+  if (interactive && (no_interactive || no_extra))
+    throw Error("--interactive excludes --no-interactive and --no-extra-keys");
   opt.interactive = interactive || (!no_extra && !no_interactive && (config_path.empty() || config.pvs_section));
   const auto t0 = Clock::now();
   const RandomCheckpointStats stats = write_random_checkpoint(out_path, config, opt);

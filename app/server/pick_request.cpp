@@ -80,7 +80,8 @@ PickRequest parse_pick_request(const std::string& body) {
     r.mask_from = j["mask_from"].get<std::string>();
   }
   if (j.contains("mask_index")) {
-    if (!j["mask_index"].is_number_integer() || j["mask_index"].get<int64_t>() < 0 || j["mask_index"].get<int64_t>() > 15)
+    if (!j["mask_index"].is_number_integer() || j["mask_index"].get<int64_t>() < 0 ||
+        j["mask_index"].get<int64_t>() > 15)
       bad("mask_index must be a mask's index in that pick (0, 1, 2)");
     if (r.mask_from.empty()) bad("mask_index needs mask_from");
     r.mask_index = static_cast<int>(j["mask_index"].get<int64_t>());

@@ -17,7 +17,7 @@ namespace sam3::server {
 constexpr size_t kMaxPickPoints = 64;
 
 struct PickRequest {
-  PickPrompt prompt;       // points, box, multimask (mask_logits filled from mask_from by the handler)
+  PickPrompt prompt;      // points, box, multimask (mask_logits filled from mask_from by the handler)
   std::string mask_from;  // empty: none
   int mask_index = -1;    // -1: the best mask of that pick
 };

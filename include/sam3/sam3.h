@@ -428,6 +428,7 @@ PickResult pick(ImageState& state, const PickPrompt& prompt, const PickParams& p
 // The pick result as a result document ("schema": "sam3.segment/1", docs/pick.md): one prompt whose "instances"
 // are the masks in the model's order, each with "score" = predicted IoU, "box", "area", "mask" (COCO RLE), plus
 // "object_score" (sigmoid of the logit) and "object_score_logit". `params` as for result_to_json (semantic ignored).
-std::string pick_result_to_json(const PickResult& result, const ResultJsonParams& params = result_json_default_params());
+std::string pick_result_to_json(const PickResult& result,
+                                const ResultJsonParams& params = result_json_default_params());
 
 }  // namespace sam3

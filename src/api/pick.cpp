@@ -64,8 +64,7 @@ void check_prompt(const PickPrompt& p, int W, int H, int64_t low_res) {
   }
   if (p.has_box) {
     const float* b = p.box;
-    const std::string name =
-        "pick: box [" + num(b[0]) + ", " + num(b[1]) + ", " + num(b[2]) + ", " + num(b[3]) + "]";
+    const std::string name = "pick: box [" + num(b[0]) + ", " + num(b[1]) + ", " + num(b[2]) + ", " + num(b[3]) + "]";
     for (int k = 0; k < 4; ++k)
       if (!std::isfinite(b[k])) throw Error(name + " has a non-finite corner");
     if (b[2] <= b[0] || b[3] <= b[1]) throw Error(name + " is degenerate (x1 <= x0 or y1 <= y0)");
@@ -75,8 +74,7 @@ void check_prompt(const PickPrompt& p, int W, int H, int64_t low_res) {
   if (!p.mask_logits.empty()) {
     if (static_cast<int64_t>(p.mask_logits.size()) != low_res * low_res)
       throw Error("pick: mask logits have " + std::to_string(p.mask_logits.size()) + " values, the model takes " +
-                  std::to_string(low_res) + "x" + std::to_string(low_res) + " = " +
-                  std::to_string(low_res * low_res));
+                  std::to_string(low_res) + "x" + std::to_string(low_res) + " = " + std::to_string(low_res * low_res));
     for (float v : p.mask_logits)
       if (!std::isfinite(v)) throw Error("pick: mask logits hold a non-finite value");
   }
@@ -115,9 +113,10 @@ PickResult pick(ImageState& state, const PickPrompt& prompt, const PickParams& p
       st.pvs = std::make_shared<const PvsFeatures>(head.features(img.trunk, ctx));
       r.timings.neck_ms = sw.ms();
     } else {
-      throw Error("pick: this image's embedding has neither the interactive features nor the ViT output they are "
-                  "computed from (an embedding saved without them); encode the image again, or save the embedding "
-                  "with the interactive features (sam3 encode --pick-features)");
+      throw Error(
+          "pick: this image's embedding has neither the interactive features nor the ViT output they are "
+          "computed from (an embedding saved without them); encode the image again, or save the embedding "
+          "with the interactive features (sam3 encode --pick-features)");
     }
   }
   sw = Stopwatch();
@@ -138,8 +137,8 @@ PickResult pick(ImageState& state, const PickPrompt& prompt, const PickParams& p
   }
   const bool single_click = prompt.points.size() == 1 && !prompt.has_box && prompt.mask_logits.empty();
   r.multimask = prompt.multimask == -1 ? single_click : prompt.multimask == 1;
-  const SamDecoderOutput dec = head.predict(*st.pvs, pts, mask_in.numel() > 0 && mask_in.raw() ? &mask_in : nullptr,
-                                            r.multimask, ctx);
+  const SamDecoderOutput dec =
+      head.predict(*st.pvs, pts, mask_in.numel() > 0 && mask_in.raw() ? &mask_in : nullptr, r.multimask, ctx);
   r.object_score_logit = dec.object_score_logit;
   r.timings.decoder_ms = sw.ms();
   sw = Stopwatch();
@@ -211,15 +210,17 @@ std::string pick_result_to_json(const PickResult& r, const ResultJsonParams& par
   for (const PickMask& pm : r.masks) {
     Json inst;
     inst["score"] = json_float(pm.iou);
-    inst["box"] = Json::array({json_float(pm.box[0]), json_float(pm.box[1]), json_float(pm.box[2]),
-                               json_float(pm.box[3])});
+    inst["box"] =
+        Json::array({json_float(pm.box[0]), json_float(pm.box[1]), json_float(pm.box[2]), json_float(pm.box[3])});
     inst["area"] = pm.area;
     if (!pm.mask.data.empty()) inst["mask"] = mask_to_json(pm.mask);
     instances.push_back(std::move(inst));
   }
   prompt["instances"] = std::move(instances);
-  prompt["timings_ms"] = Json{{"neck", r.timings.neck_ms}, {"decoder", r.timings.decoder_ms},
-                              {"postprocess", r.timings.postprocess_ms}, {"total", r.timings.total_ms}};
+  prompt["timings_ms"] = Json{{"neck", r.timings.neck_ms},
+                              {"decoder", r.timings.decoder_ms},
+                              {"postprocess", r.timings.postprocess_ms},
+                              {"total", r.timings.total_ms}};
   doc["prompts"] = Json::array({std::move(prompt)});
   Json t = Json::object();
   if (params.timings_ms.empty()) {

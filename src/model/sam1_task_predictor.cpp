@@ -12,8 +12,7 @@ namespace sam3 {
 Sam1TaskPredictor::Sam1TaskPredictor(const Config& cfg, const nn::ParamScope& root)
     : cfg_(cfg),
       pvs_(cfg.pvs()),
-      sam2_neck_(cfg, root.sub("backbone").sub("vision_backbone").sub("sam2_convs"), cfg.vit.embed_dim,
-                 cfg.vit_grid()),
+      sam2_neck_(cfg, root.sub("backbone").sub("vision_backbone").sub("sam2_convs"), cfg.vit.embed_dim, cfg.vit_grid()),
       no_mem_embed_(root.sub("tracker").get("no_mem_embed", {1, 1, cfg.pvs().prompt_embed_dim})),
       prompt_encoder_(cfg.pvs(), cfg.vit.img_size, root.sub("tracker").sub("sam_prompt_encoder")),
       mask_decoder_(cfg.pvs(), root.sub("tracker").sub("sam_mask_decoder")) {
@@ -54,8 +53,8 @@ SamDecoderOutput Sam1TaskPredictor::predict(const PvsFeatures& f, const std::vec
                                             const Tensor* mask_input, bool multimask, const RunContext& ctx) const {
   const Tensor sparse = prompt_encoder_.embed_points(points);
   const Tensor dense = prompt_encoder_.embed_mask(mask_input, ctx);
-  SamDecoderOutput out = mask_decoder_.forward(f.image_embed, prompt_encoder_.dense_pe(), sparse, dense, f.feat_s0,
-                                               f.feat_s1, multimask, ctx);
+  SamDecoderOutput out = mask_decoder_.forward(f.image_embed, prompt_encoder_.dense_pe_tokens(), sparse, dense,
+                                               f.feat_s0, f.feat_s1, multimask, ctx);
   if (ctx.dumping()) {
     const int64_t k = out.masks.size(0), C = pvs_.prompt_embed_dim;
     ctx.dump("dec.sparse", sparse.reshape({1, sparse.size(0), C}));

@@ -44,8 +44,8 @@ class Sam1TaskPredictor {
  private:
   Config cfg_;
   PvsConfig pvs_;
-  Neck sam2_neck_;      // backbone.vision_backbone.sam2_convs
-  Tensor no_mem_embed_;  // tracker.no_mem_embed [1, 1, C]
+  Neck sam2_neck_;                   // backbone.vision_backbone.sam2_convs
+  Tensor no_mem_embed_;              // tracker.no_mem_embed [1, 1, C]
   SamPromptEncoder prompt_encoder_;  // tracker.sam_prompt_encoder
   SamMaskDecoder mask_decoder_;      // tracker.sam_mask_decoder
 };

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/arena.h"
 #include "core/ops.h"
 #include "model/sam_prompt_encoder.h"
 #include "nn/tokens.h"
@@ -29,8 +30,8 @@ SamMaskDecoder::SamMaskDecoder(const PvsConfig& cfg, const nn::ParamScope& p)
   conv_s1_ = nn::Conv2d::load(p.sub("conv_s1"), C, C / 4, 1, 1, 0);
   for (int64_t i = 0; i < num_mask_tokens_; ++i)
     hyper_.push_back(nn::Mlp::load(p.sub("output_hypernetworks_mlps").sub(static_cast<int>(i)), C, C, C / 8, 3));
-  iou_head_ = nn::Mlp::load(p.sub("iou_prediction_head"), C, cfg.iou_head_hidden_dim, num_mask_tokens_,
-                            cfg.iou_head_depth);
+  iou_head_ =
+      nn::Mlp::load(p.sub("iou_prediction_head"), C, cfg.iou_head_hidden_dim, num_mask_tokens_, cfg.iou_head_depth);
   obj_head_ = nn::Mlp::load(p.sub("pred_obj_score_head"), C, C, 1, 3);
 }
 
@@ -46,19 +47,20 @@ Tensor SamMaskDecoder::conv_s1(const Tensor& level1, const RunContext& ctx) cons
   return y;
 }
 
-SamDecoderOutput SamMaskDecoder::forward(const Tensor& image_embed, const Tensor& image_pe, const Tensor& sparse,
+SamDecoderOutput SamMaskDecoder::forward(const Tensor& image_embed, const Tensor& image_pe_tokens, const Tensor& sparse,
                                          const Tensor& dense, const Tensor& feat_s0, const Tensor& feat_s1,
                                          bool multimask, const RunContext& ctx) const {
   const int64_t C = dim_, E = image_embed.size(-1), nt = sparse.size(0);
   check_tensor(image_embed, {1, C, E, E}, DType::F32, "SamMaskDecoder image_embed");
-  check_tensor(image_pe, {1, C, E, E}, DType::F32, "SamMaskDecoder image_pe");
+  check_tensor(image_pe_tokens, {E * E, C}, DType::F32, "SamMaskDecoder image_pe tokens");
   check_tensor(dense, {1, C, E, E}, DType::F32, "SamMaskDecoder dense");
   check_tensor(feat_s0, {C / 8, 4 * E, 4 * E}, DType::F32, "SamMaskDecoder feat_s0");
   check_tensor(feat_s1, {C / 4, 2 * E, 2 * E}, DType::F32, "SamMaskDecoder feat_s1");
 
+  ArenaScope scope(ctx.arena);  // every intermediate; the selected masks are copied out at the end
   // tokens = [obj_score_token; iou_token; mask_tokens; sparse]   [6 + T, C]
   const int64_t n_out = 2 + num_mask_tokens_;
-  Tensor tokens = Tensor::empty({n_out + nt, C});
+  Tensor tokens = ctx.scratch({n_out + nt, C});
   float* t = tokens.f32();
   std::memcpy(t, obj_score_token_.f32(), static_cast<size_t>(C) * sizeof(float));
   std::memcpy(t + C, iou_token_.f32(), static_cast<size_t>(C) * sizeof(float));
@@ -66,33 +68,34 @@ SamDecoderOutput SamMaskDecoder::forward(const Tensor& image_embed, const Tensor
   std::memcpy(t + n_out * C, sparse.f32(), static_cast<size_t>(nt * C) * sizeof(float));
 
   // src = image_embed + dense, as tokens [HW, C]; pos likewise.
-  Tensor src = Tensor::empty({1, C, E, E});
+  Tensor src = ctx.scratch({1, C, E, E});
   ops::add(image_embed, dense, src, ctx);
-  const Tensor src_tokens = nn::nchw_to_tokens(src), pos_tokens = nn::nchw_to_tokens(image_pe);
+  const Tensor src_tokens = nn::nchw_to_tokens(src);
+  const Tensor& pos_tokens = image_pe_tokens;
   Tensor hs, keys;
   transformer_.forward(src_tokens, pos_tokens, tokens, hs, keys, ctx);
 
   // Upscaling: act(ln(dc1(src) + feat_s1)), then act(dc2(.) + feat_s0).
   const Tensor src_map = nn::tokens_to_nchw(keys, E, E);
-  Tensor u1 = Tensor::empty({C / 4, 2 * E, 2 * E});
+  Tensor u1 = ctx.scratch({C / 4, 2 * E, 2 * E});
   up0_.forward(src_map, u1, ctx);
   ops::add(u1, feat_s1, u1, ctx);
   layer_norm_2d(u1, up_ln_w_, up_ln_b_, ctx);
   ops::gelu_inplace(u1, ctx);
-  Tensor u2 = Tensor::empty({C / 8, 4 * E, 4 * E});
+  Tensor u2 = ctx.scratch({C / 8, 4 * E, 4 * E});
   up1_.forward(u1, u2, ctx);
   ops::add(u2, feat_s0, u2, ctx);
   ops::gelu_inplace(u2, ctx);
 
   // Hypernetworks: one MLP per mask token -> hyper_in [M, C/8]; masks = hyper_in · upscaled [M, 16·E·E].
   const int64_t M = num_mask_tokens_, L = 4 * E;
-  Tensor hyper_in = Tensor::empty({M, C / 8});
+  Tensor hyper_in = ctx.scratch({M, C / 8});
   for (int64_t i = 0; i < M; ++i) {
     const Tensor tok = hs.slice0(2 + i, 3 + i);
     const Tensor h = hyper_[static_cast<size_t>(i)].forward(tok, ctx);
     std::memcpy(hyper_in.f32() + i * (C / 8), h.f32(), static_cast<size_t>(C / 8) * sizeof(float));
   }
-  Tensor masks = Tensor::empty({M, L, L});
+  Tensor masks = ctx.scratch({M, L, L});
   Tensor masks_flat = masks.reshape({M, L * L});
   ops::matmul(hyper_in, u2.reshape({C / 8, L * L}), masks_flat, ctx);
 

@@ -19,7 +19,7 @@
 namespace sam3 {
 
 struct SamDecoderOutput {
-  Tensor masks;           // [k, L, L] low-res logits after the selection (k = 3 multimask, else 1)
+  Tensor masks;            // [k, L, L] low-res logits after the selection (k = 3 multimask, else 1)
   std::vector<float> iou;  // [k] predicted IoU
   float object_score_logit = 0;
 };
@@ -34,10 +34,12 @@ class SamMaskDecoder {
   Tensor conv_s0(const Tensor& level0, const RunContext& ctx) const;
   Tensor conv_s1(const Tensor& level1, const RunContext& ctx) const;
 
-  // image_embed [1, C, E, E] (no_mem_embed included), image_pe [1, C, E, E], sparse [T, C], dense [1, C, E, E],
+  // image_embed [1, C, E, E] (no_mem_embed included), image_pe_tokens [E·E, C] (the dense positional encoding as
+  // tokens), sparse [T, C], dense [1, C, E, E],
   // feat_s0 [C/8, 4E, 4E], feat_s1 [C/4, 2E, 2E].
-  SamDecoderOutput forward(const Tensor& image_embed, const Tensor& image_pe, const Tensor& sparse, const Tensor& dense,
-                           const Tensor& feat_s0, const Tensor& feat_s1, bool multimask, const RunContext& ctx) const;
+  SamDecoderOutput forward(const Tensor& image_embed, const Tensor& image_pe_tokens, const Tensor& sparse,
+                           const Tensor& dense, const Tensor& feat_s0, const Tensor& feat_s1, bool multimask,
+                           const RunContext& ctx) const;
 
  private:
   PvsConfig cfg_;
@@ -47,7 +49,7 @@ class SamMaskDecoder {
   nn::ConvTranspose2dK2S2 up0_, up1_;  // output_upscaling.0 / .3
   Tensor up_ln_w_, up_ln_b_;           // output_upscaling.1 (LayerNorm2d)
   nn::Conv2d conv_s0_, conv_s1_;
-  std::vector<nn::Mlp> hyper_;         // output_hypernetworks_mlps.{i}
+  std::vector<nn::Mlp> hyper_;  // output_hypernetworks_mlps.{i}
   nn::Mlp iou_head_, obj_head_;
 };
 

@@ -50,6 +50,7 @@ SamPromptEncoder::SamPromptEncoder(const PvsConfig& cfg, int input_size, const n
   Tensor pe = Tensor::empty({E * E, C});
   pe_encoding(xy.data(), E * E, pe.f32());
   dense_pe_ = nn::tokens_to_nchw(pe, E, E).reshape({1, C, E, E});
+  dense_pe_tokens_ = pe;
 }
 
 void SamPromptEncoder::pe_encoding(const float* xy, int64_t n, float* out) const {

@@ -29,6 +29,7 @@ class SamPromptEncoder {
   int64_t embed_dim() const { return dim_; }
   // get_dense_pe: [1, C, E, E] (computed once at construction).
   const Tensor& dense_pe() const { return dense_pe_; }
+  const Tensor& dense_pe_tokens() const { return dense_pe_tokens_; }  // the same as tokens [E·E, C]
   // _embed_points with pad=True (the predictor always passes the box as two points): [N + 1, C].
   Tensor embed_points(const std::vector<SamPoint>& points) const;
   // Dense embedding [1, C, E, E]: mask_downscaling(mask [1, L, L]) or, with an undefined mask, no_mask_embed.
@@ -40,13 +41,13 @@ class SamPromptEncoder {
 
   int64_t dim_ = 0, grid_ = 0, mask_in_ = 0, low_res_ = 0;
   int input_size_ = 0;
-  Tensor gaussian_;                  // positional_encoding_gaussian_matrix [2, C/2]
-  std::vector<Tensor> point_embed_;  // point_embeddings.{0..3}.weight [1, C]
-  Tensor not_a_point_;               // [1, C]
-  nn::Conv2d down0_, down1_, down2_;  // mask_downscaling.0 (k2 s2), .3 (k2 s2), .6 (1x1)
+  Tensor gaussian_;                       // positional_encoding_gaussian_matrix [2, C/2]
+  std::vector<Tensor> point_embed_;       // point_embeddings.{0..3}.weight [1, C]
+  Tensor not_a_point_;                    // [1, C]
+  nn::Conv2d down0_, down1_, down2_;      // mask_downscaling.0 (k2 s2), .3 (k2 s2), .6 (1x1)
   Tensor ln0_w_, ln0_b_, ln1_w_, ln1_b_;  // mask_downscaling.1 / .4 (LayerNorm2d, eps 1e-6)
-  Tensor no_mask_;                   // no_mask_embed.weight [1, C]
-  Tensor dense_pe_;
+  Tensor no_mask_;                        // no_mask_embed.weight [1, C]
+  Tensor dense_pe_, dense_pe_tokens_;
 };
 
 // LayerNorm2d (sam3/sam/common.py): normalise each pixel over the channels of x [C, H, W] (eps 1e-6), in place.

@@ -2,7 +2,9 @@
 #include "model/sam_two_way_transformer.h"
 
 #include <cmath>
+#include <cstring>
 
+#include "core/arena.h"
 #include "core/ops.h"
 
 namespace sam3 {
@@ -10,7 +12,7 @@ namespace sam3 {
 namespace {
 
 Tensor added(const Tensor& a, const Tensor& b, const RunContext& ctx) {
-  Tensor y = Tensor::empty(a.shape());
+  Tensor y = ctx.scratch(a.shape());
   ops::add(a, b, y, ctx);
   return y;
 }
@@ -30,11 +32,11 @@ SamAttention SamAttention::load(const nn::ParamScope& p, int64_t dim, int64_t he
 
 Tensor SamAttention::forward(const Tensor& q, const Tensor& k, const Tensor& v, const RunContext& ctx) const {
   const int64_t lq = q.size(0), lk = k.size(0), hd = internal / heads;
-  Tensor qp = Tensor::empty({lq, internal}), kp = Tensor::empty({lk, internal}), vp = Tensor::empty({lk, internal});
+  Tensor qp = ctx.scratch({lq, internal}), kp = ctx.scratch({lk, internal}), vp = ctx.scratch({lk, internal});
   q_proj.forward(q, qp, ctx);
   k_proj.forward(k, kp, ctx);
   v_proj.forward(v, vp, ctx);
-  Tensor o = Tensor::empty({lq, internal});
+  Tensor o = ctx.scratch({lq, internal});
   ops::AttentionArgs a;
   a.q = qp.f32();
   a.q_row = internal;
@@ -54,7 +56,7 @@ Tensor SamAttention::forward(const Tensor& q, const Tensor& k, const Tensor& v, 
   a.head_dim = hd;
   a.scale = 1.0f / std::sqrt(static_cast<float>(hd));
   ops::attention(a, ctx);
-  Tensor y = Tensor::empty({lq, out_proj.out_features});
+  Tensor y = ctx.scratch({lq, out_proj.out_features});
   out_proj.forward(o, y, ctx);
   return y;
 }
@@ -86,44 +88,52 @@ SamTwoWayTransformer::SamTwoWayTransformer(const TwoWayTransformerConfig& cfg, i
 
 void SamTwoWayTransformer::forward(const Tensor& image, const Tensor& image_pe, const Tensor& points, Tensor& queries,
                                    Tensor& keys, const RunContext& ctx) const {
-  queries = points.clone();
-  keys = image.clone();
+  // queries / keys live in the caller's arena scope; every block's temporaries in its own.
+  queries = ctx.scratch(points.shape());
+  std::memcpy(queries.f32(), points.f32(), points.nbytes());
+  keys = ctx.scratch(image.shape());
+  std::memcpy(keys.f32(), image.f32(), image.nbytes());
   const Tensor& query_pe = points;
   for (const Block& b : layers_) {
+    ArenaScope scope(ctx.arena);
     // Self attention (the first block has no positions and no residual).
     if (b.skip_first_layer_pe) {
-      queries = b.self_attn.forward(queries, queries, queries, ctx);
+      const Tensor o = b.self_attn.forward(queries, queries, queries, ctx);
+      std::memcpy(queries.f32(), o.f32(), o.nbytes());
     } else {
       const Tensor q = added(queries, query_pe, ctx);
       const Tensor o = b.self_attn.forward(q, q, queries, ctx);
       ops::add(queries, o, queries, ctx);
     }
     b.norm1.forward(queries, queries, ctx);
+    // keys + key_pe: the same for both cross attentions of the block (keys change only at its end).
+    const Tensor k = added(keys, image_pe, ctx);
     // Tokens attend to the image.
     {
-      const Tensor q = added(queries, query_pe, ctx), k = added(keys, image_pe, ctx);
+      const Tensor q = added(queries, query_pe, ctx);
       const Tensor o = b.cross_token_to_image.forward(q, k, keys, ctx);
       ops::add(queries, o, queries, ctx);
       b.norm2.forward(queries, queries, ctx);
     }
     // MLP (ReLU).
     {
-      Tensor h = Tensor::empty({queries.size(0), b.lin1.out_features});
+      Tensor h = ctx.scratch({queries.size(0), b.lin1.out_features});
       b.lin1.forward(queries, h, ctx);
       ops::relu_inplace(h, ctx);
-      Tensor o = Tensor::empty(queries.shape());
+      Tensor o = ctx.scratch(queries.shape());
       b.lin2.forward(h, o, ctx);
       ops::add(queries, o, queries, ctx);
       b.norm3.forward(queries, queries, ctx);
     }
     // The image attends to the tokens.
     {
-      const Tensor q = added(queries, query_pe, ctx), k = added(keys, image_pe, ctx);
+      const Tensor q = added(queries, query_pe, ctx);
       const Tensor o = b.cross_image_to_token.forward(k, q, queries, ctx);
       ops::add(keys, o, keys, ctx);
       b.norm4.forward(keys, keys, ctx);
     }
   }
+  ArenaScope scope(ctx.arena);
   const Tensor q = added(queries, query_pe, ctx), k = added(keys, image_pe, ctx);
   const Tensor o = final_attn_.forward(q, k, keys, ctx);
   ops::add(queries, o, queries, ctx);

@@ -21,7 +21,7 @@ struct SamAttention {
   int64_t heads = 0, internal = 0;
 
   static SamAttention load(const nn::ParamScope& p, int64_t dim, int64_t heads, int64_t downsample);
-  // q [Lq, dim], k / v [Lk, dim] -> [Lq, dim] (owned).
+  // q [Lq, dim], k / v [Lk, dim] -> [Lq, dim], from ctx's scratch (valid until the caller's ArenaScope ends).
   Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, const RunContext& ctx) const;
 };
 
@@ -30,7 +30,8 @@ class SamTwoWayTransformer {
   // `p` is the scope "tracker.sam_mask_decoder.transformer.".
   SamTwoWayTransformer(const TwoWayTransformerConfig& cfg, int64_t dim, const nn::ParamScope& p);
 
-  // image [HW, C] tokens, image_pe [HW, C], points [T, C] -> (queries [T, C], keys [HW, C]) (both owned).
+  // image [HW, C] tokens, image_pe [HW, C], points [T, C] -> (queries [T, C], keys [HW, C]), from ctx's scratch
+  // (valid until the caller's ArenaScope ends).
   void forward(const Tensor& image, const Tensor& image_pe, const Tensor& points, Tensor& queries, Tensor& keys,
                const RunContext& ctx) const;
 

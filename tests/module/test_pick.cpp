@@ -105,9 +105,9 @@ struct Case {
   int k;
   bool multimask;
 };
-const std::vector<Case> kCases = {{"test_image", 1, true},  {"test_image", 2, false}, {"test_image", 3, false},
-                                  {"test_image", 4, true},  {"test_image", 5, false}, {"groceries", 1, true},
-                                  {"groceries", 2, true},   {"groceries", 3, false}};
+const std::vector<Case> kCases = {{"test_image", 1, true}, {"test_image", 2, false}, {"test_image", 3, false},
+                                  {"test_image", 4, true}, {"test_image", 5, false}, {"groceries", 1, true},
+                                  {"groceries", 2, true},  {"groceries", 3, false}};
 
 class PickCase : public ::testing::TestWithParam<Case> {};
 
@@ -321,7 +321,8 @@ TEST(Pick, RandomCheckpointWithInteractiveHead) {
   std::map<std::string, Tensor> partial;
   for (const auto& [k, t] : wf.tensors) partial["detector." + k] = t;
   for (const auto& [k, t] : wf.interactive)
-    if (k != "tracker.sam_mask_decoder.iou_token.weight") partial[k.rfind("tracker.", 0) == 0 ? k : "detector." + k] = t;
+    if (k != "tracker.sam_mask_decoder.iou_token.weight")
+      partial[k.rfind("tracker.", 0) == 0 ? k : "detector." + k] = t;
   const std::string bad = dir.file("bad.pt");
   write_torch_checkpoint(bad, partial);
   try {

@@ -104,8 +104,11 @@ TEST_F(ServerPick, ClickRefineAndTheLibrarysAnswer) {
   EXPECT_EQ(b["prompts"][0]["instances"][0]["area"].get<int64_t>(), 629190);
   EXPECT_NE(b.value("pick_id", ""), pick1);
   // mask_index picks another of pick1's masks; a wrong index is a 400.
-  r = post_json(c, path, Json{{"points", Json::array({Json{{"x", 470}, {"y", 420}}})}, {"mask_from", pick1},
-                              {"mask_index", 2}, {"multimask", true}});
+  r = post_json(c, path,
+                Json{{"points", Json::array({Json{{"x", 470}, {"y", 420}}})},
+                     {"mask_from", pick1},
+                     {"mask_index", 2},
+                     {"multimask", true}});
   ASSERT_TRUE(r && r->status == 200) << (r ? r->body : "no answer");
   EXPECT_EQ(body_json(r)["prompts"][0]["instances"].size(), 3u);
   expect_error(post_json(c, path, Json{{"mask_from", pick1}, {"mask_index", 5}}), 400, "has 3 masks");
