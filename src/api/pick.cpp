@@ -8,6 +8,7 @@
 #include "api/internal.h"
 #include "core/dump.h"
 #include "core/error.h"
+#include "core/parallel.h"
 #include "core/timer.h"
 #include "io/result_json.h"
 #include "model/sam_postprocess.h"
@@ -158,17 +159,31 @@ PickResult pick(ImageState& state, const PickPrompt& prompt, const PickParams& p
     pm.iou = dec.iou[static_cast<size_t>(i)];
     pm.low_res_logits.assign(low.f32() + i * L * L, low.f32() + (i + 1) * L * L);
     const uint8_t* src = full.data<uint8_t>() + i * static_cast<int64_t>(W) * H;
-    int x0 = W, y0 = H, x1 = -1, y1 = -1;
-    for (int y = 0; y < H; ++y) {
-      const uint8_t* row = src + static_cast<int64_t>(y) * W;
+    // Area and tight box: per row in parallel (first / last set pixel, count), then reduced.
+    std::vector<int> first(static_cast<size_t>(H), W), last(static_cast<size_t>(H), -1);
+    std::vector<int64_t> count(static_cast<size_t>(H), 0);
+    parallel_for(ctx.n_threads, H, [&](int64_t y) {
+      const uint8_t* row = src + y * W;
+      int64_t c = 0;
+      int f = W, l = -1;
       for (int x = 0; x < W; ++x)
         if (row[x]) {
-          ++pm.area;
-          x0 = std::min(x0, x);
-          x1 = std::max(x1, x);
-          y0 = std::min(y0, y);
-          y1 = std::max(y1, y);
+          ++c;
+          f = std::min(f, x);
+          l = x;
         }
+      first[static_cast<size_t>(y)] = f;
+      last[static_cast<size_t>(y)] = l;
+      count[static_cast<size_t>(y)] = c;
+    });
+    int x0 = W, y0 = H, x1 = -1, y1 = -1;
+    for (int y = 0; y < H; ++y) {
+      if (!count[static_cast<size_t>(y)]) continue;
+      pm.area += count[static_cast<size_t>(y)];
+      x0 = std::min(x0, first[static_cast<size_t>(y)]);
+      x1 = std::max(x1, last[static_cast<size_t>(y)]);
+      y0 = std::min(y0, y);
+      y1 = y;
     }
     if (pm.area > 0) {
       pm.box[0] = static_cast<float>(x0);

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/ops.h"
+#include "core/parallel.h"
 
 namespace sam3 {
 
@@ -33,8 +34,13 @@ Tensor postprocess_pick_masks(const Tensor& logits, const PvsConfig& cfg, int64_
   ops::upsample_bilinear(filled, up, ctx);
   Tensor masks = Tensor::empty({k, height, width}, DType::U8);
   const float thr = static_cast<float>(cfg.mask_threshold);
-  const int64_t n = up.numel();
-  for (int64_t i = 0; i < n; ++i) masks.data<uint8_t>()[i] = up.f32()[i] > thr ? 1 : 0;
+  const float* src = up.f32();
+  uint8_t* dst = masks.data<uint8_t>();
+  parallel_for(ctx.n_threads, k * height, [&](int64_t row) {
+    const float* v = src + row * width;
+    uint8_t* o = dst + row * width;
+    for (int64_t x = 0; x < width; ++x) o[x] = v[x] > thr ? 1 : 0;
+  });
   return masks;
 }
 
