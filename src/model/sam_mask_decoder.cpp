@@ -65,7 +65,7 @@ SamDecoderOutput SamMaskDecoder::forward(const Tensor& image_embed, const Tensor
   std::memcpy(t, obj_score_token_.f32(), static_cast<size_t>(C) * sizeof(float));
   std::memcpy(t + C, iou_token_.f32(), static_cast<size_t>(C) * sizeof(float));
   std::memcpy(t + 2 * C, mask_tokens_.f32(), static_cast<size_t>(num_mask_tokens_ * C) * sizeof(float));
-  std::memcpy(t + n_out * C, sparse.f32(), static_cast<size_t>(nt * C) * sizeof(float));
+  if (nt > 0) std::memcpy(t + n_out * C, sparse.f32(), static_cast<size_t>(nt * C) * sizeof(float));
 
   // src = image_embed + dense, as tokens [HW, C]; pos likewise.
   Tensor src = ctx.scratch({1, C, E, E});

@@ -70,6 +70,9 @@ void SamPromptEncoder::pe_encoding(const float* xy, int64_t n, float* out) const
 }
 
 Tensor SamPromptEncoder::embed_points(const std::vector<SamPoint>& points) const {
+  // No points at all (a mask-only prompt): PromptEncoder.forward never calls _embed_points, the sparse prompt is
+  // empty (no padding point either).
+  if (points.empty()) return Tensor::empty({0, dim_});
   // _embed_points(pad=True): +0.5 (pixel centre), a (0, 0) padding point labelled −1, / input size, encode.
   const int64_t n = static_cast<int64_t>(points.size()) + 1;
   std::vector<float> xy(static_cast<size_t>(2 * n), 0.0f);

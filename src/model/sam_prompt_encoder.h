@@ -30,7 +30,7 @@ class SamPromptEncoder {
   // get_dense_pe: [1, C, E, E] (computed once at construction).
   const Tensor& dense_pe() const { return dense_pe_; }
   const Tensor& dense_pe_tokens() const { return dense_pe_tokens_; }  // the same as tokens [E·E, C]
-  // _embed_points with pad=True (the predictor always passes the box as two points): [N + 1, C].
+  // _embed_points with pad=True (the predictor always passes the box as two points): [N + 1, C]; no points: [0, C].
   Tensor embed_points(const std::vector<SamPoint>& points) const;
   // Dense embedding [1, C, E, E]: mask_downscaling(mask [1, L, L]) or, with an undefined mask, no_mask_embed.
   Tensor embed_mask(const Tensor* mask, const RunContext& ctx) const;

@@ -365,3 +365,26 @@ TEST(Pick, ReferenceBackendAgrees) {
 }
 
 }  // namespace
+
+namespace {
+
+// A mask-only prompt (no clicks, no box): upstream's sparse prompt is then empty, without the padding point.
+TEST(Pick, MaskOnlyPromptHasNoSparseTokens) {
+  const TensorFile c5 = open_fixture("tiny_pvs/test_image.pvs_case5.safetensors");
+  ImageState state(pvs_model());
+  const RgbImage img = image("test_image");
+  state.set_image(img.view());
+  PickPrompt p;
+  const Tensor& m = c5.get("in.mask_input");
+  p.mask_logits.assign(m.f32(), m.f32() + m.numel());
+  TempDir dir;
+  PickParams params = pick_default_params();
+  params.dump_dir = dir.path();
+  const PickResult r = pick(state, p, params);
+  EXPECT_FALSE(r.multimask);
+  ASSERT_EQ(r.masks.size(), 1u);
+  const TensorFile got = read_safetensors(dir.file("pick.safetensors"));
+  EXPECT_EQ(got.get("dec.sparse").shape(), (Shape{1, 0, 64}));
+}
+
+}  // namespace
