@@ -82,6 +82,8 @@ int cmd_bench(int argc, char** argv) {
   app.add_option("--threads", n_threads, "threads")->capture_default_str()->check(CLI::Range(1, 4096));
   app.add_option("--runs", runs, "encoder runs (the best one is reported)")->capture_default_str()->check(CLI::Range(1, 100));
   app.add_option("--sgemm-reps", sgemm_reps, "sgemm repetitions (best reported)")->capture_default_str()->check(CLI::Range(1, 100));
+  bool pick_only = false;
+  app.add_flag("--pick-only", pick_only, "time only the interactive pick (SAM2 neck, one pick), not the encoder");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -89,6 +91,12 @@ int cmd_bench(int argc, char** argv) {
   }
 
   std::printf("load average (1 min) at start: %.2f on %d online CPUs\n", load_average(), default_thread_count());
+  if (pick_only) {
+    std::shared_ptr<const Model> model = load_model(mo, "sam3 bench");
+    bench_pick_stages(model, n_threads, runs);
+    std::printf("load average (1 min) at the end: %.2f\n", load_average());
+    return 0;
+  }
   // The reference matmul rates first, so their buffers are gone before the model's peak memory is measured.
   const int64_t M = 5184, N = 4736, K = 1024;
   const PrecisionSupport ps = precision_support();
@@ -181,6 +189,7 @@ int cmd_bench(int argc, char** argv) {
       precision != Precision::Int8 ? precision : (ps.bf16_fast ? Precision::BF16 : Precision::F32);
   bench_prompt_stages(model, n_threads, rate[static_cast<int>(prompt_precision)], precision_name(prompt_precision),
                       runs);
+  bench_pick_stages(model, n_threads, runs);  // interactive pick (bench_pick.cpp)
   return 0;
 }
 

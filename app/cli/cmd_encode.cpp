@@ -5,6 +5,7 @@
 #include <string>
 
 #include "commands.h"
+#include "core/error.h"
 #include "model_options.h"
 #include "core/parallel.h"
 #include "sam3/sam3.h"
@@ -21,6 +22,10 @@ int cmd_encode(int argc, char** argv) {
   app.add_option("-i,--image", image_path, "image (JPEG or PNG)")->required();
   app.add_option("-o,--output", out_path, "embedding file to write (.safetensors)")->required();
   app.add_option("--threads", n_threads, "threads")->capture_default_str()->check(CLI::Range(1, 4096));
+  bool pick_features = false;
+  app.add_flag("--pick-features", pick_features,
+               "also compute and save the interactive head's features (the SAM2 neck), so that 'sam3 pick "
+               "--embedding' works; needs a checkpoint with the interactive weights");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -29,6 +34,9 @@ int cmd_encode(int argc, char** argv) {
   std::shared_ptr<const Model> model = load_model(mo, "sam3 encode");
   EncodeParams ep = encode_default_params();
   ep.n_threads = n_threads;
+  if (pick_features && !model->supports_pick())
+    throw Error(model_path + " has no interactive weights: --pick-features needs them");
+  ep.pick_features = pick_features;
   const ImageEmbedding emb = model->encode_file(image_path, ep);
   emb.save(out_path);
   const EncodeTimings& t = emb.timings();
@@ -39,6 +47,8 @@ int cmd_encode(int argc, char** argv) {
                emb.config_name().c_str(), model->load_seconds(), t.preprocess_ms * 1e-3,
                (t.total_ms - t.preprocess_ms) * 1e-3, t.patch_embed_ms * 1e-3, t.window_blocks_ms * 1e-3,
                t.global_blocks_ms * 1e-3, t.neck_ms * 1e-3, n_threads);
+  if (pick_features)
+    std::fprintf(stderr, "sam3 encode: SAM2 neck (interactive features) %.2f s\n", t.pick_neck_ms * 1e-3);
   return 0;
 }
 

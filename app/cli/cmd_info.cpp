@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "io/weight_file.h"
 #include "model/config.h"
+#include "model/sam1_task_predictor.h"
 #include "model/weights_schema.h"
 #include "sam3/sam3.h"
 
@@ -107,6 +108,18 @@ int cmd_info(int argc, char** argv) {
   std::printf("  dtypes     %s\n", dtypes.empty() ? "-" : dtypes.c_str());
   std::printf("parameters:  %s (image model; %d RoPE tables and the skipped keys not counted)\n",
               with_commas(params).c_str(), rope);
+  // The interactive head (sam3 pick): there when the file has the prompt encoder (docs/pick.md).
+  bool head = false;
+  for (const auto& kv : wf.interactive) head = head || kv.first.rfind("tracker.sam_prompt_encoder.", 0) == 0;
+  if (head) {
+    const std::vector<std::string> p = interactive_weight_problems(config, wf.interactive);
+    const std::string verdict =
+        p.empty() ? std::string("OK (sam3 pick)") : "FAILED: " + p.front() + (p.size() > 1 ? " (and more)" : "");
+    std::printf("interactive: %s tensors (SAM2 neck, prompt encoder, mask decoder): %s\n",
+                with_commas(wf.interactive.size()).c_str(), verdict.c_str());
+  } else {
+    std::printf("interactive: absent (concepts only; sam3 pick needs the interactive head)\n");
+  }
   const PrecisionSupport ps = precision_support();
   std::printf("compute:     --dtype auto runs %s here (%s; bf16 %s, int8 %s)\n", ps.auto_precision.c_str(),
               ps.isa.c_str(), ps.bf16_fast ? "native" : "emulated, slower than f32",

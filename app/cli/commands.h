@@ -14,10 +14,13 @@ int cmd_encode(int argc, char** argv);  // cmd_encode.cpp
 int cmd_info(int argc, char** argv);
 int cmd_make_random_checkpoint(int argc, char** argv);  // cmd_random_checkpoint.cpp
 int cmd_segment(int argc, char** argv);  // cmd_segment.cpp
+int cmd_pick(int argc, char** argv);     // cmd_pick.cpp
 // Per-prompt stage timings of `sam3 bench` (bench_prompt.cpp), next to the matmul rate of the prompt modules'
 // precision (`rate_name`) measured by the caller.
 void bench_prompt_stages(std::shared_ptr<const Model> model, int n_threads, double rate_gflops, const char* rate_name,
                          int runs);
+// The interactive head's timings of `sam3 bench` (bench_pick.cpp): the SAM2 neck per image, one pick.
+void bench_pick_stages(std::shared_ptr<const Model> model, int n_threads, int runs);
 int cmd_serve(int argc, char** argv);  // cmd_serve.cpp (the server itself: app/server)
 int cmd_tokenize(int argc, char** argv);
 

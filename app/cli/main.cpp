@@ -19,6 +19,7 @@ constexpr Command kCommands[] = {
     {"encode", sam3::cli::cmd_encode, "encode an image once and save its embedding"},
     {"info", sam3::cli::cmd_info, "print a checkpoint's config and tensor summary"},
     {"make-random-checkpoint", sam3::cli::cmd_make_random_checkpoint, "write a random checkpoint (official layout)"},
+    {"pick", sam3::cli::cmd_pick, "segment ONE object from clicks / a box / a previous mask (interactive)"},
     {"segment", sam3::cli::cmd_segment, "segment an image with text and/or box prompts (JSON, overlay)"},
     {"serve", sam3::cli::cmd_serve, "HTTP server: sessions, prompts, one-shot segmentation, web UI"},
     {"tokenize", sam3::cli::cmd_tokenize, "print the CLIP BPE token ids of texts"},

@@ -89,6 +89,36 @@ constexpr const char* kDocument = R"json({
           "processing_time_ms": {"type": "number"}
         }
       },
+      "PickRequest": {
+        "type": "object", "description": "one object from clicks, a box and / or an earlier pick's mask (docs/pick.md); at least one of them",
+        "properties": {
+          "points": {"type": "array", "maxItems": 64, "items": {"type": "object", "required": ["x", "y"], "properties": {
+            "x": {"type": "number"}, "y": {"type": "number"},
+            "label": {"description": "1 / true / \"positive\" (default) or 0 / false / \"negative\""}}}},
+          "box": {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4, "description": "x0, y0, x1, y1 pixels; partly outside the image is accepted"},
+          "mask_from": {"type": "string", "description": "the pick_id of an earlier pick on this session (it keeps its last 16): refine from its best mask's low-res logits"},
+          "mask_index": {"type": "integer", "minimum": 0, "description": "with mask_from: that pick's mask k instead of its best"},
+          "multimask": {"type": "boolean", "description": "3 candidate masks; default: true for a single click, else false"}
+        }
+      },
+      "PickResult": {
+        "type": "object", "description": "the result schema (sam3::pick_result_to_json): one prompt whose instances are the masks in the model's order, score = predicted IoU",
+        "properties": {
+          "schema": {"type": "string", "enum": ["sam3.segment/1"]},
+          "session_id": {"type": "string"},
+          "pick_id": {"type": "string", "description": "send as mask_from to refine"},
+          "image": {"type": "object", "properties": {"width": {"type": "integer"}, "height": {"type": "integer"}}},
+          "prompts": {"type": "array", "items": {"type": "object", "properties": {
+            "task": {"type": "string", "enum": ["pick"]}, "multimask": {"type": "boolean"},
+            "object_score": {"type": "number"}, "object_score_logit": {"type": "number"}, "best": {"type": "integer"},
+            "instances": {"type": "array", "items": {"type": "object", "properties": {
+              "score": {"type": "number"}, "box": {"type": "array", "items": {"type": "number"}, "description": "tight box of the mask's pixels (x1, y1 exclusive)"},
+              "area": {"type": "integer"}, "mask": {"$ref": "#/components/schemas/Rle"}}}},
+            "timings_ms": {"type": "object", "additionalProperties": {"type": "number"}, "description": "neck (first pick on the image only), decoder, postprocess, total"}}}},
+          "timings_ms": {"type": "object", "additionalProperties": {"type": "number"}, "description": "pick, queue_wait, total"},
+          "processing_time_ms": {"type": "number"}
+        }
+      },
       "Session": {
         "type": "object",
         "properties": {
@@ -143,6 +173,20 @@ constexpr const char* kDocument = R"json({
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SegmentRequest"}}}},
         "responses": {
           "200": {"description": "results", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SegmentResult"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "409": {"description": "the session is still encoding (status, progress) or its encoding failed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "503": {"$ref": "#/components/responses/Busy"}
+        }
+      }
+    },
+    "/v1/sessions/{id}/pick": {
+      "parameters": [{"$ref": "#/components/parameters/SessionId"}],
+      "post": {
+        "summary": "interactive: one object's masks from clicks / a box / an earlier pick (needs a checkpoint with the interactive weights; /health says \"pick\")",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PickRequest"}}}},
+        "responses": {
+          "200": {"description": "masks and a pick_id", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PickResult"}}}},
           "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
           "404": {"$ref": "#/components/responses/NotFound"},
           "409": {"description": "the session is still encoding (status, progress) or its encoding failed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},

@@ -14,6 +14,7 @@
 
 #include "core/timer.h"  // ms_since (header only)
 #include "http_error.h"
+#include "pick_request.h"
 #include "requests.h"
 #include "web_assets.h"  // app/web: the table cmake/embed_web.cmake generates
 
@@ -211,6 +212,7 @@ void health(ServerContext& ctx, const Request&, Response& res) {
                  {"precision", ctx.model.precision},
                  {"isa", ctx.model.isa},
                  {"input_size", ctx.model.input_size},
+                 {"pick", ctx.model.pick},
                  {"threads", ctx.worker.n_threads()},
                  {"http_threads", ctx.opts.http_threads},
                  {"queue", Json{{"length", ctx.worker.queue_length()},
@@ -355,6 +357,79 @@ void segment_session(ServerContext& ctx, const Request& req, Response& res) {
                               {"total", ms_since(t0)}}));
 }
 
+// POST /v1/sessions/{id}/pick: one object from clicks / a box / an earlier pick's mask (docs/server.md).
+void pick_session(ServerContext& ctx, const Request& req, Response& res) {
+  const auto t0 = Clock::now();
+  PickRequest pr = parse_pick_request(req.body);
+  if (!ctx.model.pick)
+    throw HttpError(400, "the model " + ctx.model.path +
+                             " has no interactive weights (tracker.sam_prompt_encoder.*, tracker.sam_mask_decoder.*): "
+                             "pick needs a checkpoint that has them");
+  std::shared_ptr<Session> s = find_session(ctx, req.matches[1]);
+  const Session::Snapshot snap = s->snapshot();
+  if (snap.status == SessionStatus::Encoding)
+    throw HttpError(409,
+                    "session " + s->id + " is still encoding (" +
+                        std::to_string(static_cast<int>(snap.progress * 100)) + "%); poll GET /v1/sessions/" + s->id +
+                        " until its status is ready",
+                    Json{{"status", "encoding"},
+                         {"progress", std::round(snap.progress * 1000.0) / 1000.0},
+                         {"queued", !snap.started}});
+  if (snap.status == SessionStatus::Failed)
+    throw HttpError(409, "encoding session " + s->id + " failed: " + snap.error, Json{{"status", "failed"}});
+  if (!pr.mask_from.empty()) {
+    int n_masks = 0;
+    if (!s->pick_logits(pr.mask_from, pr.mask_index, &pr.prompt.mask_logits, &n_masks))
+      throw HttpError(400, "mask_from: session " + s->id + " has no pick '" + pr.mask_from + "' (it keeps its last " +
+                               std::to_string(Session::kMaxPicks) + " picks)");
+    if (pr.prompt.mask_logits.empty())
+      throw HttpError(400, "mask_index " + std::to_string(pr.mask_index) + ": pick '" + pr.mask_from + "' has " +
+                               std::to_string(n_masks) + " masks");
+  }
+  struct Done {
+    PickResult result;
+    std::string pick_id;
+    double queue_ms = 0;
+  };
+  const auto queued = Clock::now();
+  SessionStore& store = ctx.store;
+  const PickPrompt prompt = pr.prompt;
+  auto fut = ctx.worker.try_call([s, prompt, queued, &store](WorkerContext& w) {
+    Done d;
+    d.queue_ms = ms_since(queued);
+    if (s->closed()) throw HttpError(404, "session " + s->id + " was deleted or evicted");
+    ImageState& state = s->state();
+    struct ReleaseScratch {
+      ImageState& st;
+      ~ReleaseScratch() { st.release_scratch(); }
+    } release{state};
+    PickParams pp = pick_default_params();
+    pp.n_threads = w.n_threads;
+    try {
+      d.result = pick(state, prompt, pp);
+    } catch (const std::runtime_error& e) {  // sam3::Error: the request's fault (a point outside the image, ...)
+      throw HttpError(400, e.what());
+    }
+    d.pick_id = store.keep_pick(*s, d.result, static_cast<int64_t>(state.pick_bytes()));
+    return d;
+  });
+  if (!fut)
+    throw HttpError(503, "the inference queue is full (--queue-size " + std::to_string(ctx.worker.capacity()) +
+                             "); retry later");
+  Done d = wait_for(*fut);
+  ResultJsonParams p = result_json_default_params();
+  p.session_id = s->id;
+  p.timings_ms = {{"pick", d.result.timings.total_ms}, {"queue_wait", d.queue_ms}, {"total", ms_since(t0)}};
+  p.processing_time = true;
+  const Json doc = Json::parse(pick_result_to_json(d.result, p));
+  Json out;
+  for (const auto& [k, v] : doc.items()) {
+    out[k] = v;
+    if (k == "session_id") out["pick_id"] = d.pick_id;
+  }
+  send_json(res, 200, out);
+}
+
 void segment_oneshot(ServerContext& ctx, const Request& req, Response& res) {
   const auto t0 = Clock::now();
   if (!req.is_multipart_form_data())
@@ -460,6 +535,7 @@ void register_routes(httplib::Server& svr, ServerContext& ctx) {
   svr.Get(session, bind(get_session));
   svr.Delete(session, bind(delete_session));
   svr.Post(session + "/segment", bind(segment_session));
+  svr.Post(session + "/pick", bind(pick_session));
   svr.Post("/v1/segment", bind(segment_oneshot));
   svr.Get(R"(/(.*))", guarded(static_asset));  // the web UI; last, so the API paths win
 }

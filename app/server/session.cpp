@@ -30,7 +30,7 @@ Session::Session(std::string id_, int width_, int height_, int64_t reserved_byte
 Session::Snapshot Session::snapshot() const {
   std::lock_guard<std::mutex> lock(mu_);
   Snapshot s = snap_;
-  s.memory_bytes = reserved_bytes_ + embedding_bytes_ + cache_bytes_;
+  s.memory_bytes = reserved_bytes_ + embedding_bytes_ + cache_bytes_ + pick_bytes_ + pick_feature_bytes_;
   s.cached_prompts = cache_.size();
   return s;
 }
@@ -42,7 +42,7 @@ SessionStatus Session::status() const {
 
 int64_t Session::memory_bytes() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return reserved_bytes_ + embedding_bytes_ + cache_bytes_;
+  return reserved_bytes_ + embedding_bytes_ + cache_bytes_ + pick_bytes_ + pick_feature_bytes_;
 }
 
 void Session::set_started(double queue_ms) {
@@ -57,7 +57,7 @@ void Session::set_progress(float fraction) {
 }
 
 void Session::set_ready(ImageState state) {
-  const int64_t bytes = embedding_bytes(state.embedding());
+  const int64_t bytes = embedding_bytes(state.embedding()) + state.embedding().pick_bytes();
   const EncodeTimings timings = state.embedding().timings();
   std::lock_guard<std::mutex> lock(mu_);
   state_.emplace(std::move(state));
@@ -139,6 +139,41 @@ void Session::shrink_cache(int64_t max_bytes) {
     cache_bytes_ -= cache_.back().bytes;
     cache_.pop_back();
   }
+}
+
+std::string Session::insert_pick(const PickResult& r, int64_t feature_bytes) {
+  PickEntry e;
+  e.best = r.best();
+  for (const PickMask& m : r.masks) {
+    e.logits.push_back(m.low_res_logits);
+    e.bytes += static_cast<int64_t>(m.low_res_logits.size() * sizeof(float));
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  e.id = "pick-" + std::to_string(next_pick_++);
+  const std::string pick_id = e.id;
+  pick_bytes_ += e.bytes;
+  picks_.push_front(std::move(e));
+  while (picks_.size() > kMaxPicks) {
+    pick_bytes_ -= picks_.back().bytes;
+    picks_.pop_back();
+  }
+  pick_feature_bytes_ = feature_bytes;
+  return pick_id;
+}
+
+bool Session::pick_logits(const std::string& pick_id, int index, std::vector<float>* logits, int* n_masks) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = picks_.begin(); it != picks_.end(); ++it) {
+    if (it->id != pick_id) continue;
+    picks_.splice(picks_.begin(), picks_, it);
+    const PickEntry& e = picks_.front();
+    *n_masks = static_cast<int>(e.logits.size());
+    const int k = index < 0 ? e.best : index;
+    if (k >= *n_masks) return true;  // found, but no such mask: the caller reports it (logits left empty)
+    *logits = e.logits[static_cast<size_t>(k)];
+    return true;
+  }
+  return false;
 }
 
 }  // namespace sam3::server

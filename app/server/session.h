@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "sam3/sam3.h"
 
@@ -27,6 +28,7 @@ class Session {
  public:
   using Clock = std::chrono::steady_clock;
   static constexpr size_t kMaxCachedPrompts = 8;  // raw results kept per session (least recently used dropped)
+  static constexpr size_t kMaxPicks = 16;         // picks whose low-res logits are kept for refinement (LRU)
 
   // `reserved_bytes`: memory counted while the image waits to be encoded (its pixels, or the embedding it will
   // become if that is larger), so that finishing the encode never takes the sessions over their budget.
@@ -71,6 +73,13 @@ class Session {
   // is <= max_bytes or only one is left.
   void shrink_cache(int64_t max_bytes);
 
+  // Picks (POST .../pick): the low-res logits of each returned mask, kept under a new pick id for "mask_from"
+  // (the kMaxPicks most recently used). `feature_bytes`: what the ImageState now holds for picks
+  // (ImageState::pick_bytes), counted in the session's memory.
+  std::string insert_pick(const PickResult& r, int64_t feature_bytes);
+  // The logits of mask `index` (-1: the best) of pick `id`, marking it recently used; false when the session does
+  // not have it (never made here, or dropped); `n_masks` gets that pick's mask count when found.
+  bool pick_logits(const std::string& pick_id, int index, std::vector<float>* logits, int* n_masks);
  private:
   struct Entry {
     std::string key;
@@ -84,6 +93,15 @@ class Session {
   int64_t embedding_bytes_ = 0;
   int64_t cache_bytes_ = 0;
   std::list<Entry> cache_;      // most recently used first
+  struct PickEntry {
+    std::string id;
+    std::vector<std::vector<float>> logits;  // per mask
+    int best = 0;
+    int64_t bytes = 0;
+  };
+  std::list<PickEntry> picks_;  // most recently used first
+  int64_t pick_bytes_ = 0, pick_feature_bytes_ = 0;
+  uint64_t next_pick_ = 1;
   std::optional<ImageState> state_;
 };
 

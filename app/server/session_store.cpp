@@ -108,6 +108,13 @@ void SessionStore::keep_result(Session& s, const std::string& key, std::shared_p
   fit_locked(s);
 }
 
+std::string SessionStore::keep_pick(Session& s, const PickResult& r, int64_t feature_bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string id = s.insert_pick(r, feature_bytes);
+  fit_locked(s);
+  return id;
+}
+
 bool SessionStore::was_evicted(const std::string& id) const {
   std::lock_guard<std::mutex> lock(mu_);
   return std::find(recently_evicted_.begin(), recently_evicted_.end(), id) != recently_evicted_.end();

@@ -31,6 +31,8 @@ class SessionStore {
   // other idle sessions go first, then `s`'s own older cached results.
   void set_ready(Session& s, ImageState state);
   void keep_result(Session& s, const std::string& key, std::shared_ptr<const PromptResult> entry);
+  // Keeps a pick's logits in the session (Session::insert_pick) and re-applies the limits; returns the pick id.
+  std::string keep_pick(Session& s, const PickResult& r, int64_t feature_bytes);
   // True if `id` was evicted recently (for a helpful 404 message).
   bool was_evicted(const std::string& id) const;
 

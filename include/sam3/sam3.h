@@ -59,6 +59,9 @@ struct EncodeParams {
   // Called on the encoding thread as the encoder advances, with the fraction done in [0, 1] (after pre-processing,
   // after each ViT block, 1 when the neck is done). Empty: not called. Must be cheap and must not throw.
   std::function<void(float)> progress;
+  // Also compute the interactive head's features (the SAM2 neck) now, for a model that has them, instead of on the
+  // first pick(); they are then saved with the embedding. False: the ViT output is kept so pick() can.
+  bool pick_features = false;
 };
 EncodeParams encode_default_params();
 
@@ -105,6 +108,7 @@ struct EncodeTimings {
   double global_blocks_ms = 0;  // ViT blocks with global attention
   double neck_ms = 0;           // FPN levels (+ layout change of the trunk output)
   double total_ms = 0;          // everything, preprocess included
+  double pick_neck_ms = 0;      // the SAM2 neck (EncodeParams::pick_features), included in total_ms
 };
 
 // One feature map, batch 1, NCHW row-major: data[(c·height + y)·width + x].
@@ -128,6 +132,8 @@ class ImageEmbedding {
   FeatureMap level(int i) const;         // backbone_fpn[i]
   FeatureMap pos_encoding(int i) const;  // vision_pos_enc[i]
   const EncodeTimings& timings() const;  // zero for an embedding loaded from disk
+  // Bytes held for the interactive head (pick): the kept ViT output and / or the interactive features; 0 without.
+  int64_t pick_bytes() const;
   // Writes a safetensors file (levels, position encodings, image size and config name in the metadata).
   void save(const std::string& path) const;
 
@@ -153,6 +159,7 @@ class Model {
 
   const std::string& config_name() const;
   int input_size() const;       // side of the square model input (1008 for SAM 3)
+  bool supports_pick() const;   // the weights hold the interactive head (pick())
   double load_seconds() const;  // wall time load() took
 
   // A summary of the loaded model, for front ends that report it (`sam3 serve`'s /health).
@@ -166,6 +173,7 @@ class Model {
     std::string isa;                         // the instruction set its kernels use here, e.g. "avx2", "avx512_core_amx"
     // Empty, or why this precision runs slower than it could here (e.g. bf16 without bf16 instructions: emulated).
     std::string precision_note;
+    bool pick = false;                       // supports_pick()
   };
   Info info() const;
 
@@ -207,6 +215,9 @@ class ImageState {
   // Scratch memory the state keeps between calls so that the next encode or prompt does not go back to the
   // allocator: the encoder's plan after set_image(), grown to the largest prompt's need by segment().
   size_t scratch_bytes() const;
+  // Bytes of the interactive features a pick() computed and keeps for this image (0 before the first pick, or when
+  // the embedding already held them: ImageEmbedding::pick_bytes counts those).
+  size_t pick_bytes() const;
   // Frees that scratch memory (the next call allocates what it needs again). For callers that keep many states
   // alive, e.g. a server's sessions, so that an idle state holds only its embedding.
   void release_scratch();
@@ -442,5 +453,77 @@ struct BatchSummary {
 // renamed over the old one), in image id order. Throws sam3::Error on a record that does not parse or whose file
 // name differs from image_files'.
 BatchSummary batch_merge(const std::string& dir, const BatchRun& run, const std::vector<std::string>& image_files);
+
+// ==== Interactive segmentation: pick =================================================================================
+// One object's masks from clicks, a box and / or the low-res logits of a previous pick, as the official
+// Sam3Image.predict_inst (the "SAM 1 task"). Needs a checkpoint with the interactive weights (Model::supports_pick).
+//
+//   sam3::PickPrompt p;  p.points = {{470, 420, true}};                 // one positive click: 3 candidates
+//   sam3::PickResult r = sam3::pick(state, p);
+//   sam3::PickPrompt more = p;  more.points.push_back({250, 150, false});   // refine with a negative click
+//   more.mask_logits = r.masks[r.best()].low_res_logits;
+//   r = sam3::pick(state, more);
+//
+// The first pick on an image runs the SAM2 neck on the kept ViT output (PickResult::timings.neck_ms) unless the
+// embedding already holds the interactive features (EncodeParams::pick_features, or a saved embedding that has them).
+
+struct PickPoint {
+  float x = 0, y = 0;     // original-image pixels (continuous: the pixel (i, j) spans [i, i+1) x [j, j+1))
+  bool positive = true;   // false: a negative click ("not this")
+};
+
+struct PickPrompt {
+  std::vector<PickPoint> points;  // in the order clicked
+  bool has_box = false;
+  float box[4] = {};              // x0, y0, x1, y1 pixels; partly outside the image is accepted (not clipped)
+  std::vector<float> mask_logits;  // empty, or low_res_size^2 logits of a previous pick (PickMask::low_res_logits)
+  int multimask = -1;             // 1: 3 candidates, 0: one mask, -1: 3 for a single click (one point, no box or
+                                  // mask), else one (upstream's advice)
+  // Points outside [0, W] x [0, H] are an error unless this is set (upstream accepts them).
+  bool allow_points_outside = false;
+};
+
+struct PickParams {
+  int n_threads = 0;     // 0: one per online CPU
+  bool masks = true;     // full-size masks (false: IoU, box and low-res logits only... boxes then come from them)
+  // Record the intermediates (pvs.*, dec.*) into <dir>/pick.safetensors. Empty: $SAM3_DUMP if set, else nothing.
+  std::string dump_dir;
+};
+PickParams pick_default_params();
+
+struct PickMask {
+  float iou = 0;                    // predicted IoU
+  float box[4] = {};                // x0, y0, x1, y1 of the mask's pixels (x1, y1 exclusive); zeros when empty
+  int64_t area = 0;                 // mask pixels
+  Mask mask;                        // at the original image size (empty when PickParams::masks is false)
+  std::vector<float> low_res_logits;  // low_res_size^2, clamped to ±32: feed back as PickPrompt::mask_logits
+};
+
+struct PickTimings {
+  double neck_ms = 0;         // the SAM2 neck, on the image's first pick only (0 when its features were ready)
+  double decoder_ms = 0;      // prompt encoder + mask decoder
+  double postprocess_ms = 0;  // hole filling, up-sampling, boxes
+  double total_ms = 0;
+};
+
+struct PickResult {
+  int image_width = 0, image_height = 0;
+  int low_res_size = 0;              // side of the low-res logits (288 for SAM 3)
+  bool multimask = false;            // what was used
+  float object_score_logit = 0;      // > 0: the model thinks an object is there
+  std::vector<PickMask> masks;       // 3 (multimask) or 1, in the model's order
+  PickTimings timings;
+  int best() const;                  // index of the highest predicted IoU (the first on ties)
+};
+
+// Throws sam3::Error for a model without the interactive weights, no image, no prompt at all, a non-finite or
+// outside point, a degenerate box, or mask logits of the wrong size. One thread at a time per ImageState.
+PickResult pick(ImageState& state, const PickPrompt& prompt, const PickParams& params = pick_default_params());
+
+// The pick result as a result document ("schema": "sam3.segment/1", docs/pick.md): one prompt whose "instances"
+// are the masks in the model's order, each with "score" = predicted IoU, "box", "area", "mask" (COCO RLE), plus
+// "object_score" (sigmoid of the logit) and "object_score_logit". `params` as for result_to_json (semantic ignored).
+std::string pick_result_to_json(const PickResult& result,
+                                const ResultJsonParams& params = result_json_default_params());
 
 }  // namespace sam3

@@ -9,9 +9,11 @@ namespace sam3::python {
 
 namespace {
 
-BatchRun make_run(const std::string& config, float threshold, const std::vector<std::string>& categories) {
+BatchRun make_run(const std::string& config, const std::string& precision, float threshold,
+                  const std::vector<std::string>& categories) {
   BatchRun run;
   run.config = config;
+  run.precision = precision;
   run.threshold = threshold;
   run.categories = categories;
   return run;
@@ -32,10 +34,9 @@ void bind_batch(py::module_& m) {
       "the list's directory). Image ids are 1, 2, ... in the order returned.");
   m.def(
       "_batch_prepare_dir",
-      [](const std::string& dir, const std::string& config, float threshold, const std::vector<std::string>& cats) {
-        batch_prepare_dir(dir, make_run(config, threshold, cats));
-      },
-      py::arg("dir"), py::arg("config"), py::arg("threshold"), py::arg("categories"),
+      [](const std::string& dir, const std::string& config, const std::string& precision, float threshold,
+         const std::vector<std::string>& cats) { batch_prepare_dir(dir, make_run(config, precision, threshold, cats)); },
+      py::arg("dir"), py::arg("config"), py::arg("precision"), py::arg("threshold"), py::arg("categories"),
       "Creates dir (and dir/shards) and writes run.json, or checks the one there (RuntimeError if it differs).");
   m.def("_batch_failure_record", &batch_failure_record, py::arg("image_id"), py::arg("file_name"), py::arg("error"),
         "The record (one JSON line) of an image that failed.");
@@ -53,12 +54,12 @@ void bind_batch(py::module_& m) {
       py::arg("dir"), py::arg("files"), "Per image of files: True when dir's records hold it done.");
   m.def(
       "_batch_merge",
-      [](const std::string& dir, const std::string& config, float threshold, const std::vector<std::string>& cats,
-         const std::vector<std::string>& files) {
+      [](const std::string& dir, const std::string& config, const std::string& precision, float threshold,
+         const std::vector<std::string>& cats, const std::vector<std::string>& files) {
         BatchSummary s;
         {
           py::gil_scoped_release release;
-          s = batch_merge(dir, make_run(config, threshold, cats), files);
+          s = batch_merge(dir, make_run(config, precision, threshold, cats), files);
         }
         py::dict d;
         d["images"] = s.images;
@@ -67,7 +68,8 @@ void bind_batch(py::module_& m) {
         d["annotations"] = s.annotations;
         return d;
       },
-      py::arg("dir"), py::arg("config"), py::arg("threshold"), py::arg("categories"), py::arg("files"),
+      py::arg("dir"), py::arg("config"), py::arg("precision"), py::arg("threshold"), py::arg("categories"),
+      py::arg("files"),
       "Merges dir's records into results.json, images.json and failed.json; returns the counts.");
 }
 

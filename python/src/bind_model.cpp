@@ -175,6 +175,9 @@ void bind_model(py::module_& m) {
       .def_property_readonly(
           "dtype", [](const PyModel& s) { return s.dtype; }, "The precision asked for.")
       .def_property_readonly(
+          "precision", [](const PyModel& s) { return s.model->info().precision; },
+          "The precision in use ('f32', 'bf16' or 'int8': dtype 'auto' resolved on this CPU).")
+      .def_property_readonly(
           "threads", [](const PyModel& s) { return s.threads; }, "Threads each call uses.")
       .def("encode", &encode, py::arg("image"),
            "Encodes an image: a numpy uint8 array H x W x 3 (RGB), a path to a JPEG/PNG file, or a PIL image. "

@@ -28,6 +28,10 @@ int ImageEmbedding::image_height() const { return static_cast<int>(impl().featur
 const std::string& ImageEmbedding::config_name() const { return impl().features.config_name; }
 int ImageEmbedding::num_levels() const { return static_cast<int>(impl().features.fpn.size()); }
 const EncodeTimings& ImageEmbedding::timings() const { return impl().timings; }
+int64_t ImageEmbedding::pick_bytes() const {
+  const ImageFeatures& f = impl().features;
+  return static_cast<int64_t>((f.trunk.raw() ? f.trunk.nbytes() : 0) + (f.pvs ? f.pvs->bytes() : 0));
+}
 
 FeatureMap ImageEmbedding::level(int i) const {
   if (i < 0 || i >= num_levels()) throw Error("ImageEmbedding::level: index " + std::to_string(i) + " out of range");

@@ -15,6 +15,10 @@ ImageState::Impl& ImageState::impl() { return *impl_; }
 const Model& ImageState::model() const { return *impl_->model; }
 bool ImageState::has_image() const { return !impl_->embedding.empty(); }
 size_t ImageState::scratch_bytes() const { return impl_->scratch.capacity(); }
+size_t ImageState::pick_bytes() const {
+  const bool own = impl_->pvs && !(has_image() && impl_->embedding.impl().features.pvs == impl_->pvs);
+  return own ? impl_->pvs->bytes() : 0;
+}
 void ImageState::release_scratch() { impl_->scratch = Arena(0, Arena::Growth::Grow); }
 
 const ImageEmbedding& ImageState::embedding() const {
@@ -28,6 +32,7 @@ void ImageState::set_embedding(const ImageEmbedding& embedding) {
     throw Error("ImageState::set_embedding: embedding made with config '" + embedding.config_name() +
                 "', the model's config is '" + impl_->model->config_name() + "'");
   impl_->embedding = embedding;
+  impl_->pvs = nullptr;
 }
 
 }  // namespace sam3

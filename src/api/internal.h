@@ -11,6 +11,7 @@
 #include "model/image_embedding.h"
 #include "model/postprocess.h"
 #include "model/prompt.h"
+#include "model/sam1_task_predictor.h"
 #include "model/sam3_image.h"
 #include "tokenizer/tokenizer.h"
 #include "sam3/sam3.h"
@@ -23,6 +24,7 @@ struct Model::Impl {
   WeightFile weights;  // mmapped; every module borrows its tensors from here
   std::unique_ptr<const Sam3Image> sam3;  // the model (model/sam3_image.h)
   Tokenizer tokenizer = Tokenizer::create();  // texts -> the ids Sam3Image::encode_prompt takes
+  std::unique_ptr<const Sam1TaskPredictor> pick;  // the interactive head; null without its weights (pick.cpp)
   double load_seconds = 0;
   Precision precision = Precision::F32;  // of the matrix products (ModelParams::dtype resolved)
   std::string isa, precision_note;       // Model::Info's, found once at load
@@ -41,6 +43,7 @@ struct ImageState::Impl {
   ImageEmbedding embedding;
   Arena scratch{0, Arena::Growth::Grow};  // the encoder's and the prompts' scratch: sized on first use, then reused
   ImagePromptCache prompt_cache;  // per-image work shared by prompts (model/prompt.h)
+  std::shared_ptr<const PvsFeatures> pvs;  // the interactive features of this image, once a pick computed them
 };
 
 // The raw outputs of one prompt (forward_grounding), what re-thresholding needs.
@@ -49,6 +52,10 @@ struct PromptOutputs {
   int64_t image_height = 0, image_width = 0;
   std::string precision, isa;  // how they were computed (Model::Info's): the result document's "compute"
 };
+
+// Loads the interactive head from m.weights.interactive when the file has it and the config enables it (strictly:
+// every expected tensor, no unexpected one); leaves m.pick null otherwise (pick.cpp).
+void load_pick_head(Model::Impl& m);
 
 // n_threads <= 0 -> one per online CPU.
 int resolve_threads(int n_threads);

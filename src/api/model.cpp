@@ -66,6 +66,7 @@ std::shared_ptr<const Model> Model::load(const std::string& weights_path, const 
   if (params.validate_weights) validate_weights(d.config, d.weights);
   d.sam3 = std::make_unique<const Sam3Image>(d.config, nn::ParamScope(d.weights.tensors, weights_path),
                                              precision_plan(d.precision));
+  load_pick_head(d);
   d.load_seconds = sw.seconds();
   return m;
 }
@@ -91,7 +92,13 @@ ImageEmbedding encode_preprocessed(const Model& model, const Tensor& input, int 
   EncoderTimings t;
   if (params.progress) params.progress(0.0f);
   const RunContext ctx{resolve_threads(params.n_threads), &scratch, &dump};
-  m.sam3->forward_image(input, impl->features, ctx, &t, params.progress);
+  m.sam3->forward_image(input, impl->features, ctx, &t, params.progress, m.pick != nullptr);
+  if (m.pick && params.pick_features) {
+    const Stopwatch neck;
+    impl->features.pvs = std::make_shared<const PvsFeatures>(m.pick->features(impl->features.trunk, ctx));
+    impl->features.trunk = Tensor();
+    impl->timings.pick_neck_ms = neck.ms();
+  }
   dump.flush("image");
   EncodeTimings& out = impl->timings;
   out.preprocess_ms = preprocess_ms;

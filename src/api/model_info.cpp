@@ -12,6 +12,7 @@ Model::Info Model::info() const {
   info.path = impl_->path;
   info.config_name = config_name();
   info.input_size = input_size();
+  info.pick = supports_pick();
   for (const Shape& s : image_feature_shapes(impl_->config))  // the FPN levels an embedding holds (f32)
     info.embedding_bytes += shape_numel(s) * static_cast<int64_t>(sizeof(float));
   std::set<std::string> dtypes;

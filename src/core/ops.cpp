@@ -400,4 +400,17 @@ void roi_align(const Tensor& x, const Tensor& boxes, float spatial_scale, int sa
   run(ctx, kernels::ref::roi_align, kernels::cpu::roi_align, a);
 }
 
+void component_areas(const Tensor& mask, Tensor& areas, const RunContext& ctx) {
+  const char* op = "component_areas";
+  if (mask.dtype() != DType::U8) fail(op, std::string("mask must be U8, got ") + dtype_name(mask.dtype()));
+  if (areas.dtype() != DType::I32) fail(op, std::string("areas must be I32, got ") + dtype_name(areas.dtype()));
+  if (mask.dim() != 2 && mask.dim() != 3) fail(op, "mask must be [n, h, w] or [h, w], got " + shape_str(mask.shape()));
+  if (areas.shape() != mask.shape())
+    fail(op, "areas " + shape_str(areas.shape()) + " must have mask's shape " + shape_str(mask.shape()));
+  if (mask.numel() == 0) return;
+  const int64_t n = mask.dim() == 3 ? mask.size(0) : 1;
+  run(ctx, kernels::ref::component_areas, kernels::cpu::component_areas, mask.data<uint8_t>(), n, mask.size(-2),
+      mask.size(-1), areas.data<int32_t>());
+}
+
 }  // namespace sam3::ops

@@ -143,4 +143,11 @@ void resize_aa(const U8Planes& in, Tensor& y, const RunContext& ctx);
 void roi_align(const Tensor& x, const Tensor& boxes, float spatial_scale, int sampling_ratio, bool aligned, Tensor& y,
                const RunContext& ctx);
 
+// ---- connected components ------------------------------------------------------------------------------------------
+
+// Areas of 8-connected components (skimage.measure.label(connectivity=2) then per-label counts): mask U8 [n, h, w]
+// (or [h, w]; nonzero = foreground) -> areas I32 of the same shape, each foreground pixel's component size, 0 on
+// background. The hole filling of the interactive masks (sam1_utils.py postprocess_masks) is built on it.
+void component_areas(const Tensor& mask, Tensor& areas, const RunContext& ctx);
+
 }  // namespace sam3::ops

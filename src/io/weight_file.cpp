@@ -26,6 +26,20 @@ bool skipped_after_strip(const std::string& k) {
 
 }  // namespace
 
+bool interactive_key(const std::string& key, std::string* stored) {
+  static constexpr const char* kTracker[] = {"tracker.sam_prompt_encoder.", "tracker.sam_mask_decoder.",
+                                             "tracker.no_mem_embed"};
+  for (const char* p : kTracker)
+    if (starts_with(key, p)) {
+      if (stored) *stored = key;
+      return true;
+    }
+  std::string k = starts_with(key, kImagePrefix) ? key.substr(std::strlen(kImagePrefix)) : key;
+  if (!starts_with(k, kSkipAfterStrip[0])) return false;
+  if (stored) *stored = std::move(k);
+  return true;
+}
+
 bool image_model_key(const std::string& key, std::string* stripped) {
   if (!starts_with(key, kImagePrefix)) return false;
   std::string k = key.substr(std::strlen(kImagePrefix));
@@ -48,6 +62,7 @@ WeightFile load_torch_checkpoint(const std::string& path) {
     if (keep && !wf.tensors.emplace(k, t).second)
       throw Error("torch checkpoint '" + path + "': two keys map to '" + k + "'");
     if (!keep) wf.skipped.push_back(key);
+    if (std::string ik; !keep && interactive_key(key, &ik)) wf.interactive.emplace(ik, t);
   }
   for (std::string& k : ck.non_tensors) wf.skipped.push_back(std::move(k));
   return wf;
@@ -63,7 +78,12 @@ WeightFile load_weight_file(const std::string& path) {
   TensorFile st = read_safetensors(path);
   WeightFile wf;
   wf.format = "safetensors";
-  wf.tensors = std::move(st.tensors);
+  for (auto& [key, t] : st.tensors) {
+    if (std::string ik; interactive_key(key, &ik))
+      wf.interactive.emplace(ik, t);
+    else
+      wf.tensors.emplace(key, t);
+  }
   wf.metadata = std::move(st.metadata);
   wf.keepalive = std::move(st.keepalive);
   return wf;

@@ -18,6 +18,10 @@ namespace sam3 {
 struct WeightFile {
   std::map<std::string, Tensor> tensors;          // image-model keys, "detector." stripped
   std::vector<std::string> skipped;               // keys left out (tracker.*, sam2_convs.*, ...)
+  // The interactive ("SAM 1 task") weights among the skipped keys, when the file has them: the SAM2 neck as
+  // "backbone.vision_backbone.sam2_convs.*" ("detector." stripped) and "tracker.sam_prompt_encoder.*",
+  // "tracker.sam_mask_decoder.*", "tracker.no_mem_embed" (full keys). Empty for an image-model-only file.
+  std::map<std::string, Tensor> interactive;
   std::map<std::string, std::string> metadata;    // safetensors __metadata__ (empty for .pt)
   std::string format;                             // "torch" or "safetensors"
   std::shared_ptr<const void> keepalive;          // the mapping
@@ -28,6 +32,10 @@ struct WeightFile {
 WeightFile load_torch_checkpoint(const std::string& path);
 // Dispatches on the first bytes: "PK" (zip) -> load_torch_checkpoint, else safetensors.
 WeightFile load_weight_file(const std::string& path);
+
+// The interactive-weights rule for one full checkpoint key (see WeightFile::interactive): true and the key it is
+// stored under, or false.
+bool interactive_key(const std::string& key, std::string* stored);
 
 // The layout rule for one full checkpoint key: true (and the stripped key) if it belongs to the image model.
 bool image_model_key(const std::string& key, std::string* stripped);

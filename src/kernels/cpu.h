@@ -60,4 +60,7 @@ void upsample_bilinear_f32(const float* in, int64_t n, int64_t h, int64_t w, flo
 
 void roi_align(const RoiAlignArgs& a, int n_threads);
 
+// Union-find in one raster pass per map, maps in parallel (same result as the reference flood fill).
+void component_areas(const uint8_t* mask, int64_t n, int64_t h, int64_t w, int32_t* areas, int n_threads);
+
 }  // namespace sam3::kernels::cpu

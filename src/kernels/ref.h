@@ -63,4 +63,8 @@ void upsample_bilinear_f32(const float* in, int64_t n, int64_t h, int64_t w, flo
 // x[c,h,w], boxes[n,4] -> y[n,c,out_h,out_w] (geometry: kernels/roi_align_geometry.h).
 void roi_align(const RoiAlignArgs& a);
 
+// areas[m, y, x] = number of pixels of the 8-connected component of mask[m] (nonzero) holding (y, x), 0 where the mask
+// is 0. mask, areas: [n, h, w].
+void component_areas(const uint8_t* mask, int64_t n, int64_t h, int64_t w, int32_t* areas);
+
 }  // namespace sam3::kernels::ref

@@ -124,6 +124,36 @@ template <class S, class F> void geometry_fields(S& s, F&& f) {
   f("pos_enc_at_cross_attn_queries", s.pos_enc_at_cross_attn_queries);
 }
 
+template <class S, class F> void two_way_fields(S& s, F&& f) {
+  f("depth", s.depth);
+  f("num_heads", s.num_heads);
+  f("mlp_dim", s.mlp_dim);
+  f("attention_downsample_rate", s.attention_downsample_rate);
+}
+
+template <class S, class F> void pvs_fields(S& s, F&& f) {
+  f("enabled", s.enabled);
+  f("prompt_embed_dim", s.prompt_embed_dim);
+  f("image_embedding_size", s.image_embedding_size);
+  f("low_res_mask_size", s.low_res_mask_size);
+  f("mask_in_chans", s.mask_in_chans);
+  f("num_multimask_outputs", s.num_multimask_outputs);
+  f("two_way_transformer", s.two_way_transformer);
+  f("iou_head_depth", s.iou_head_depth);
+  f("iou_head_hidden_dim", s.iou_head_hidden_dim);
+  f("iou_prediction_use_sigmoid", s.iou_prediction_use_sigmoid);
+  f("pred_obj_scores", s.pred_obj_scores);
+  f("pred_obj_scores_mlp", s.pred_obj_scores_mlp);
+  f("use_high_res_features", s.use_high_res_features);
+  f("dynamic_multimask_via_stability", s.dynamic_multimask_via_stability);
+  f("dynamic_multimask_stability_delta", s.dynamic_multimask_stability_delta);
+  f("dynamic_multimask_stability_thresh", s.dynamic_multimask_stability_thresh);
+  f("mask_threshold", s.mask_threshold);
+  f("max_hole_area", s.max_hole_area);
+  f("max_sprinkle_area", s.max_sprinkle_area);
+  f("low_res_logit_clamp", s.low_res_logit_clamp);
+}
+
 // Sections: S is Config or const Config; G is called as g("key", section, field_visitor).
 template <class C, class G> void config_sections(C& c, G&& g) {
   g("vit", c.vit, [](auto& s, auto&& f) { vit_fields(s, f); });
@@ -172,6 +202,9 @@ struct Reader {
     if (!j.is_string()) fail(key, std::string("expected a string, got ") + type_of(j) + " " + j.dump());
     out = j.get<std::string>();
   }
+  void read(const json& j, const std::string& key, TwoWayTransformerConfig& out) const {
+    read_object(j, key, out, [](auto& s, auto&& f) { two_way_fields(s, f); });
+  }
   template <class T> void read(const json& j, const std::string& key, std::vector<T>& out) const {
     if (!j.is_array()) fail(key, std::string("expected an array, got ") + type_of(j) + " " + j.dump());
     std::vector<T> v(j.size());
@@ -196,6 +229,11 @@ struct Reader {
 };
 
 template <class T> json to_json_value(const T& v) { return json(v); }
+json to_json_value(const TwoWayTransformerConfig& v) {
+  json j = json::object();
+  two_way_fields(v, [&](const char* name, const auto& field) { j[name] = json(field); });
+  return j;
+}
 
 template <class S, class V> json section_to_json(const S& s, V&& visit) {
   json j = json::object();
@@ -209,6 +247,7 @@ json config_json(const Config& c) {
   config_sections(c, [&](const char* name, const auto& section, auto&& visit) {
     j[name] = section_to_json(section, visit);
   });
+  if (c.pvs_section) j["pvs"] = section_to_json(*c.pvs_section, [](auto& s, auto&& f) { pvs_fields(s, f); });
   return j;
 }
 
@@ -231,6 +270,12 @@ Config config_from_object(const json& j, const std::string& source) {
         found = true;
       }
     });
+    if (!found && key == "pvs") {
+      PvsConfig p = c.pvs();  // keys missing from the section keep the values derived from the sizes
+      r.read_object(it.value(), "pvs", p, [](auto& s, auto&& f) { pvs_fields(s, f); });
+      c.pvs_section = p;
+      found = true;
+    }
     if (!found) r.fail(key, "unknown key");
   }
   return c;
@@ -305,6 +350,17 @@ std::vector<int> Config::fpn_sizes_all() const {
     out.push_back(s >= 1.0 ? static_cast<int>(g * s) : g / 2);
   }
   return out;
+}
+
+PvsConfig Config::pvs() const {
+  if (pvs_section) return *pvs_section;
+  PvsConfig p;
+  p.prompt_embed_dim = d_model;
+  p.image_embedding_size = vit_grid();
+  p.low_res_mask_size = 4 * vit_grid();
+  const double f = p.low_res_mask_size / 288.0;
+  p.max_hole_area = 256.0 * f * f;
+  return p;
 }
 
 // ---- presets ---------------------------------------------------------------------------------------------------
@@ -520,6 +576,43 @@ void validate_config(const Config& c) {
            "geometry.pos_enc_at_cross_attn_keys");
   official(c.geometry.pos_enc_at_cross_attn_queries, off.geometry.pos_enc_at_cross_attn_queries,
            "geometry.pos_enc_at_cross_attn_queries");
+
+  // interactive head — ref: sam3/sam/prompt_encoder.py, sam3/sam/mask_decoder.py, sam3/sam/transformer.py
+  if (c.pvs_section) {
+    const PvsConfig& p = *c.pvs_section;
+    const PvsConfig po;
+    require(p.prompt_embed_dim == c.d_model, "pvs.prompt_embed_dim",
+            "must equal d_model (" + std::to_string(c.d_model) + "), is " + std::to_string(p.prompt_embed_dim));
+    require(p.image_embedding_size == c.vit_grid(), "pvs.image_embedding_size",
+            "must equal the vit grid (" + std::to_string(c.vit_grid()) + "), is " +
+                std::to_string(p.image_embedding_size));
+    require(p.low_res_mask_size == 4 * p.image_embedding_size, "pvs.low_res_mask_size",
+            "must be 4 x pvs.image_embedding_size, is " + std::to_string(p.low_res_mask_size));
+    divides(8, p.prompt_embed_dim, "8 (the upscaled mask embedding's channel divisor)", "pvs.prompt_embed_dim");
+    divides(4, p.mask_in_chans, "4 (the first mask-downscaling conv's divisor)", "pvs.mask_in_chans");
+    positive(p.mask_in_chans, "pvs.mask_in_chans");
+    positive(p.num_multimask_outputs, "pvs.num_multimask_outputs");
+    const TwoWayTransformerConfig& t = p.two_way_transformer;
+    positive(t.depth, "pvs.two_way_transformer.depth");
+    positive(t.num_heads, "pvs.two_way_transformer.num_heads");
+    positive(t.mlp_dim, "pvs.two_way_transformer.mlp_dim");
+    positive(t.attention_downsample_rate, "pvs.two_way_transformer.attention_downsample_rate");
+    if (t.attention_downsample_rate > 0) {
+      divides(t.attention_downsample_rate, p.prompt_embed_dim, "pvs.two_way_transformer.attention_downsample_rate",
+              "pvs.prompt_embed_dim");
+      divides(t.num_heads, p.prompt_embed_dim / t.attention_downsample_rate, "pvs.two_way_transformer.num_heads",
+              "pvs.prompt_embed_dim / attention_downsample_rate");
+    }
+    divides(t.num_heads, p.prompt_embed_dim, "pvs.two_way_transformer.num_heads", "pvs.prompt_embed_dim");
+    require(p.iou_head_depth >= 1, "pvs.iou_head_depth", "must be >= 1");
+    positive(p.iou_head_hidden_dim, "pvs.iou_head_hidden_dim");
+    require(p.max_hole_area >= 0, "pvs.max_hole_area", "must be >= 0");
+    require(p.low_res_logit_clamp > 0, "pvs.low_res_logit_clamp", "must be > 0");
+    official(p.pred_obj_scores, po.pred_obj_scores, "pvs.pred_obj_scores");
+    official(p.pred_obj_scores_mlp, po.pred_obj_scores_mlp, "pvs.pred_obj_scores_mlp");
+    official(p.use_high_res_features, po.use_high_res_features, "pvs.use_high_res_features");
+    official(p.max_sprinkle_area, po.max_sprinkle_area, "pvs.max_sprinkle_area");
+  }
 
   if (!bad.empty()) {
     std::string msg = "invalid config '" + c.name + "' (" + std::to_string(bad.size()) + " problem" +

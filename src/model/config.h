@@ -3,6 +3,7 @@
 // section, so a config document maps 1:1 onto this struct.
 // ref: sam3/model_builder.py (build_sam3_image_model and the _create_* helpers)
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -112,6 +113,39 @@ struct GeometryConfig {
   bool pos_enc_at_cross_attn_queries = false;
 };
 
+// The interactive "SAM 1 task" head (points / box / previous mask -> one object's masks): the SAM prompt encoder,
+// the two-way-transformer mask decoder and its post-processing. Values: the official model (the preset `sam3`).
+// ref: sam3/model_builder.py (tracker: SAM prompt encoder / mask decoder), sam3/model/sam1_task_predictor.py
+struct TwoWayTransformerConfig {
+  int depth = 2;
+  int num_heads = 8;
+  int mlp_dim = 2048;
+  int attention_downsample_rate = 2;
+};
+
+struct PvsConfig {
+  bool enabled = true;             // false: the interactive weights are not loaded even when present
+  int prompt_embed_dim = 256;      // = d_model (the SAM2 neck's width)
+  int image_embedding_size = 72;   // = the vit grid (the SAM2 neck's level 2)
+  int low_res_mask_size = 288;     // = 4 * image_embedding_size
+  int mask_in_chans = 16;
+  int num_multimask_outputs = 3;
+  TwoWayTransformerConfig two_way_transformer;
+  int iou_head_depth = 3;
+  int iou_head_hidden_dim = 256;
+  bool iou_prediction_use_sigmoid = true;
+  bool pred_obj_scores = true;
+  bool pred_obj_scores_mlp = true;
+  bool use_high_res_features = true;
+  bool dynamic_multimask_via_stability = true;
+  double dynamic_multimask_stability_delta = 0.05;
+  double dynamic_multimask_stability_thresh = 0.98;
+  double mask_threshold = 0.0;
+  double max_hole_area = 256.0;    // low-res pixels (official: 256 at 288 x 288)
+  double max_sprinkle_area = 0.0;
+  double low_res_logit_clamp = 32.0;
+};
+
 struct Config {
   std::string name = "sam3";
   int resolution = 1008;
@@ -126,6 +160,13 @@ struct Config {
   ScoringConfig scoring;
   SegConfig seg;
   GeometryConfig geometry;
+  // The document's "pvs" section when it has one. Absent (full_config.json, tiny/config.json): pvs() derives it from
+  // the model's sizes, which for the preset gives the official values listed in PvsConfig.
+  std::optional<PvsConfig> pvs_section;
+
+  // The interactive head's config: pvs_section, or the official head scaled to this model (embed dim d_model,
+  // embedding size the vit grid, low-res masks 4x that, max_hole_area 256 x (low_res / 288)^2).
+  PvsConfig pvs() const;
 
   // Derived sizes (from the fields above, never from constants). Values: full (tiny).
   int vit_grid() const { return vit.img_size / vit.patch_size; }                 // 72 (tiny: 18)

@@ -58,6 +58,11 @@ void save_image_features(const std::string& path, const ImageFeatures& f) {
     tensors[fpn_key(i)] = f.fpn[i];
     tensors[pos_key(i)] = f.pos[i];
   }
+  if (f.pvs) {
+    tensors["pvs.feat_s0"] = f.pvs->feat_s0;
+    tensors["pvs.feat_s1"] = f.pvs->feat_s1;
+    tensors["pvs.image_embed"] = f.pvs->image_embed;
+  }
   std::map<std::string, std::string> meta = {
       {"format", kFormat},
       {"version", kVersion},
@@ -98,7 +103,21 @@ ImageFeatures load_image_features(const std::string& path, const Config& cfg) {
     f.fpn.push_back(a);
     f.pos.push_back(b);
   }
-  if (file.tensors.size() != 2 * fs.size()) throw Error(path + ": image embedding holds unexpected extra tensors");
+  size_t n_pvs = 0;
+  if (file.tensors.count("pvs.image_embed")) {
+    const PvsConfig p = cfg.pvs();
+    const int64_t C = p.prompt_embed_dim, E = p.image_embedding_size;
+    auto pvs = std::make_shared<PvsFeatures>();
+    pvs->feat_s0 = file.get("pvs.feat_s0");
+    check_tensor(pvs->feat_s0, {C / 8, 4 * E, 4 * E}, DType::F32, path + ": 'pvs.feat_s0'");
+    pvs->feat_s1 = file.get("pvs.feat_s1");
+    check_tensor(pvs->feat_s1, {C / 4, 2 * E, 2 * E}, DType::F32, path + ": 'pvs.feat_s1'");
+    pvs->image_embed = file.get("pvs.image_embed");
+    check_tensor(pvs->image_embed, {1, C, E, E}, DType::F32, path + ": 'pvs.image_embed'");
+    f.pvs = std::move(pvs);
+    n_pvs = 3;
+  }
+  if (file.tensors.size() != 2 * fs.size() + n_pvs) throw Error(path + ": image embedding holds unexpected extra tensors");
   return f;
 }
 

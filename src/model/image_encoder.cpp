@@ -74,7 +74,8 @@ size_t ImageEncoder::scratch_bytes() const {
 
 // ref: necks.py (Sam3DualViTDetNeck.forward) + vl_combiner.py (scalp drops the last levels)
 void ImageEncoder::forward(const Tensor& image, ImageFeatures& out, const RunContext& ctx,
-                           EncoderTimings* timings, const std::function<void(float)>& progress) const {
+                           EncoderTimings* timings, const std::function<void(float)>& progress,
+                           bool keep_trunk) const {
   const auto t_start = Clock::now();
   EncoderTimings t;
   ctx.dump("preprocess.image", image);
@@ -87,6 +88,7 @@ void ImageEncoder::forward(const Tensor& image, ImageFeatures& out, const RunCon
     on_block = [&progress, steps](size_t done) { progress(static_cast<float>(done) / steps); };
   }
   vit_.forward(image, z, ctx, &t.vit, on_block);
+  out.trunk = keep_trunk ? z.clone() : Tensor();
 
   auto t0 = Clock::now();
   out.fpn.clear();

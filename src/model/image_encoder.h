@@ -47,8 +47,10 @@ class ImageEncoder {
   // image [1,3,R,R] (pre-processed) -> out.fpn / out.pos (out's image size and config name are left to the caller).
   // With a dumper, records preprocess.image, vit.*, neck.fpn{i} (dropped levels included) and neck.pos{i}.
   // progress(f): fraction of the forward done, after each ViT block (blocks/(blocks+1)) and 1 at the end; may be empty.
+  // keep_trunk: also copy the ViT output into out.trunk (for the interactive head's SAM2 neck).
   void forward(const Tensor& image, ImageFeatures& out, const RunContext& ctx,
-               EncoderTimings* timings = nullptr, const std::function<void(float)>& progress = {}) const;
+               EncoderTimings* timings = nullptr, const std::function<void(float)>& progress = {},
+               bool keep_trunk = false) const;
 
   const VisionTransformer& trunk() const { return vit_; }
   const Neck& neck() const { return neck_; }

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/parallel.h"
 #include "io/torch_writer.h"
+#include "model/sam1_task_predictor.h"
 
 namespace sam3 {
 
@@ -133,6 +134,31 @@ std::vector<std::pair<std::string, TensorSpec>> extra_specs(const Config& c, con
   return out;
 }
 
+// The interactive head's tensors (prompt encoder, mask decoder), full keys, in checkpoint order.
+std::vector<std::pair<std::string, TensorSpec>> interactive_specs(const Config& c) {
+  std::vector<std::pair<std::string, TensorSpec>> out;
+  for (const TensorSpec& s : expected_interactive_tensors(c))
+    if (s.name.rfind("tracker.sam_", 0) == 0) out.emplace_back(s.name, s);
+  return out;
+}
+
+// ref: golden/tiny_pvs/init_rules_pvs.json (the interactive head's modules)
+InitRule sam_head_rule(const std::string& name) {
+  const size_t dot = name.rfind('.');
+  const std::string path = name.substr(0, dot), param = name.substr(dot + 1);
+  const std::string module = path.substr(path.rfind('.') + 1);
+  if (param == "positional_encoding_gaussian_matrix") return {Init::Embedding};  // torch.randn buffer
+  const bool layer_norm_2d = ends_with(path, "mask_downscaling.1") || ends_with(path, "mask_downscaling.4") ||
+                             ends_with(path, "output_upscaling.1");
+  if (layer_norm_2d || is_norm(path, module)) return {param == "weight" ? Init::NormWeight : Init::NormBias};
+  if (param != "weight") return {Init::Bias};
+  if (path.find(".point_embeddings.") != std::string::npos) return {Init::Embedding};
+  for (const char* e : {"not_a_point_embed", "no_mask_embed", "iou_token", "mask_tokens", "obj_score_token"})
+    if (module == e) return {Init::Embedding};
+  if (ends_with(path, "output_upscaling.0") || ends_with(path, "output_upscaling.3")) return {Init::FanInDim0};
+  return {Init::FanIn};
+}
+
 }  // namespace
 
 InitRule init_rule(const TensorSpec& spec) {
@@ -140,6 +166,7 @@ InitRule init_rule(const TensorSpec& spec) {
   constexpr float kOutProjGain = 0.3f, kBoxDeltaGain = 0.25f;
   const std::string& name = spec.name;
   if (is_rope_buffer(name)) return {Init::Rope};
+  if (name.rfind("tracker.sam_", 0) == 0) return sam_head_rule(name);
   if (name.rfind("tracker.", 0) == 0) return {Init::Embedding};
   if (ends_with(name, "pos_embed") || ends_with(name, "positional_embedding")) return {Init::PosEmbed};
   if (ends_with(name, "text_projection")) return {Init::FanInDim0};
@@ -170,9 +197,13 @@ RandomCheckpointStats write_random_checkpoint(const std::string& path, const Con
   std::vector<std::pair<std::string, TensorSpec>> all;
   all.reserve(specs.size() + 32);
   for (const TensorSpec& s : specs) all.emplace_back(kImagePrefix + s.name, s);
-  if (options.extra_keys) {
+  if (options.extra_keys || options.interactive) {
     auto extra = extra_specs(config, specs);
     all.insert(all.end(), extra.begin(), extra.end());
+  }
+  if (options.interactive) {
+    auto head = interactive_specs(config);
+    all.insert(all.end(), head.begin(), head.end());
   }
 
   RandomCheckpointStats stats;

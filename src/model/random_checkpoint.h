@@ -40,6 +40,12 @@ struct RandomCheckpointOptions {
   // Also write keys the image model must skip, as the released checkpoint has them: a copy of the neck under
   // "detector.backbone.vision_backbone.sam2_convs." and a few "tracker.*" tensors.
   bool extra_keys = true;
+  // Also write the interactive head ("tracker.sam_prompt_encoder.*", "tracker.sam_mask_decoder.*"; implies
+  // extra_keys for the SAM2 neck and tracker.no_mem_embed), so the checkpoint supports pick(). Init rules as
+  // golden/tiny_pvs/init_rules_pvs.json: Linear / Conv2d FanIn (no out_proj gain), ConvTranspose2d FanInDim0,
+  // LayerNorm / LayerNorm2d norms, embeddings, tokens and the Fourier matrix N(0, 1). `sam3 make-random-checkpoint`
+  // sets it by default.
+  bool interactive = false;
 };
 
 struct RandomCheckpointStats {

@@ -23,8 +23,8 @@ Sam3Image::Sam3Image(const Config& cfg, const nn::ParamScope& root, const Precis
       text_cache_(std::make_unique<TextFeatureCache>(kTextCacheEntries)) {}
 
 void Sam3Image::forward_image(const Tensor& image, ImageFeatures& out, const RunContext& ctx, EncoderTimings* timings,
-                              const std::function<void(float)>& progress) const {
-  image_encoder_.forward(image, out, ctx, timings, progress);
+                              const std::function<void(float)>& progress, bool keep_trunk) const {
+  image_encoder_.forward(image, out, ctx, timings, progress, keep_trunk);
 }
 
 // ref: sam3_image.py (Sam3Image._encode_prompt: text features, geometry encoder, concatenation)

@@ -63,7 +63,7 @@ class Sam3Image {
   // Image [1,3,R,R] (pre-processed) -> backbone_fpn + vision_pos_enc (SAM3VLBackbone.forward_image). ctx.arena must
   // hold image_encoder().scratch_bytes(). Records preprocess.image, vit.*, neck.* when dumping.
   void forward_image(const Tensor& image, ImageFeatures& out, const RunContext& ctx, EncoderTimings* timings = nullptr,
-                     const std::function<void(float)>& progress = {}) const;
+                     const std::function<void(float)>& progress = {}, bool keep_trunk = false) const;
 
   // _encode_prompt: the tokenized text (context_length ids; its features cached per model) and the exemplar boxes (a
   // box-free prompt's geometry cached per image in `image_cache`) -> [text ; geometry] tokens and mask. Each cache

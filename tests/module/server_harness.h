@@ -55,10 +55,13 @@ inline int64_t proc_kib(pid_t pid, const std::string& field) {
 
 class ServerProcess {
  public:
-  // `extra`: options after `serve -m tiny --config tiny --port 0`; `env`: NAME=VALUE set for the server only.
-  explicit ServerProcess(const std::vector<std::string>& extra, const std::vector<std::string>& env = {}) {
-    std::vector<std::string> args = {server_binary(), "serve", "-m", golden_path("tiny/sam3_random.pt"),
-                                     "--config", golden_path("tiny/config.json"), "--port", "0", "--dtype", "f32"};
+  // `extra`: options after `serve -m tiny --config tiny --port 0`; `env`: NAME=VALUE set for the server only;
+  // `model` / `config`: other fixture files (golden-relative) to serve.
+  explicit ServerProcess(const std::vector<std::string>& extra, const std::vector<std::string>& env = {},
+                         const std::string& model = "tiny/sam3_random.pt",
+                         const std::string& config = "tiny/config.json") {
+    std::vector<std::string> args = {server_binary(), "serve", "-m", golden_path(model),
+                                     "--config", golden_path(config), "--port", "0", "--dtype", "f32"};
     args.insert(args.end(), extra.begin(), extra.end());
     char log_template[] = "/tmp/sam3_serve_test_XXXXXX";
     const int log_fd = mkstemp(log_template);

@@ -220,3 +220,52 @@ TEST(Config, UnknownPreset) {
 
 }  // namespace
 }  // namespace sam3
+
+namespace sam3 {
+namespace {
+
+// The interactive head's section: absent from full_config.json / tiny/config.json (the preset derives the official
+// values from the sizes), present in tiny_pvs/config.json (read, round-tripped, cross-checked against the sizes).
+TEST(Config, PvsSectionPresetAndDocument) {
+  const PvsConfig p = config_preset("sam3").pvs();
+  EXPECT_TRUE(p.enabled);
+  EXPECT_EQ(p.prompt_embed_dim, 256);
+  EXPECT_EQ(p.image_embedding_size, 72);
+  EXPECT_EQ(p.low_res_mask_size, 288);
+  EXPECT_EQ(p.mask_in_chans, 16);
+  EXPECT_EQ(p.num_multimask_outputs, 3);
+  EXPECT_EQ(p.two_way_transformer.depth, 2);
+  EXPECT_EQ(p.two_way_transformer.num_heads, 8);
+  EXPECT_EQ(p.two_way_transformer.mlp_dim, 2048);
+  EXPECT_EQ(p.two_way_transformer.attention_downsample_rate, 2);
+  EXPECT_EQ(p.iou_head_depth, 3);
+  EXPECT_EQ(p.iou_head_hidden_dim, 256);
+  EXPECT_DOUBLE_EQ(p.dynamic_multimask_stability_delta, 0.05);
+  EXPECT_DOUBLE_EQ(p.dynamic_multimask_stability_thresh, 0.98);
+  EXPECT_DOUBLE_EQ(p.max_hole_area, 256.0);
+  EXPECT_DOUBLE_EQ(p.low_res_logit_clamp, 32.0);
+
+  const Config t = load_config_file(test::golden_path("tiny_pvs/config.json"));
+  ASSERT_TRUE(t.pvs_section.has_value());
+  EXPECT_EQ(t.pvs().prompt_embed_dim, 64);
+  EXPECT_DOUBLE_EQ(t.pvs().max_hole_area, 16.0);
+  // The tiny model without a section derives exactly the tiny_pvs section.
+  Config derived = load_config_file(test::golden_path("tiny/config.json"));
+  EXPECT_FALSE(derived.pvs_section.has_value());
+  derived.pvs_section = derived.pvs();
+  EXPECT_EQ(derived, t);
+  const std::string text = config_to_json(t);
+  EXPECT_EQ(json::parse(text), golden_json("tiny_pvs/config.json").at("config"));
+  EXPECT_EQ(parse_config(text), t);
+
+  json bad = golden_json("tiny_pvs/config.json");
+  bad["config"]["pvs"]["prompt_embed_dim"] = 32;
+  bad["config"]["pvs"]["two_way_transformer"]["num_heads"] = 7;
+  expect_parse_error(bad.dump(), {"pvs.prompt_embed_dim", "pvs.two_way_transformer.num_heads"});
+  json unknown = golden_json("tiny_pvs/config.json");
+  unknown["config"]["pvs"]["two_way_transformer"]["depht"] = 2;
+  expect_parse_error(unknown.dump(), {"pvs.two_way_transformer.depht"});
+}
+
+}  // namespace
+}  // namespace sam3

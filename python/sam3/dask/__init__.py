@@ -34,8 +34,9 @@ def _model(path: str, config: Optional[str], dtype: str, threads: int) -> "_sam3
     return _MODELS[key]
 
 
-def _config_name(path: str, config: Optional[str], dtype: str, threads: int) -> str:
-    return _model(path, config, dtype, threads).config_name
+def _config_name(path: str, config: Optional[str], dtype: str, threads: int) -> Tuple[str, str]:
+    m = _model(path, config, dtype, threads)
+    return m.config_name, m.precision
 
 
 def _run_chunk(chunk: List[Tuple[int, str]], texts: List[str], threshold: float, out_dir: str, path: str,
@@ -92,9 +93,10 @@ def segment_images(client, paths: Union[str, Sequence[str]], prompts: Sequence[s
         raise ValueError("the inputs hold no images (.jpg, .jpeg, .png)")
     model = os.fspath(model)
     config = os.fspath(config) if config is not None else None
-    # One task first: loads the model on a worker (so a bad path fails early) and gives its config for run.json.
-    config_name = client.submit(_config_name, model, config, dtype, threads, pure=False).result()
-    _sam3._batch_prepare_dir(out_dir, config_name, threshold, texts)
+    # One task first: loads the model on a worker (so a bad path fails early) and gives its config and precision for
+    # run.json (the workers are assumed alike: a cluster of mixed CPUs should pass dtype explicitly, not "auto").
+    config_name, precision = client.submit(_config_name, model, config, dtype, threads, pure=False).result()
+    _sam3._batch_prepare_dir(out_dir, config_name, precision, threshold, texts)
     done = _sam3._batch_finished(out_dir, files)
     todo = [(i + 1, f) for i, f in enumerate(files) if not done[i]]
     chunks = [todo[k:k + chunk_size] for k in range(0, len(todo), chunk_size)]
@@ -117,4 +119,4 @@ def segment_images(client, paths: Union[str, Sequence[str]], prompts: Sequence[s
             print("sam3.dask: [%d/%d] %.1f%%, %.2f images/s, ETA %dm%02ds%s" %
                   (len(files) - len(todo) + n_done, len(files), 100.0 * (len(files) - len(todo) + n_done) / len(files),
                    rate, eta // 60, eta % 60, ", %d failed" % n_failed if n_failed else ""), file=sys.stderr)
-    return _sam3._batch_merge(out_dir, config_name, threshold, texts, files)
+    return _sam3._batch_merge(out_dir, config_name, precision, threshold, texts, files)

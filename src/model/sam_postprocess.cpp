@@ -1,0 +1,54 @@
+// ref: sam3/model/utils/sam1_utils.py (SAM2Transforms.postprocess_masks), sam3/model/sam1_task_predictor.py (_predict)
+#include "model/sam_postprocess.h"
+
+#include <algorithm>
+
+#include "core/ops.h"
+#include "core/parallel.h"
+
+namespace sam3 {
+
+Tensor fill_mask_holes(const Tensor& logits, double max_hole_area, double threshold, const RunContext& ctx) {
+  Tensor out = logits.clone();
+  if (max_hole_area <= 0) return out;
+  const int64_t n = logits.numel();
+  const float thr = static_cast<float>(threshold);
+  Tensor background = Tensor::empty(logits.shape(), DType::U8);
+  for (int64_t i = 0; i < n; ++i) background.data<uint8_t>()[i] = logits.f32()[i] <= thr ? 1 : 0;
+  Tensor areas = Tensor::empty(logits.shape(), DType::I32);
+  ops::component_areas(background, areas, ctx);
+  // is_hole = (label > 0) & (area <= max_hole_area): areas are integers compared with the float threshold.
+  const float fill = thr + 10.0f;
+  for (int64_t i = 0; i < n; ++i) {
+    const int32_t a = areas.data<int32_t>()[i];
+    if (a > 0 && static_cast<double>(a) <= max_hole_area) out.f32()[i] = fill;
+  }
+  return out;
+}
+
+Tensor postprocess_pick_masks(const Tensor& logits, const PvsConfig& cfg, int64_t height, int64_t width,
+                              const RunContext& ctx) {
+  const int64_t k = logits.size(0);
+  const Tensor filled = fill_mask_holes(logits, cfg.max_hole_area, cfg.mask_threshold, ctx);
+  Tensor up = Tensor::empty({k, height, width});
+  ops::upsample_bilinear(filled, up, ctx);
+  Tensor masks = Tensor::empty({k, height, width}, DType::U8);
+  const float thr = static_cast<float>(cfg.mask_threshold);
+  const float* src = up.f32();
+  uint8_t* dst = masks.data<uint8_t>();
+  parallel_for(ctx.n_threads, k * height, [&](int64_t row) {
+    const float* v = src + row * width;
+    uint8_t* o = dst + row * width;
+    for (int64_t x = 0; x < width; ++x) o[x] = v[x] > thr ? 1 : 0;
+  });
+  return masks;
+}
+
+Tensor clamp_low_res(const Tensor& logits, double clamp) {
+  Tensor out = logits.clone();
+  const float c = static_cast<float>(clamp);
+  for (int64_t i = 0; i < out.numel(); ++i) out.f32()[i] = std::min(std::max(out.f32()[i], -c), c);
+  return out;
+}
+
+}  // namespace sam3
