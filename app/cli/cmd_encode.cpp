@@ -35,7 +35,7 @@ int cmd_encode(int argc, char** argv) {
   EncodeParams ep = encode_default_params();
   ep.n_threads = n_threads;
   if (pick_features && !model->supports_pick())
-    throw Error(model_path + " has no interactive weights: --pick-features needs them");
+    throw Error(mo.path + " has no interactive weights: --pick-features needs them");
   ep.pick_features = pick_features;
   const ImageEmbedding emb = model->encode_file(image_path, ep);
   emb.save(out_path);
