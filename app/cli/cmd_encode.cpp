@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "core/parallel.h"
+#include "io/atomic_file.h"
 #include "sam3/sam3.h"
 
 namespace sam3::cli {
@@ -24,6 +25,7 @@ int cmd_encode(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
+  check_not_an_input(out_path, {model_path, config_path, image_path}, "output -o");
   ModelParams mp = model_default_params();
   mp.config_path = config_path;
   std::shared_ptr<const Model> model = Model::load(model_path, mp);
