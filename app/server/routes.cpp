@@ -14,6 +14,7 @@
 
 #include "core/timer.h"  // ms_since (header only)
 #include "http_error.h"
+#include "request_guard.h"
 #include "requests.h"
 #include "web_assets.h"  // app/web: the table cmake/embed_web.cmake generates
 
@@ -30,13 +31,17 @@ void send_json_text(Response& res, int status, const std::string& text) {
   res.set_content(text, "application/json");
 }
 
-void send_json(Response& res, int status, const Json& j) { send_json_text(res, status, j.dump()); }
+// Invalid UTF-8 (e.g. a session id from "/v1/sessions/%ff" echoed in a message) becomes U+FFFD instead of making
+// dump() throw.
+void send_json(Response& res, int status, const Json& j) {
+  send_json_text(res, status, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
 
 void send_error(Response& res, int status, const std::string& message, const Json& extra = nullptr) {
   Json j{{"error", message}};
   if (extra.is_object())
     for (const auto& [k, v] : extra.items()) j[k] = v;
-  if (status == 503) res.set_header("Retry-After", "1");
+  if (status == 503 || status == 429) res.set_header("Retry-After", "1");
   send_json(res, status, j);
 }
 
@@ -47,10 +52,12 @@ const char* reason(int status) {
     case 404: return "not found";
     case 405: return "method not allowed";
     case 408: return "request timeout";
+    case 411: return "length required";
     case 413: return "payload too large";
     case 414: return "URI too long";
     case 415: return "unsupported media type";
     case 416: return "range not satisfiable";
+    case 429: return "too many requests";
     case 500: return "internal server error";
     case 503: return "service unavailable";
     default: return "error";
@@ -125,8 +132,8 @@ std::shared_ptr<Session> find_session(ServerContext& ctx, const std::string& id)
 }
 
 // The uploaded image of a request: the multipart field `field`, or (if allowed) the raw body.
-RgbImage upload_from(const ServerContext& ctx, const Request& req, const char* field, bool raw_body_allowed) {
-  const UploadLimits limits{ctx.opts.max_upload_bytes(), ctx.opts.max_pixels};
+RgbImage upload_from(ServerContext& ctx, const Request& req, const char* field, bool raw_body_allowed) {
+  const UploadLimits limits{ctx.opts.max_upload_bytes(), ctx.opts.max_pixels, &ctx.decode_budget};
   if (req.is_multipart_form_data()) {
     auto it = req.files.find(field);
     if (it == req.files.end())
@@ -230,7 +237,11 @@ void create_session(ServerContext& ctx, const Request& req, Response& res) {
   const double decode_ms = ms_since(t0);
   // Reserve the larger of the pixels and the embedding they become (see Session).
   const int64_t reserve = std::max(static_cast<int64_t>(image->rgb.size()), ctx.model.embedding_bytes);
-  std::shared_ptr<Session> s = ctx.store.create(image->width, image->height, reserve);
+  const ClientQuota quota{req.remote_addr, static_cast<size_t>(ctx.opts.max_sessions_per_client),
+                          static_cast<size_t>(ctx.opts.max_encodes_per_client)};
+  std::string over_quota;
+  std::shared_ptr<Session> s = ctx.store.create(image->width, image->height, reserve, quota, &over_quota);
+  if (!s && !over_quota.empty()) throw HttpError(429, over_quota);
   if (!s)
     throw HttpError(503, "every session slot (--max-sessions " + std::to_string(ctx.store.max_sessions()) +
                              ", --max-session-memory) is taken by images still being encoded; retry later");
@@ -413,8 +424,16 @@ void static_asset(const Request& req, Response& res) {
 
 void register_routes(httplib::Server& svr, ServerContext& ctx) {
   // Before routing: CORS (preflights answered here, without the key) and the API key.
-  svr.set_pre_routing_handler([&ctx](const Request& req, Response& res) {
+  GuardConfig guard{ctx.opts.host, ctx.opts.allowed_hosts, ctx.opts.cors_origin,
+                    ctx.opts.max_upload_bytes() + kMultipartOverhead};
+  svr.set_pre_routing_handler([&ctx, guard](const Request& req, Response& res) {
     const ServerOptions& o = ctx.opts;
+    auto refuse = [&](const Refusal& r) {
+      if (!o.cors_origin.empty()) res.set_header("Access-Control-Allow-Origin", o.cors_origin);
+      send_error(res, r.status, r.message);
+      return httplib::Server::HandlerResponse::Handled;
+    };
+    if (const Refusal r = check_origin(guard, req); r.status != 0) return refuse(r);
     if (!o.cors_origin.empty()) {
       res.set_header("Access-Control-Allow-Origin", o.cors_origin);
       if (o.cors_origin != "*") res.set_header("Vary", "Origin");
@@ -431,6 +450,7 @@ void register_routes(httplib::Server& svr, ServerContext& ctx) {
       send_error(res, 401, "missing or wrong API key (send 'Authorization: Bearer KEY' or 'X-API-Key: KEY')");
       return httplib::Server::HandlerResponse::Handled;
     }
+    if (const Refusal r = check_body(guard, req); r.status != 0) return refuse(r);
     return httplib::Server::HandlerResponse::Unhandled;
   });
   // Errors httplib produces itself (unknown path, body too large, bad request line) get a JSON body too.
