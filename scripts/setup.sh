@@ -13,6 +13,7 @@ PACKAGES=(
   nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   chromium nodejs  # web UI test (tests/web): Debian's Chromium driven by playwright-core from npm
+  clang libclang-rt-14-dev libomp-dev  # fuzz targets (libFuzzer, fuzz/) and the sanitizer build (scripts/test.sh)
 )
 # npm: part of NodeSource's nodejs (which conflicts with Debian's npm package); Debian's nodejs needs it apart.
 command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)

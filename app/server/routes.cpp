@@ -173,6 +173,34 @@ void encode_session(WorkerContext& w, Session& s, std::shared_ptr<RgbImage>& ima
   }
 }
 
+// Instance masks are full-resolution bitmaps until the answer is formatted, so one answer may hold at most this many
+// mask pixels (kept instances x image pixels, all its prompts together; a byte each). A low threshold on a large
+// image can ask for far more (32 prompts x 200 queries x 12 MP = 77 GB): that is a 413 asking for a higher
+// threshold, decided from the instance count before any mask is made.
+constexpr int64_t kMaxAnswerMaskPixels = int64_t{1} << 29;  // 512 Mi pixels (512 MiB)
+
+// Fills in the instance masks of results computed without them (from their raw outputs, at their threshold), after
+// checking that all of them together stay within kMaxAnswerMaskPixels. Runs on the worker.
+void add_masks(std::vector<PromptResult>& results, int n_threads) {
+  int64_t pixels = 0, instances = 0;
+  for (const PromptResult& r : results) {
+    instances += static_cast<int64_t>(r.instances.size());
+    pixels += static_cast<int64_t>(r.instances.size()) * r.image_width * r.image_height;
+  }
+  if (pixels > kMaxAnswerMaskPixels)
+    throw HttpError(413, "this answer would hold " + std::to_string(instances) + " instance masks of " +
+                             std::to_string(results.empty() ? 0 : results[0].image_width) + "x" +
+                             std::to_string(results.empty() ? 0 : results[0].image_height) + " pixels (" +
+                             std::to_string(pixels >> 20) + " Mi pixels; the limit is " +
+                             std::to_string(kMaxAnswerMaskPixels >> 20) +
+                             " Mi): raise the threshold or send fewer prompts");
+  for (PromptResult& r : results) {
+    if (r.instances.empty()) continue;
+    PromptResult with = rethreshold(r, r.threshold, n_threads, /*masks=*/true);
+    for (size_t k = 0; k < r.instances.size(); ++k) r.instances[k].mask = std::move(with.instances[k].mask);
+  }
+}
+
 // Runs prompts on the worker: library errors caused by the request (a text the tokenizer rejects, ...) are 400s.
 // The session's state gives its prompt scratch back afterwards: an idle session holds only its embedding (what the
 // session store accounts for).
@@ -184,7 +212,7 @@ SegmentResult run_segment(ImageState& state, const std::vector<Prompt>& prompts,
   SegmentParams p = segment_default_params();
   p.n_threads = n_threads;
   p.threshold = threshold;
-  p.masks = true;
+  p.masks = false;     // made afterwards by add_masks, within the answer's mask budget
   p.semantic = true;  // kept with the raw outputs, dropped from the answer unless asked for
   try {
     return segment(state, prompts, p);
@@ -316,51 +344,55 @@ void segment_session(ServerContext& ctx, const Request& req, Response& res) {
       todo_keys.push_back(key);
     }
   }
-  struct Fresh {
+  // One worker task for the whole request: the new prompts run on the model, the seen ones are re-thresholded from
+  // their kept outputs, and every mask is made within the answer's budget (add_masks). Re-thresholding is admitted
+  // through the queue like other work, never run on the HTTP thread.
+  struct Out {
     SegmentResult result;
-    double queue_ms = 0;
+    double queue_ms = 0, segment_ms = 0, rethreshold_ms = 0;
   };
-  Fresh fresh;
-  if (!todo.empty()) {
-    const auto queued = Clock::now();
-    const float threshold = sr.threshold;
-    SessionStore& store = ctx.store;
-    auto fut = ctx.worker.try_call([s, todo, todo_keys, threshold, queued, &store](WorkerContext& w) {
-      Fresh f;
-      f.queue_ms = ms_since(queued);
-      if (s->closed()) throw HttpError(404, "session " + s->id + " was deleted or evicted");
-      f.result = run_segment(s->state(), todo, threshold, w.n_threads);
+  const auto queued = Clock::now();
+  const float threshold = sr.threshold;
+  SessionStore& store = ctx.store;
+  auto fut = ctx.worker.try_call([s, todo, todo_keys, cached, threshold, queued, &store](WorkerContext& w) {
+    Out o;
+    o.queue_ms = ms_since(queued);
+    if (s->closed()) throw HttpError(404, "session " + s->id + " was deleted or evicted");
+    SegmentResult fresh;
+    if (!todo.empty()) {
+      fresh = run_segment(s->state(), todo, threshold, w.n_threads);
       for (size_t i = 0; i < todo_keys.size(); ++i)
-        store.keep_result(*s, todo_keys[i], Session::cache_entry(f.result.prompts[i]));
-      return f;
-    });
-    if (!fut)
-      throw HttpError(503, "the inference queue is full (--queue-size " + std::to_string(ctx.worker.capacity()) +
-                               "); retry later");
-    fresh = wait_for(*fut);
-  }
-
-  const auto t_re = Clock::now();
-  SegmentResult all;
-  all.image_width = s->width;
-  all.image_height = s->height;
-  all.total_ms = fresh.result.total_ms;
-  std::vector<bool> from_cache(n);
-  size_t next_fresh = 0;
-  for (size_t i = 0; i < n; ++i) {
-    from_cache[i] = cached[i] != nullptr;
-    if (cached[i]) {
-      all.prompts.push_back(rethreshold(*cached[i], sr.threshold, /*n_threads=*/1, /*masks=*/true));
-    } else {
-      all.prompts.push_back(std::move(fresh.result.prompts[next_fresh++]));
+        store.keep_result(*s, todo_keys[i], Session::cache_entry(fresh.prompts[i]));
     }
-  }
-  const double rethreshold_ms = ms_since(t_re);
+    o.segment_ms = fresh.total_ms;
+    const auto t_re = Clock::now();
+    o.result.image_width = s->width;
+    o.result.image_height = s->height;
+    o.result.total_ms = fresh.total_ms;
+    size_t next_fresh = 0;
+    for (size_t i = 0; i < cached.size(); ++i) {
+      if (cached[i]) {
+        o.result.prompts.push_back(rethreshold(*cached[i], threshold, w.n_threads, /*masks=*/false));
+      } else {
+        o.result.prompts.push_back(std::move(fresh.prompts[next_fresh++]));
+      }
+    }
+    add_masks(o.result.prompts, w.n_threads);
+    o.rethreshold_ms = ms_since(t_re);
+    return o;
+  });
+  if (!fut)
+    throw HttpError(503, "the inference queue is full (--queue-size " + std::to_string(ctx.worker.capacity()) +
+                             "); retry later");
+  Out o = wait_for(*fut);
+  SegmentResult& all = o.result;
+  std::vector<bool> from_cache(n);
+  for (size_t i = 0; i < n; ++i) from_cache[i] = cached[i] != nullptr;
   send_json_text(res, 200,
                  result_json(all, std::move(from_cache), sr.semantic, s->id,
-                             {{"segment", fresh.result.total_ms},
-                              {"queue_wait", fresh.queue_ms},
-                              {"rethreshold", rethreshold_ms},
+                             {{"segment", o.segment_ms},
+                              {"queue_wait", o.queue_ms},
+                              {"rethreshold", o.rethreshold_ms},
                               {"total", ms_since(t0)}}));
 }
 
@@ -391,6 +423,7 @@ void segment_oneshot(ServerContext& ctx, const Request& req, Response& res) {
     state.set_embedding(w.model->encode(image->view(), ep));
     o.encode_ms = state.embedding().timings().total_ms;
     o.result = run_segment(state, prompts, threshold, w.n_threads);
+    add_masks(o.result.prompts, w.n_threads);
     return o;
   });
   if (!fut)

@@ -184,6 +184,38 @@ TEST_F(ServerHostile, DecodingIsAdmittedAndBounded) {
   EXPECT_NE(r->body.find("scans"), std::string::npos) << r->body;
 }
 
+// Finding 3: threshold 0 keeps every query of every prompt, each with a full-resolution mask. The answer's masks are
+// bounded (kept instances x pixels, counted before any mask is made): 32 prompts x 200 queries on a 1200x1100 image
+// is a 413 asking for a higher threshold, quickly and without the memory; the same prompts at 0.5 are answered, and
+// re-thresholding (from the cache) goes through the same check.
+TEST_F(ServerHostile, MasksOfAnAnswerAreBounded) {
+  httplib::Client c = server_->client(120);
+  std::vector<uint8_t> px(1200 * 1100 * 3);
+  for (size_t i = 0; i < px.size(); ++i) px[i] = static_cast<uint8_t>((i * 7) % 251);
+  const std::vector<uint8_t> png = encode_png(px.data(), 1200, 1100, 3);
+  auto r = c.Post("/v1/sessions", std::string(png.begin(), png.end()), "image/png");
+  ASSERT_TRUE(r && r->status == 201) << (r ? r->body : "no answer");
+  const std::string id = body_json(r)["session_id"];
+  ASSERT_EQ(wait_ready(c, id).value("status", ""), "ready");
+  Json req = {{"prompts", Json::array()}, {"threshold", 0.5}};
+  for (int i = 0; i < 32; ++i) req["prompts"].push_back(Json{{"text", "thing " + std::to_string(i)}});
+  r = post_json(c, "/v1/sessions/" + id + "/segment", req);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body.substr(0, 300);
+  req["threshold"] = 0.0;  // every prompt cached now: re-thresholded on the worker, same bound
+  const auto t0 = Clock::now();
+  r = post_json(c, "/v1/sessions/" + id + "/segment", req);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413) << r->body.substr(0, 300);
+  EXPECT_NE(r->body.find("raise the threshold"), std::string::npos) << r->body.substr(0, 300);
+  EXPECT_LT(seconds_since(t0), 30.0);
+  req["prompts"][0]["text"] = "a new prompt";  // one fresh prompt among cached ones
+  r = post_json(c, "/v1/sessions/" + id + "/segment", req);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413) << r->body.substr(0, 300);
+  c.Delete(("/v1/sessions/" + id).c_str());
+}
+
 }  // namespace
 }  // namespace sam3::test
 

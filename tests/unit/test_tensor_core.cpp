@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/tensor.h"
 #include "fixture.h"
+#include "io/mmap_file.h"
 #include "io/safetensors.h"
 
 using namespace sam3;
@@ -90,6 +91,20 @@ TEST(Arena, GrowableAddsBlocksThenMergesThem) {
   a.alloc({1000});
   a.alloc({10});
   EXPECT_EQ(a.blocks(), 1u);  // the same workload now fits
+}
+
+// Finding 13 (documented, not detected): replacing a mapped file by rename (the procedure docs/security.md gives)
+// leaves the mapping on the old inode, whose bytes stay readable and unchanged.
+TEST(MappedFile, RenameOverKeepsTheMappedData) {
+  const std::string path = ::testing::TempDir() + "/mapped.bin", next = path + ".new";
+  std::ofstream(path, std::ios::binary) << std::string(8192, 'a');
+  std::shared_ptr<MappedFile> f = MappedFile::open(path);
+  std::ofstream(next, std::ios::binary) << "b";
+  ASSERT_EQ(std::rename(next.c_str(), path.c_str()), 0);
+  ASSERT_EQ(f->size(), 8192u);
+  EXPECT_EQ(f->data()[0], 'a');
+  EXPECT_EQ(f->data()[8191], 'a');  // a truncation in place would make this read raise SIGBUS
+  std::remove(path.c_str());
 }
 
 TEST(Safetensors, RoundTrip) {
