@@ -59,7 +59,8 @@ static void png(const char* dir, const char* name, int w, int h, int color, int 
   png_bytep* rows = malloc(sizeof(png_bytep) * (size_t)h);
   for (int y = 0; y < h; ++y) {
     rows[y] = calloc(1, rowbytes);
-    for (size_t b = 0; b < rowbytes; ++b) rows[y][b] = color == PNG_COLOR_TYPE_PALETTE ? (unsigned char)((b + y) % 4) : px((int)b, y, chans);
+    for (size_t b = 0; b < rowbytes; ++b)
+      rows[y][b] = color == PNG_COLOR_TYPE_PALETTE ? (unsigned char)((b + y) % 4) : px((int)b, y, chans);
   }
   png_write_image(p, rows);
   png_write_end(p, info);

@@ -57,7 +57,8 @@ void add_server_options(CLI::App& app, ServerOptions& o) {
                  "images one client (remote address) may have waiting for or in their encode; more: 429 (0: no limit)")
       ->capture_default_str()
       ->check(CLI::Range(0, 1 << 20));
-  app.add_option("--timeout", o.timeout_s, "seconds a client may stay silent while sending a request or reading an answer")
+  app.add_option("--timeout", o.timeout_s,
+                 "seconds a client may stay silent while sending a request or reading an answer")
       ->capture_default_str()
       ->check(CLI::Range(1, 3600));
 }
