@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <regex>
 
 #include "requests.h"  // kMaxRequestJsonBytes
 
@@ -50,8 +49,12 @@ BodyKind body_kind(const std::string& method, const std::string& path) {
   if (method == "GET" || method == "HEAD" || method == "DELETE" || method == "OPTIONS") return BodyKind::None;
   if (method != "POST") return BodyKind::UnknownRoute;  // PUT, PATCH, ...: no route takes them
   if (path == "/v1/sessions" || path == "/v1/segment") return BodyKind::Upload;
-  static const std::regex segment(R"(/v1/sessions/[^/]+/segment)");
-  if (std::regex_match(path, segment)) return BodyKind::Json;
+  // /v1/sessions/{id}/segment, {id} non-empty without '/'
+  const std::string head = "/v1/sessions/", tail = "/segment";
+  if (path.size() > head.size() + tail.size() && path.compare(0, head.size(), head) == 0 &&
+      path.compare(path.size() - tail.size(), tail.size(), tail) == 0 &&
+      path.find('/', head.size()) == path.size() - tail.size())
+    return BodyKind::Json;
   return BodyKind::UnknownRoute;
 }
 
