@@ -15,6 +15,7 @@ PACKAGES=(
   chromium nodejs  # web UI test (tests/web): Debian's Chromium driven by playwright-core from npm
   # the Python package (python/, docs/python.md), built for Debian's /usr/bin/python3, and its tests
   python3-dev python3-venv pybind11-dev python3-pybind11 python3-numpy python3-pytest python3-distributed python3-pil
+  clang libclang-rt-14-dev libomp-dev  # fuzz targets (libFuzzer, fuzz/) and the sanitizer build (scripts/test.sh)
 )
 # npm: part of NodeSource's nodejs (which conflicts with Debian's npm package); Debian's nodejs needs it apart.
 command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)

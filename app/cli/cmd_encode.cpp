@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "model_options.h"
 #include "core/parallel.h"
+#include "io/atomic_file.h"
 #include "sam3/sam3.h"
 
 namespace sam3::cli {
@@ -31,6 +32,7 @@ int cmd_encode(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
+  check_not_an_input(out_path, {mo.path, mo.config_path, image_path}, "output -o");
   std::shared_ptr<const Model> model = load_model(mo, "sam3 encode");
   EncodeParams ep = encode_default_params();
   ep.n_threads = n_threads;

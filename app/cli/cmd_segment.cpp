@@ -5,7 +5,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -14,6 +13,7 @@
 #include "core/error.h"
 #include "core/parallel.h"
 #include "core/timer.h"
+#include "io/atomic_file.h"
 #include "io/image.h"
 #include "io/image_decode.h"
 #include "io/image_encode.h"
@@ -91,10 +91,7 @@ std::string indexed_path(const std::string& path, size_t i, size_t n) {
 }
 
 void write_text_file(const std::string& path, const std::string& text) {
-  std::ofstream f(path, std::ios::binary);
-  if (!f) throw Error("cannot open '" + path + "' for writing");
-  f << text;
-  if (!f.flush()) throw Error("error writing '" + path + "'");
+  write_file_atomic(path, text.data(), text.size());
 }
 
 }  // namespace
@@ -159,6 +156,24 @@ int cmd_segment(int argc, char** argv) {
     }
     if (pending.empty()) pending.push_back(PendingPrompt{"", {}});
     pending.front().boxes.insert(pending.front().boxes.begin(), before_first.begin(), before_first.end());
+  }
+
+  // Outputs never overwrite an input (or each other); each is written atomically (temporary file + rename).
+  {
+    const std::vector<std::string> inputs = {mo.path, mo.config_path, image_path, embedding_path};
+    std::vector<std::pair<std::string, std::string>> outputs;  // (what, path)
+    if (out_path != "-") outputs.emplace_back("-o", out_path);
+    outputs.emplace_back("--overlay", overlay_path);
+    if (!semantic_path.empty())
+      for (size_t i = 0; i < pending.size(); ++i)
+        outputs.emplace_back("--semantic", indexed_path(semantic_path, i, pending.size()));
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      check_not_an_input(outputs[i].second, inputs, "output " + outputs[i].first);
+      for (size_t k = 0; k < i; ++k)
+        if (!outputs[i].second.empty() && outputs[i].second == outputs[k].second)
+          return usage_error(outputs[k].first + " and " + outputs[i].first + " name the same file '" +
+                             outputs[i].second + "'");
+    }
   }
 
   const auto t_all = Clock::now();

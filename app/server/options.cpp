@@ -36,6 +36,10 @@ void add_server_options(CLI::App& app, ServerOptions& o) {
   app.add_option("--max-pixels", o.max_pixels, "largest image, width x height (larger: 413)")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  app.add_option("--max-decode-memory", o.max_decode_memory_mb,
+                 "MiB that uploads being decoded at once may take (estimated from their headers; more: 503)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
   app.add_option("--queue-size", o.queue_size, "tasks waiting for the inference worker (more: 503)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1 << 20));
@@ -44,6 +48,23 @@ void add_server_options(CLI::App& app, ServerOptions& o) {
                  "default: $SAM3_API_KEY")
       ->envname("SAM3_API_KEY");
   app.add_option("--cors-origin", o.cors_origin, "allow cross-origin API calls from this origin (e.g. '*')");
+  app.add_option("--allowed-host", o.allowed_hosts,
+                 "a name clients may reach the server by (the Host header), besides --host (and localhost on "
+                 "loopback); repeatable; '*': any")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("--max-sessions-per-client", o.max_sessions_per_client,
+                 "sessions one client (remote address) may hold; more: 429 (0: no limit)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1 << 20));
+  app.add_option("--max-encodes-per-client", o.max_encodes_per_client,
+                 "images one client (remote address) may have waiting for or in their encode; more: 429 (0: no limit)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1 << 20));
+  app.add_option("--timeout", o.timeout_s,
+                 "seconds a client may stay silent while sending a request or reading an answer")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
 }
 
 }  // namespace sam3::server

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace CLI {
 class App;
@@ -25,9 +26,15 @@ struct ServerOptions {
   int queue_size = 8;          // tasks waiting for the worker; more -> 503
   std::string api_key;         // non-empty: every API call must carry it (Authorization: Bearer / X-API-Key)
   std::string cors_origin;     // non-empty: Access-Control-Allow-Origin for the API (and CORS preflights)
+  std::vector<std::string> allowed_hosts;  // more names the Host header may give (request_guard.h); "*": any
+  int64_t max_decode_memory_mb = 1024;  // memory all uploads being decoded at once may take (decode_budget.h)
+  int max_sessions_per_client = 0;  // sessions one client (remote address) may hold; 0: no limit
+  int max_encodes_per_client = 0;   // of them, still encoding; 0: no limit
+  int timeout_s = 10;          // idle time allowed while reading a request or writing an answer
 
   int64_t max_upload_bytes() const { return max_upload_mb * 1024 * 1024; }
   int64_t max_session_bytes() const { return max_session_memory_mb * 1024 * 1024; }
+  int64_t max_decode_bytes() const { return max_decode_memory_mb * 1024 * 1024; }
 };
 
 // Registers every option on a CLI11 app (used by `sam3 serve`).

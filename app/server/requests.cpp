@@ -11,7 +11,9 @@ namespace sam3::server {
 
 namespace {
 
-using Json = nlohmann::ordered_json;
+// std::map-backed: inserting n distinct keys is O(n log n) (ordered_json's linear scan per insert made a body of
+// distinct keys quadratic before any validation).
+using Json = nlohmann::json;
 
 [[noreturn]] void bad(const std::string& msg) { throw HttpError(400, msg); }
 
@@ -131,6 +133,9 @@ SegmentRequest parse_segment_request_json(const Json& j) {
 }
 
 SegmentRequest parse_segment_request(const std::string& body) {
+  if (body.size() > kMaxRequestJsonBytes)
+    throw HttpError(413, "the segment request JSON is " + std::to_string(body.size()) + " bytes; the limit is " +
+                             std::to_string(kMaxRequestJsonBytes));
   Json j;
   try {
     j = Json::parse(body);
@@ -158,6 +163,23 @@ RgbImage decode_upload(const std::string& data, const UploadLimits& limits, cons
     throw HttpError(413, name + " is " + std::to_string(header.width) + "x" + std::to_string(header.height) + " = " +
                              std::to_string(header.width * header.height) + " pixels; the limit is " +
                              std::to_string(limits.max_pixels));
+  const int64_t need = DecodeBudget::estimate(header.width, header.height);
+  if (limits.budget) {
+    if (need > limits.budget->capacity())
+      throw HttpError(413, name + " (" + std::to_string(header.width) + "x" + std::to_string(header.height) +
+                               ") needs up to " + std::to_string(need >> 20) + " MiB to decode; the limit is " +
+                               std::to_string(limits.budget->capacity() >> 20) + " MiB (--max-decode-memory)");
+    if (!limits.budget->try_acquire(need))
+      throw HttpError(503, "other uploads are being decoded (--max-decode-memory " +
+                               std::to_string(limits.budget->capacity() >> 20) + " MiB in use); retry later");
+  }
+  struct Release {
+    DecodeBudget* b;
+    int64_t n;
+    ~Release() {
+      if (b) b->release(n);
+    }
+  } release{limits.budget, need};
   try {
     return decode_image_bytes(bytes, data.size(), limits.max_pixels, name);
   } catch (const std::exception& e) {

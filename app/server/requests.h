@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "decode_budget.h"
 #include "sam3/sam3.h"
 
 namespace sam3::server {
@@ -21,6 +22,7 @@ namespace sam3::server {
 constexpr size_t kMaxPrompts = 32;           // prompts per request
 constexpr size_t kMaxBoxesPerPrompt = 64;    // exemplar boxes per prompt
 constexpr size_t kMaxTextBytes = 1024;       // a prompt's text
+constexpr size_t kMaxRequestJsonBytes = size_t{1} << 20;  // a segment request (JSON text); larger: 413
 
 struct PromptRequest {
   std::string text;
@@ -42,19 +44,22 @@ struct SegmentRequest {
   bool semantic = false;
 };
 
-// Parses a request body (JSON text). Throws HttpError(400) on malformed JSON or fields. Prompt i is reported as
+// Parses a request body (JSON text, at most kMaxRequestJsonBytes, else 413). Throws HttpError(400) on malformed JSON
+// or fields. Prompt i is reported as
 // "prompts[i]" (the `where` of PromptRequest::to_prompt).
 SegmentRequest parse_segment_request(const std::string& body);
 std::string prompt_field(size_t i);  // "prompts[i]"
-SegmentRequest parse_segment_request_json(const nlohmann::ordered_json& j);
+SegmentRequest parse_segment_request_json(const nlohmann::json& j);
 
 struct UploadLimits {
   int64_t max_bytes = 0;
   int64_t max_pixels = 0;
+  DecodeBudget* budget = nullptr;  // if set: the decode's memory is reserved here first (503 when taken)
 };
 
 // Decodes an uploaded image (JPEG or PNG). 413 when the bytes or the pixel count (read from the header, before
-// decoding) exceed the limits; 400 when the data is not a decodable image.
+// decoding) exceed the limits; 503 when the decode budget cannot hold it now (413 if it never could); 400 when the
+// data is not a decodable image.
 RgbImage decode_upload(const std::string& data, const UploadLimits& limits, const std::string& name);
 
 }  // namespace sam3::server

@@ -15,6 +15,7 @@
 #include "core/timer.h"  // ms_since (header only)
 #include "http_error.h"
 #include "pick_request.h"
+#include "request_guard.h"
 #include "requests.h"
 #include "web_assets.h"  // app/web: the table cmake/embed_web.cmake generates
 
@@ -31,13 +32,17 @@ void send_json_text(Response& res, int status, const std::string& text) {
   res.set_content(text, "application/json");
 }
 
-void send_json(Response& res, int status, const Json& j) { send_json_text(res, status, j.dump()); }
+// Invalid UTF-8 (e.g. a session id from "/v1/sessions/%ff" echoed in a message) becomes U+FFFD instead of making
+// dump() throw.
+void send_json(Response& res, int status, const Json& j) {
+  send_json_text(res, status, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
 
 void send_error(Response& res, int status, const std::string& message, const Json& extra = nullptr) {
   Json j{{"error", message}};
   if (extra.is_object())
     for (const auto& [k, v] : extra.items()) j[k] = v;
-  if (status == 503) res.set_header("Retry-After", "1");
+  if (status == 503 || status == 429) res.set_header("Retry-After", "1");
   send_json(res, status, j);
 }
 
@@ -48,10 +53,12 @@ const char* reason(int status) {
     case 404: return "not found";
     case 405: return "method not allowed";
     case 408: return "request timeout";
+    case 411: return "length required";
     case 413: return "payload too large";
     case 414: return "URI too long";
     case 415: return "unsupported media type";
     case 416: return "range not satisfiable";
+    case 429: return "too many requests";
     case 500: return "internal server error";
     case 503: return "service unavailable";
     default: return "error";
@@ -126,8 +133,8 @@ std::shared_ptr<Session> find_session(ServerContext& ctx, const std::string& id)
 }
 
 // The uploaded image of a request: the multipart field `field`, or (if allowed) the raw body.
-RgbImage upload_from(const ServerContext& ctx, const Request& req, const char* field, bool raw_body_allowed) {
-  const UploadLimits limits{ctx.opts.max_upload_bytes(), ctx.opts.max_pixels};
+RgbImage upload_from(ServerContext& ctx, const Request& req, const char* field, bool raw_body_allowed) {
+  const UploadLimits limits{ctx.opts.max_upload_bytes(), ctx.opts.max_pixels, &ctx.decode_budget};
   if (req.is_multipart_form_data()) {
     auto it = req.files.find(field);
     if (it == req.files.end())
@@ -167,6 +174,34 @@ void encode_session(WorkerContext& w, Session& s, std::shared_ptr<RgbImage>& ima
   }
 }
 
+// Instance masks are full-resolution bitmaps until the answer is formatted, so one answer may hold at most this many
+// mask pixels (kept instances x image pixels, all its prompts together; a byte each). A low threshold on a large
+// image can ask for far more (32 prompts x 200 queries x 12 MP = 77 GB): that is a 413 asking for a higher
+// threshold, decided from the instance count before any mask is made.
+constexpr int64_t kMaxAnswerMaskPixels = int64_t{1} << 29;  // 512 Mi pixels (512 MiB)
+
+// Fills in the instance masks of results computed without them (from their raw outputs, at their threshold), after
+// checking that all of them together stay within kMaxAnswerMaskPixels. Runs on the worker.
+void add_masks(std::vector<PromptResult>& results, int n_threads) {
+  int64_t pixels = 0, instances = 0;
+  for (const PromptResult& r : results) {
+    instances += static_cast<int64_t>(r.instances.size());
+    pixels += static_cast<int64_t>(r.instances.size()) * r.image_width * r.image_height;
+  }
+  if (pixels > kMaxAnswerMaskPixels)
+    throw HttpError(413, "this answer would hold " + std::to_string(instances) + " instance masks of " +
+                             std::to_string(results.empty() ? 0 : results[0].image_width) + "x" +
+                             std::to_string(results.empty() ? 0 : results[0].image_height) + " pixels (" +
+                             std::to_string(pixels >> 20) + " Mi pixels; the limit is " +
+                             std::to_string(kMaxAnswerMaskPixels >> 20) +
+                             " Mi): raise the threshold or send fewer prompts");
+  for (PromptResult& r : results) {
+    if (r.instances.empty()) continue;
+    PromptResult with = rethreshold(r, r.threshold, n_threads, /*masks=*/true);
+    for (size_t k = 0; k < r.instances.size(); ++k) r.instances[k].mask = std::move(with.instances[k].mask);
+  }
+}
+
 // Runs prompts on the worker: library errors caused by the request (a text the tokenizer rejects, ...) are 400s.
 // The session's state gives its prompt scratch back afterwards: an idle session holds only its embedding (what the
 // session store accounts for).
@@ -178,7 +213,7 @@ SegmentResult run_segment(ImageState& state, const std::vector<Prompt>& prompts,
   SegmentParams p = segment_default_params();
   p.n_threads = n_threads;
   p.threshold = threshold;
-  p.masks = true;
+  p.masks = false;     // made afterwards by add_masks, within the answer's mask budget
   p.semantic = true;  // kept with the raw outputs, dropped from the answer unless asked for
   try {
     return segment(state, prompts, p);
@@ -234,7 +269,11 @@ void create_session(ServerContext& ctx, const Request& req, Response& res) {
   const double decode_ms = ms_since(t0);
   // Reserve the larger of the pixels and the embedding they become (see Session).
   const int64_t reserve = std::max(static_cast<int64_t>(image->rgb.size()), ctx.model.embedding_bytes);
-  std::shared_ptr<Session> s = ctx.store.create(image->width, image->height, reserve);
+  const ClientQuota quota{req.remote_addr, static_cast<size_t>(ctx.opts.max_sessions_per_client),
+                          static_cast<size_t>(ctx.opts.max_encodes_per_client)};
+  std::string over_quota;
+  std::shared_ptr<Session> s = ctx.store.create(image->width, image->height, reserve, quota, &over_quota);
+  if (!s && !over_quota.empty()) throw HttpError(429, over_quota);
   if (!s)
     throw HttpError(503, "every session slot (--max-sessions " + std::to_string(ctx.store.max_sessions()) +
                              ", --max-session-memory) is taken by images still being encoded; retry later");
@@ -309,51 +348,55 @@ void segment_session(ServerContext& ctx, const Request& req, Response& res) {
       todo_keys.push_back(key);
     }
   }
-  struct Fresh {
+  // One worker task for the whole request: the new prompts run on the model, the seen ones are re-thresholded from
+  // their kept outputs, and every mask is made within the answer's budget (add_masks). Re-thresholding is admitted
+  // through the queue like other work, never run on the HTTP thread.
+  struct Out {
     SegmentResult result;
-    double queue_ms = 0;
+    double queue_ms = 0, segment_ms = 0, rethreshold_ms = 0;
   };
-  Fresh fresh;
-  if (!todo.empty()) {
-    const auto queued = Clock::now();
-    const float threshold = sr.threshold;
-    SessionStore& store = ctx.store;
-    auto fut = ctx.worker.try_call([s, todo, todo_keys, threshold, queued, &store](WorkerContext& w) {
-      Fresh f;
-      f.queue_ms = ms_since(queued);
-      if (s->closed()) throw HttpError(404, "session " + s->id + " was deleted or evicted");
-      f.result = run_segment(s->state(), todo, threshold, w.n_threads);
+  const auto queued = Clock::now();
+  const float threshold = sr.threshold;
+  SessionStore& store = ctx.store;
+  auto fut = ctx.worker.try_call([s, todo, todo_keys, cached, threshold, queued, &store](WorkerContext& w) {
+    Out o;
+    o.queue_ms = ms_since(queued);
+    if (s->closed()) throw HttpError(404, "session " + s->id + " was deleted or evicted");
+    SegmentResult fresh;
+    if (!todo.empty()) {
+      fresh = run_segment(s->state(), todo, threshold, w.n_threads);
       for (size_t i = 0; i < todo_keys.size(); ++i)
-        store.keep_result(*s, todo_keys[i], Session::cache_entry(f.result.prompts[i]));
-      return f;
-    });
-    if (!fut)
-      throw HttpError(503, "the inference queue is full (--queue-size " + std::to_string(ctx.worker.capacity()) +
-                               "); retry later");
-    fresh = wait_for(*fut);
-  }
-
-  const auto t_re = Clock::now();
-  SegmentResult all;
-  all.image_width = s->width;
-  all.image_height = s->height;
-  all.total_ms = fresh.result.total_ms;
-  std::vector<bool> from_cache(n);
-  size_t next_fresh = 0;
-  for (size_t i = 0; i < n; ++i) {
-    from_cache[i] = cached[i] != nullptr;
-    if (cached[i]) {
-      all.prompts.push_back(rethreshold(*cached[i], sr.threshold, /*n_threads=*/1, /*masks=*/true));
-    } else {
-      all.prompts.push_back(std::move(fresh.result.prompts[next_fresh++]));
+        store.keep_result(*s, todo_keys[i], Session::cache_entry(fresh.prompts[i]));
     }
-  }
-  const double rethreshold_ms = ms_since(t_re);
+    o.segment_ms = fresh.total_ms;
+    const auto t_re = Clock::now();
+    o.result.image_width = s->width;
+    o.result.image_height = s->height;
+    o.result.total_ms = fresh.total_ms;
+    size_t next_fresh = 0;
+    for (size_t i = 0; i < cached.size(); ++i) {
+      if (cached[i]) {
+        o.result.prompts.push_back(rethreshold(*cached[i], threshold, w.n_threads, /*masks=*/false));
+      } else {
+        o.result.prompts.push_back(std::move(fresh.prompts[next_fresh++]));
+      }
+    }
+    add_masks(o.result.prompts, w.n_threads);
+    o.rethreshold_ms = ms_since(t_re);
+    return o;
+  });
+  if (!fut)
+    throw HttpError(503, "the inference queue is full (--queue-size " + std::to_string(ctx.worker.capacity()) +
+                             "); retry later");
+  Out o = wait_for(*fut);
+  SegmentResult& all = o.result;
+  std::vector<bool> from_cache(n);
+  for (size_t i = 0; i < n; ++i) from_cache[i] = cached[i] != nullptr;
   send_json_text(res, 200,
                  result_json(all, std::move(from_cache), sr.semantic, s->id,
-                             {{"segment", fresh.result.total_ms},
-                              {"queue_wait", fresh.queue_ms},
-                              {"rethreshold", rethreshold_ms},
+                             {{"segment", o.segment_ms},
+                              {"queue_wait", o.queue_ms},
+                              {"rethreshold", o.rethreshold_ms},
                               {"total", ms_since(t0)}}));
 }
 
@@ -457,6 +500,7 @@ void segment_oneshot(ServerContext& ctx, const Request& req, Response& res) {
     state.set_embedding(w.model->encode(image->view(), ep));
     o.encode_ms = state.embedding().timings().total_ms;
     o.result = run_segment(state, prompts, threshold, w.n_threads);
+    add_masks(o.result.prompts, w.n_threads);
     return o;
   });
   if (!fut)
@@ -490,8 +534,16 @@ void static_asset(const Request& req, Response& res) {
 
 void register_routes(httplib::Server& svr, ServerContext& ctx) {
   // Before routing: CORS (preflights answered here, without the key) and the API key.
-  svr.set_pre_routing_handler([&ctx](const Request& req, Response& res) {
+  GuardConfig guard{ctx.opts.host, ctx.opts.allowed_hosts, ctx.opts.cors_origin,
+                    ctx.opts.max_upload_bytes() + kMultipartOverhead};
+  svr.set_pre_routing_handler([&ctx, guard](const Request& req, Response& res) {
     const ServerOptions& o = ctx.opts;
+    auto refuse = [&](const Refusal& r) {
+      if (!o.cors_origin.empty()) res.set_header("Access-Control-Allow-Origin", o.cors_origin);
+      send_error(res, r.status, r.message);
+      return httplib::Server::HandlerResponse::Handled;
+    };
+    if (const Refusal r = check_origin(guard, req); r.status != 0) return refuse(r);
     if (!o.cors_origin.empty()) {
       res.set_header("Access-Control-Allow-Origin", o.cors_origin);
       if (o.cors_origin != "*") res.set_header("Vary", "Origin");
@@ -508,6 +560,7 @@ void register_routes(httplib::Server& svr, ServerContext& ctx) {
       send_error(res, 401, "missing or wrong API key (send 'Authorization: Bearer KEY' or 'X-API-Key: KEY')");
       return httplib::Server::HandlerResponse::Handled;
     }
+    if (const Refusal r = check_body(guard, req); r.status != 0) return refuse(r);
     return httplib::Server::HandlerResponse::Unhandled;
   });
   // Errors httplib produces itself (unknown path, body too large, bad request line) get a JSON body too.

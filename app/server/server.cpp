@@ -67,15 +67,20 @@ int run_server(const ServerOptions& opts) {
   svr.new_task_queue = [http_threads] { return new httplib::ThreadPool(http_threads); };
   // Room for the upload plus the multipart framing and the request JSON; the exact upload limit is checked per
   // field (413 with a message). A body beyond this is refused by httplib with 413 before it is read.
-  svr.set_payload_max_length(static_cast<size_t>(opts.max_upload_bytes()) + (1u << 20));
+  svr.set_payload_max_length(static_cast<size_t>(opts.max_upload_bytes() + kMultipartOverhead));
+  // One request per connection: an answer given before the body was read (401, 404, 413, ...) must not leave that
+  // body on the connection to be parsed as the next request (request smuggling behind a pooling proxy).
+  svr.set_keep_alive_max_count(1);
   // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, with which a second server would silently share a port
   // that is already taken instead of failing.
-  svr.set_socket_options([](socket_t sock) {
+  socket_t listen_sock = INVALID_SOCKET;
+  svr.set_socket_options([&listen_sock](socket_t sock) {
     const int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    listen_sock = sock;
   });
-  svr.set_read_timeout(30, 0);
-  svr.set_write_timeout(30, 0);
+  svr.set_read_timeout(opts.timeout_s, 0);  // per read: a client silent this long is dropped
+  svr.set_write_timeout(opts.timeout_s, 0);
   register_routes(svr, ctx);
 
   const int port = opts.port == 0 ? svr.bind_to_any_port(opts.host) : (svr.bind_to_port(opts.host, opts.port)
@@ -84,6 +89,9 @@ int run_server(const ServerOptions& opts) {
   if (port < 0)
     throw std::runtime_error("cannot listen on " + opts.host + ":" + std::to_string(opts.port) +
                 " (address in use, or not an address of this machine)");
+  // httplib listens with a backlog of 5; with one request per connection, bursts of new connections would overflow
+  // it (dropped connections under load). listen() again on the bound socket only raises the backlog.
+  if (listen_sock != INVALID_SOCKET) ::listen(listen_sock, SOMAXCONN);
   if (!ctx.model.precision_note.empty())
     std::fprintf(stderr, "sam3 serve: note: %s\n", ctx.model.precision_note.c_str());
   std::printf("sam3 serve: listening on http://%s:%d (model %s, %s on %s, %d inference threads, queue %d, sessions "

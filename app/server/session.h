@@ -37,6 +37,7 @@ class Session {
   const std::string id;
   const int width, height;
   const Clock::time_point created = Clock::now();
+  std::string owner;  // the client that created it (remote address; set once by the store, before it is shared)
 
   struct Snapshot {
     SessionStatus status = SessionStatus::Encoding;

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "session_id.h"
+
 namespace sam3::server {
 
 namespace {
@@ -13,18 +15,12 @@ constexpr size_t kRecentlyEvicted = 1024;  // ids remembered to say "evicted" ra
 }  // namespace
 
 SessionStore::SessionStore(size_t max_sessions, int64_t max_bytes)
-    : max_sessions_(max_sessions), max_bytes_(max_bytes) {
-  std::random_device rd;
-  std::seed_seq seed{rd(), rd(), rd(), rd(), rd(), rd(), rd(), rd()};
-  rng_.seed(seed);
-}
+    : max_sessions_(max_sessions), max_bytes_(max_bytes) {}
 
 std::string SessionStore::new_id_locked() {
   for (;;) {
-    char buf[33];
-    std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(rng_()),
-                  static_cast<unsigned long long>(rng_()));
-    if (!by_id_.count(buf)) return buf;
+    std::string id = random_session_id();
+    if (!by_id_.count(id)) return id;
   }
 }
 
@@ -59,7 +55,31 @@ bool SessionStore::evict_locked(size_t max_count, int64_t extra_bytes, const Ses
 }
 
 std::shared_ptr<Session> SessionStore::create(int width, int height, int64_t reserved_bytes) {
+  std::string unused;
+  return create(width, height, reserved_bytes, ClientQuota{}, &unused);
+}
+
+std::shared_ptr<Session> SessionStore::create(int width, int height, int64_t reserved_bytes, const ClientQuota& quota,
+                                              std::string* over_quota) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (quota.max_sessions || quota.max_encoding) {
+    size_t held = 0, encoding = 0;
+    for (const auto& s : lru_) {
+      if (s->owner != quota.client) continue;
+      ++held;
+      encoding += s->status() == SessionStatus::Encoding;
+    }
+    if (quota.max_sessions && held >= quota.max_sessions) {
+      *over_quota = "this client already holds " + std::to_string(held) + " sessions (--max-sessions-per-client " +
+                    std::to_string(quota.max_sessions) + "); delete one first";
+      return nullptr;
+    }
+    if (quota.max_encoding && encoding >= quota.max_encoding) {
+      *over_quota = "this client already has " + std::to_string(encoding) + " images being encoded "
+                    "(--max-encodes-per-client " + std::to_string(quota.max_encoding) + "); retry when they are ready";
+      return nullptr;
+    }
+  }
   // Room for one more session and its pixels. A lone session larger than the whole budget is still accepted.
   if (!evict_locked(max_sessions_ - 1, lru_.empty() ? 0 : reserved_bytes, nullptr)) {
     if (lru_.size() >= max_sessions_) return nullptr;  // every session is still encoding
@@ -67,6 +87,7 @@ std::shared_ptr<Session> SessionStore::create(int width, int height, int64_t res
     if (total_bytes_locked() > 0) return nullptr;
   }
   auto s = std::make_shared<Session>(new_id_locked(), width, height, reserved_bytes);
+  s->owner = quota.client;
   lru_.push_front(s);
   by_id_[s->id] = lru_.begin();
   return s;

@@ -7,13 +7,19 @@
 #include <list>
 #include <memory>
 #include <mutex>
-#include <random>
 #include <string>
 #include <unordered_map>
 
 #include "session.h"
 
 namespace sam3::server {
+
+// Per-client limits (--max-sessions-per-client, --max-encodes-per-client): a client is the remote address; 0: no limit.
+struct ClientQuota {
+  std::string client;
+  size_t max_sessions = 0;  // sessions the client holds
+  size_t max_encoding = 0;  // of them, still waiting for or in their encode
+};
 
 class SessionStore {
  public:
@@ -22,6 +28,10 @@ class SessionStore {
   // A new session (status encoding) reserving `reserved_bytes`, after evicting what the limits require; null when
   // the limits cannot be met without evicting a session that is still encoding.
   std::shared_ptr<Session> create(int width, int height, int64_t reserved_bytes);
+  // The same for a client with limits: null with `over_quota` set to the reason when the client is at a limit
+  // (nothing is evicted then).
+  std::shared_ptr<Session> create(int width, int height, int64_t reserved_bytes, const ClientQuota& quota,
+                                  std::string* over_quota);
   // The session, marked most recently used; null if unknown.
   std::shared_ptr<Session> find(const std::string& id);
   // Removes (and closes) a session; false if unknown.
@@ -53,7 +63,7 @@ class SessionStore {
   bool evict_locked(size_t max_count, int64_t extra_bytes, const Session* keep);
   void fit_locked(Session& grown);
   void evict_one_locked(List::iterator it);
-  std::string new_id_locked();
+  std::string new_id_locked();  // random_session_id(), unused so far
 
   const size_t max_sessions_;
   const int64_t max_bytes_;
@@ -62,7 +72,6 @@ class SessionStore {
   std::unordered_map<std::string, List::iterator> by_id_;
   std::deque<std::string> recently_evicted_;  // bounded
   size_t evicted_ = 0;
-  std::mt19937_64 rng_;
 };
 
 }  // namespace sam3::server

@@ -1,5 +1,6 @@
 #include "core/tensor.h"
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
@@ -18,8 +19,18 @@ std::string shape_str(const Shape& s) {
 
 int64_t shape_numel(const Shape& s) {
   int64_t n = 1;
-  for (int64_t d : s) n *= d;
+  for (int64_t d : s) {
+    if (d < 0) throw Error("negative dimension in shape " + shape_str(s));
+    if (__builtin_mul_overflow(n, d, &n)) throw Error("shape " + shape_str(s) + " has more than 2^63 elements");
+  }
   return n;
+}
+
+size_t Tensor::nbytes() const {
+  size_t bytes = 0;
+  if (__builtin_mul_overflow(static_cast<size_t>(numel()), dtype_size(dtype_), &bytes))
+    throw Error("tensor " + shape_str(shape_) + " of " + dtype_name(dtype_) + " is larger than the address space");
+  return bytes;
 }
 
 namespace {
@@ -35,7 +46,8 @@ Tensor Tensor::empty(const Shape& shape, DType dtype) {
   Tensor t;
   t.dtype_ = dtype;
   t.shape_ = shape;
-  size_t bytes = t.nbytes();
+  const size_t bytes = t.nbytes();
+  if (bytes > SIZE_MAX - 63) throw Error("tensor " + shape_str(shape) + " is larger than the address space");
   size_t rounded = (bytes + 63) / 64 * 64;
   if (rounded == 0) rounded = 64;
   void* p = std::aligned_alloc(64, rounded);

@@ -17,7 +17,7 @@ namespace sam3 {
 using Shape = std::vector<int64_t>;
 
 std::string shape_str(const Shape& s);  // "[1, 3, 252, 252]"
-int64_t shape_numel(const Shape& s);
+int64_t shape_numel(const Shape& s);  // throws on a negative dimension or an int64 overflow
 
 class Tensor {
  public:
@@ -35,7 +35,7 @@ class Tensor {
   int dim() const { return static_cast<int>(shape_.size()); }
   int64_t size(int i) const;  // negative i counts from the end
   int64_t numel() const { return shape_numel(shape_); }
-  size_t nbytes() const { return static_cast<size_t>(numel()) * dtype_size(dtype_); }
+  size_t nbytes() const;  // numel * element size; throws where that overflows
 
   void* raw() { return data_; }
   const void* raw() const { return data_; }

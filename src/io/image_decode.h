@@ -34,6 +34,9 @@ enum class ImageFormat { Unknown, Jpeg, Png };
 struct DecodeOptions {
   // Largest accepted width*height; larger images are rejected from their header (decompression bombs).
   int64_t max_pixels = 100'000'000;
+  // Progressive JPEG: each scan is a pass over the whole image, and a small file can hold thousands of them
+  // (libjpeg-turbo's documented CPU DoS); more scans than this is an error. Real encoders use about 10.
+  int max_jpeg_scans = 100;
 };
 
 struct ImageInfo {

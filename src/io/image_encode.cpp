@@ -10,6 +10,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "io/atomic_file.h"
 
 namespace sam3 {
 namespace {
@@ -93,11 +94,7 @@ std::vector<uint8_t> encode_png(const Image& img, int compression) {
 void write_png_file(const std::string& path, const uint8_t* pixels, int64_t width, int64_t height, int channels,
                     int compression) {
   const std::vector<uint8_t> data = encode_png(pixels, width, height, channels, compression);
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (!f) throw Error("cannot open '" + path + "' for writing: " + std::strerror(errno));
-  const size_t n = std::fwrite(data.data(), 1, data.size(), f);
-  const bool closed = std::fclose(f) == 0;
-  if (n != data.size() || !closed) throw Error("cannot write PNG '" + path + "': " + std::strerror(errno));
+  write_file_atomic(path, data.data(), data.size());
 }
 
 void write_png_file(const std::string& path, const Image& img, int compression) {

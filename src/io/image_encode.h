@@ -14,7 +14,7 @@ std::vector<uint8_t> encode_png(const uint8_t* pixels, int64_t width, int64_t he
                                 int compression = 6);
 std::vector<uint8_t> encode_png(const Image& img, int compression = 6);
 
-// encode_png() written to `path` (errors name the path).
+// encode_png() written to `path` atomically (io/atomic_file.h; errors name the path).
 void write_png_file(const std::string& path, const uint8_t* pixels, int64_t width, int64_t height, int channels,
                     int compression = 6);
 void write_png_file(const std::string& path, const Image& img, int compression = 6);

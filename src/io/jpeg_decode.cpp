@@ -45,6 +45,24 @@ void on_emit_message(j_common_ptr cinfo, int level) {
 
 void on_output_message(j_common_ptr) {}  // never print to stderr
 
+// Progress monitor: called by libjpeg as it reads; stops a progressive JPEG with too many scans (each scan is a
+// pass over the whole coefficient buffer) through the same longjmp as a fatal error.
+struct JpegProgress {
+  jpeg_progress_mgr mgr;  // first member: libjpeg hands us a pointer to it
+  int max_scans = 0;
+};
+
+void on_progress(j_common_ptr cinfo) {
+  const auto* pr = reinterpret_cast<const JpegProgress*>(cinfo->progress);
+  const auto* d = reinterpret_cast<const jpeg_decompress_struct*>(cinfo);
+  if (cinfo->is_decompressor && d->input_scan_number > pr->max_scans) {
+    auto* st = reinterpret_cast<JpegErrorState*>(cinfo->err);
+    std::snprintf(st->message, sizeof st->message, "more than %d scans (a progressive JPEG this slow to decode is "
+                  "refused)", pr->max_scans);
+    std::longjmp(st->jump, 1);
+  }
+}
+
 // Creates the decompressor (it allocates, so it can fail through error_exit too).
 bool jpeg_create_c(jpeg_decompress_struct* cinfo, JpegErrorState* st) {
   if (setjmp(st->jump)) return false;
@@ -84,6 +102,7 @@ bool jpeg_pixels_c(jpeg_decompress_struct* cinfo, JpegErrorState* st, uint8_t* o
 struct JpegDecoder {
   jpeg_decompress_struct cinfo;
   JpegErrorState err;
+  JpegProgress progress{};
   std::string name;
   bool created = false;
 
@@ -155,6 +174,9 @@ Image decode_jpeg(const uint8_t* data, size_t size, const DecodeOptions& opts, c
       throw Error("cannot decode JPEG '" + name + "': " + std::to_string(ci.num_components) +
                   "-component images are not supported (PIL rejects them too)");
   }
+  dec.progress.mgr.progress_monitor = on_progress;
+  dec.progress.max_scans = opts.max_jpeg_scans;
+  ci.progress = &dec.progress.mgr;
   // PIL's defaults (it only changes them in draft mode): accurate integer IDCT, fancy (smooth) chroma upsampling.
   ci.dct_method = JDCT_ISLOW;
   ci.do_fancy_upsampling = TRUE;

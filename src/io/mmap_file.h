@@ -1,4 +1,10 @@
 // sam3.cpp — read-only memory-mapped file. Tensors borrowed from it hold a shared_ptr to keep it mapped.
+//
+// The mapping reads the file's pages as they are touched, so the file must not change while it is mapped: a file
+// truncated in place (cp onto it, truncate, a download tool rewriting it) raises SIGBUS in every process that then
+// reads a lost page, and one rewritten in place gives them different weights. Replace a model file atomically
+// instead (write a new file, rename it over the old name: the mapping keeps the old inode and its data, as the test
+// MappedFile.RenameOverKeepsTheMappedData checks). docs/security.md lists this among what is not defended against.
 #pragma once
 #include <cstddef>
 #include <cstdint>

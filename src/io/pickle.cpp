@@ -141,6 +141,12 @@ PyObject* Unpickler::make(Kind kind) {
   return &pool_.back();
 }
 
+void Unpickler::count_items(size_t n) {
+  if (n > limits_.max_items - items_)
+    fail("too many container items (limit " + std::to_string(limits_.max_items) + " in all)");
+  items_ += n;
+}
+
 PyObject* Unpickler::pop() {
   const size_t floor = marks_.empty() ? 0 : marks_.back();
   if (stack_.size() <= floor) fail("stack underflow");
@@ -244,6 +250,7 @@ PyObject* Unpickler::reduce(PyObject* callable, PyObject* args) {
     d->ordered = true;
     if (a.empty()) return d;
     if (a.size() == 1 && a[0]->kind == Kind::List) {
+      count_items(a[0]->items.size());
       for (PyObject* kv : a[0]->items) {
         if ((kv->kind != Kind::Tuple && kv->kind != Kind::List) || kv->items.size() != 2)
           fail("OrderedDict(): item is not a pair: " + kv->repr());
@@ -276,6 +283,7 @@ void Unpickler::build(PyObject* obj, PyObject* state) {
   if (obj->kind != Kind::Dict) fail("BUILD on " + obj->repr() + " is not supported");
   if (state->kind == Kind::None) return;
   if (state->kind != Kind::Dict) fail("BUILD state is not a dict: " + state->repr());
+  count_items(state->dict.size());
   obj->attrs.insert(obj->attrs.end(), state->dict.begin(), state->dict.end());
 }
 
@@ -325,6 +333,7 @@ PyObject* Unpickler::load() {
   };
   auto tuple_of = [&](std::vector<PyObject*> items) {
     PyObject* t = make(Kind::Tuple);
+    count_items(items.size());
     t->items = std::move(items);
     push(t);
   };
@@ -340,10 +349,12 @@ PyObject* Unpickler::load() {
   auto set_items = [&](PyObject* d, const std::vector<PyObject*>& kv) {
     if (d->kind != Kind::Dict) fail("SETITEM(S) on a " + std::string(d->kind_name()));
     if (kv.size() % 2) fail("SETITEMS with an odd number of values");
+    count_items(kv.size() / 2);
     for (size_t i = 0; i < kv.size(); i += 2) d->dict.emplace_back(kv[i], kv[i + 1]);
   };
   auto append_items = [&](PyObject* l, const std::vector<PyObject*>& v) {
     if (l->kind != Kind::List) fail("APPEND(S) on a " + std::string(l->kind_name()));
+    count_items(v.size());
     l->items.insert(l->items.end(), v.begin(), v.end());
   };
 
@@ -439,6 +450,7 @@ PyObject* Unpickler::load() {
       case 'l': {  // LIST
         PyObject* l = make(Kind::List);
         l->items = pop_mark();
+        count_items(l->items.size());
         push(l);
         break;
       }

@@ -6,8 +6,9 @@
 // functions, storage types, torch dtypes); any other name (os.system, builtins.eval, ...) is refused with an error
 // naming it, at the GLOBAL opcode, before anything else happens. REDUCE "calls" only those allow-listed
 // constructors, and they merely build inert records (a Tensor record holds the storage reference, offset, size,
-// stride). Malformed input (truncation, stack underflow, bad memo index, absurd lengths, too-deep nesting) throws
-// sam3::Error naming the pickle and the byte offset; the work is linear in the input size.
+// stride). Malformed input (truncation, stack underflow, bad memo index, absurd lengths, too-deep nesting, too many
+// objects or container items) throws sam3::Error naming the pickle and the byte offset; the work is linear in the
+// input size plus the container items, which are capped (UnpicklerLimits::max_items).
 // ref: CPython Lib/pickle.py, Lib/pickletools.py; torch/serialization.py (_save / _load persistent ids),
 //      torch/_utils.py (_rebuild_tensor_v2, _rebuild_parameter, _rebuild_parameter_with_state)
 #pragma once
@@ -59,6 +60,10 @@ struct UnpicklerLimits {
   size_t max_stack = size_t{1} << 22;   // values on the stack
   size_t max_marks = 1000;              // nested MARKs (tuple/list/dict nesting depth)
   size_t max_objects = size_t{1} << 21; // objects created (each is a few hundred bytes)
+  // Items put into containers, in all: list/tuple elements, dict pairs, BUILD attributes, OrderedDict(list) copies.
+  // A memoised container can be copied by a short opcode sequence (BINGET + BUILD), so this, not the input size,
+  // bounds the work and memory of those copies.
+  size_t max_items = size_t{1} << 22;
 };
 
 class Unpickler {
@@ -79,6 +84,7 @@ class Unpickler {
   PyObject* persistent(PyObject* pid);
   void build(PyObject* obj, PyObject* state);
   PyObject* rebuild_tensor(const std::vector<PyObject*>& a, const char* fn);
+  void count_items(size_t n);  // fails beyond limits_.max_items
 
   const uint8_t* data_;
   size_t size_;
@@ -90,6 +96,7 @@ class Unpickler {
   std::vector<PyObject*> stack_;
   std::vector<size_t> marks_;
   std::unordered_map<uint32_t, PyObject*> memo_;
+  size_t items_ = 0;  // container items so far (see UnpicklerLimits::max_items)
 };
 
 // Emits pickle protocol 2 opcodes, as CPython's pickler does for the same objects.

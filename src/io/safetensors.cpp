@@ -1,11 +1,14 @@
 // ref: https://github.com/huggingface/safetensors (format description)
 #include "io/safetensors.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "io/atomic_file.h"
 #include "io/mmap_file.h"
 
 namespace sam3 {
@@ -76,7 +79,16 @@ TensorFile read_safetensors(const std::string& path) {
     if (b > e || e > data_size) throw fail("entry '" + name + "': data_offsets out of range");
     if (e - b != numel * dtype_size(dt))
       throw fail("entry '" + name + "': " + std::to_string(e - b) + " bytes do not match shape " + shape_str(shape));
-    out.tensors[name] = Tensor::borrow(const_cast<uint8_t*>(data + b), shape, dt, file);
+    // Borrowed in place when the element type's alignment allows (our writer keeps every tensor 8-byte aligned);
+    // a file with odd data_offsets gets an aligned copy: a misaligned float* is undefined behaviour.
+    const size_t align = std::min<size_t>(dtype_size(dt), 8);
+    if (reinterpret_cast<uintptr_t>(data + b) % align == 0) {
+      out.tensors[name] = Tensor::borrow(const_cast<uint8_t*>(data + b), shape, dt, file);
+    } else {
+      Tensor copy = Tensor::empty(shape, dt);
+      if (e > b) std::memcpy(copy.raw(), data + b, static_cast<size_t>(e - b));
+      out.tensors[name] = copy;
+    }
   }
   return out;
 }
@@ -93,18 +105,14 @@ void write_safetensors(const std::string& path, const std::map<std::string, Tens
   }
   std::string h = header.dump();
   while ((h.size() + 8) % 8 != 0) h.push_back(' ');  // keep the data 8-byte aligned
-  FILE* f = std::fopen(path.c_str(), "wb");
-  if (!f) throw Error("cannot write '" + path + "': " + std::strerror(errno));
+  AtomicFile f(path);  // a temporary file renamed over `path` at the end: never half written
   uint8_t len[8];
   uint64_t hl = h.size();
   for (int i = 0; i < 8; ++i) len[i] = static_cast<uint8_t>(hl >> (8 * i));
-  bool ok = std::fwrite(len, 1, 8, f) == 8 && std::fwrite(h.data(), 1, h.size(), f) == h.size();
-  for (const auto& kv : tensors) {
-    const Tensor& t = kv.second;
-    if (ok && t.nbytes()) ok = std::fwrite(t.raw(), 1, t.nbytes(), f) == t.nbytes();
-  }
-  if (std::fclose(f) != 0) ok = false;
-  if (!ok) throw Error("error writing '" + path + "'");
+  f.write(len, 8);
+  f.write(h.data(), h.size());
+  for (const auto& kv : tensors) f.write(kv.second.raw(), kv.second.nbytes());
+  f.commit();
 }
 
 }  // namespace sam3

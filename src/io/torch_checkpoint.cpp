@@ -120,6 +120,12 @@ class Loader {
     if (numel > 0 && last >= s.numel)
       throw fail(key, "view (offset " + std::to_string(t.offset) + ", size " + shape_str(t.size) + ", stride " +
                           shape_str(t.stride) + ") exceeds its storage of " + std::to_string(s.numel) + " elements");
+    // A view (stride 0 repeats elements) may not hold more elements than its storage: a state dict never needs it,
+    // and a hostile one would make the copy below as large as it likes.
+    if (numel > s.numel)
+      throw fail(key, "view of " + std::to_string(numel) + " elements (size " + shape_str(t.size) + ", stride " +
+                          shape_str(t.stride) + ") is larger than its storage of " + std::to_string(s.numel) +
+                          " elements");
     if (numel == 0) return Tensor::zeros(t.size, dt);
     const uint8_t* src = zip_.data(*e) + static_cast<size_t>(t.offset) * esize;
     bool contiguous = true;

@@ -8,6 +8,19 @@
 
 namespace sam3::kernels {
 
+int roi_grid(float roi, int64_t pooled, int64_t extent) {
+  const float g = std::ceil(roi / static_cast<float>(pooled));  // torchvision's adaptive grid
+  const float cap = static_cast<float>(roi_grid_cap(pooled, extent));
+  if (!(g == g)) return 0;  // NaN (a non-finite box): no samples
+  return static_cast<int>(std::min(std::max(g, -cap), cap));  // in range of int: the cast is defined
+}
+
+int64_t roi_grid_cap(int64_t pooled, int64_t extent) {
+  // Samples fall in [-1, extent] or count for nothing: a box spanning that (extent + 2) plus one more bin's worth
+  // gets exactly torchvision's grid; only larger boxes are capped.
+  return std::min<int64_t>((extent + 2 + pooled - 1) / pooled + 1, int64_t{1} << 20);
+}
+
 // ref: torchvision roi_align_forward_kernel_impl (the per-box preamble), T = float.
 RoiGeometry roi_geometry(const RoiAlignArgs& a, int64_t box) {
   const float* b = a.boxes + box * 4;
@@ -25,9 +38,9 @@ RoiGeometry roi_geometry(const RoiAlignArgs& a, int64_t box) {
   }
   g.bin_h = roi_h / static_cast<float>(a.out_h);
   g.bin_w = roi_w / static_cast<float>(a.out_w);
-  const int gh = a.sampling_ratio > 0 ? a.sampling_ratio : static_cast<int>(std::ceil(roi_h / static_cast<float>(a.out_h)));
-  const int gw = a.sampling_ratio > 0 ? a.sampling_ratio : static_cast<int>(std::ceil(roi_w / static_cast<float>(a.out_w)));
-  g.count = static_cast<float>(std::max(gh * gw, 1));
+  const int gh = a.sampling_ratio > 0 ? a.sampling_ratio : roi_grid(roi_h, a.out_h, a.h);
+  const int gw = a.sampling_ratio > 0 ? a.sampling_ratio : roi_grid(roi_w, a.out_w, a.w);
+  g.count = static_cast<float>(std::max(int64_t{gh} * gw, int64_t{1}));
   // Negative grids (only possible with aligned=true and inverted boxes) sample nothing, as upstream's loops do.
   g.grid_h = std::max(gh, 0);
   g.grid_w = std::max(gw, 0);

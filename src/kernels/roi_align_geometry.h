@@ -26,6 +26,13 @@ struct RoiGeometry {
   float count = 1;             // max(grid_h·grid_w, 1)
 };
 RoiGeometry roi_geometry(const RoiAlignArgs& a, int64_t box);
+// Adaptive samples per bin along one axis (sampling_ratio <= 0): torchvision's ceil(roi / pooled), bounded by
+// +-roi_grid_cap(pooled, extent) so that a huge box cannot ask for an unbounded grid (64 boxes [-1e6, 0, 1e6, 10]
+// would want ~34 GB of taps) and the float->int conversion is always defined; 0 for a NaN extent. A box within the
+// feature map (roi <= extent + 2) gets exactly torchvision's grid; a larger one samples its bins more sparsely than
+// torchvision would (only its samples within [-1, extent] contribute anyway).
+int roi_grid(float roi, int64_t pooled, int64_t extent);
+int64_t roi_grid_cap(int64_t pooled, int64_t extent);
 // Sample coordinate of sub-sample i in bin p along one axis (float32, torchvision's expression order, no FMA).
 float roi_sample_coord(float start, float bin, int p, int i, int grid);
 

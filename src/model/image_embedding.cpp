@@ -1,6 +1,7 @@
 #include "model/image_embedding.h"
 
 #include "core/error.h"
+#include "io/image_decode.h"
 #include "io/safetensors.h"
 #include "model/neck.h"
 
@@ -91,7 +92,12 @@ ImageFeatures load_image_features(const std::string& path, const Config& cfg) {
                 cfg.name + "'");
   f.image_height = parse_int(file, "image_height");
   f.image_width = parse_int(file, "image_width");
-  if (f.image_height <= 0 || f.image_width <= 0) throw Error(path + ": image embedding has no valid image size");
+  // The same bound as for decoded images (io/image_decode.h): its masks are made at this size, and it becomes an int.
+  const int64_t max_pixels = DecodeOptions{}.max_pixels;
+  if (f.image_height <= 0 || f.image_width <= 0 || f.image_height > max_pixels || f.image_width > max_pixels ||
+      f.image_height * f.image_width > max_pixels)
+    throw Error(path + ": image embedding has no valid image size (" + std::to_string(f.image_width) + "x" +
+                std::to_string(f.image_height) + "; at most " + std::to_string(max_pixels) + " pixels)");
   const std::vector<Shape> fs = image_feature_shapes(cfg), ps = image_pos_shapes(cfg);
   if (parse_int(file, "levels") != static_cast<int64_t>(fs.size()))
     throw Error(path + ": image embedding has " + meta("levels") + " levels, the config gives " + std::to_string(fs.size()));

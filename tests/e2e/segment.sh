@@ -172,4 +172,33 @@ bad_input "unknown option" 2 "--frobnicate" -i "$IMG" -t child --frobnicate
 bad_input "threshold out of range" 2 "threshold" -i "$IMG" -t child --threshold 2
 bad_input "overlay without image" 2 "--overlay needs the image" --embedding "$TMP/emb.safetensors" -t child --overlay "$TMP/x.png"
 
+# 7. Outputs: never an input (the image or the model stay as they were), never two outputs on one file, and written
+#    atomically (a temporary file renamed over the target: a hard link to another file is replaced, not written
+#    through, and no temporary file is left behind).
+cp "$IMG" "$TMP/in.jpg"
+cp "$TINY_PT" "$TMP/model.pt"
+img_sum=$(cksum < "$TMP/in.jpg"); model_sum=$(cksum < "$TMP/model.pt")
+out=$(seg -i "$TMP/in.jpg" -t child -o "$TMP/in.jpg" 2>&1); rc=$?
+check "-o onto the image rc" 1 $rc
+has "-o onto the image message" "is the input" "$out"
+out=$("$SAM3" segment -m "$TMP/model.pt" --config "$TINY_CFG" -i "$TMP/in.jpg" -t child --overlay "$TMP/model.pt" 2>&1)
+check "--overlay onto the model rc" 1 $?
+ln -s in.jpg "$TMP/link.jpg"
+out=$(seg -i "$TMP/in.jpg" -t child --semantic "$TMP/link.jpg" 2>&1)
+check "--semantic onto a link to the image rc" 1 $?
+check "image unchanged" "$img_sum" "$(cksum < "$TMP/in.jpg")"
+check "model unchanged" "$model_sum" "$(cksum < "$TMP/model.pt")"
+out=$(seg -i "$TMP/in.jpg" -t child -o "$TMP/same" --overlay "$TMP/same" 2>&1)
+check "-o and --overlay on one file rc" 2 $?
+echo keep > "$TMP/other.txt"
+ln "$TMP/other.txt" "$TMP/hard.json"
+seg -i "$TMP/in.jpg" -t child -o "$TMP/hard.json" --overlay "$TMP/ov2.png" >/dev/null 2>&1
+check "-o over a hard link rc" 0 $?
+check "the hard link's other name untouched" "keep" "$(cat "$TMP/other.txt")"
+has "-o written" '"schema"' "$(cat "$TMP/hard.json")"
+check "no temporary files left" "" "$(ls "$TMP" | grep '\.tmp\.' || true)"
+out=$("$SAM3" encode -m "$TINY_PT" --config "$TINY_CFG" -i "$TMP/in.jpg" -o "$TMP/in.jpg" 2>&1)
+check "encode -o onto the image rc" 1 $?
+check "image unchanged after encode" "$img_sum" "$(cksum < "$TMP/in.jpg")"
+
 exit $fail

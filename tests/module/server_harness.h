@@ -2,11 +2,14 @@
 // the bound port read from its "listening on" line), gives httplib clients for it, stops it with SIGTERM.
 // The binary: $SAM3_BIN if set, else the build's sam3 (SAM3_BIN_DEFAULT, set by CMake).
 #pragma once
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -217,6 +220,69 @@ inline ::testing::AssertionResult same_json(const Json& actual, const Json& expe
   const Json patch = Json::diff(expected, actual);
   const std::string first = patch.empty() ? std::string("?") : patch[0].dump().substr(0, 400);
   return ::testing::AssertionFailure() << patch.size() << " difference(s) from the expected JSON; first: " << first;
+}
+
+
+// ---- raw HTTP: what httplib's client cannot send (headers without their body, chunked bodies, pipelining) ----
+
+using Clock = std::chrono::steady_clock;
+
+inline double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// One connection: sends `parts` (pausing between them, so that each arrives on its own), then reads until the server
+// closes the connection or `timeout_s` passes. The text received; `closed` says whether the server closed it.
+struct Exchange {
+  std::string text;
+  bool closed = false;
+  double seconds = 0;
+  int status() const { return text.rfind("HTTP/1.1 ", 0) == 0 ? std::atoi(text.c_str() + 9) : 0; }
+  std::string body() const {
+    const size_t at = text.find("\r\n\r\n");
+    return at == std::string::npos ? "" : text.substr(at + 4);
+  }
+  size_t responses() const {
+    size_t n = 0;
+    for (size_t at = text.find("HTTP/1.1 "); at != std::string::npos; at = text.find("HTTP/1.1 ", at + 1)) ++n;
+    return n;
+  }
+};
+
+inline Exchange talk(int port, const std::vector<std::string>& parts, double timeout_s = 15) {
+  Exchange ex;
+  const auto t0 = Clock::now();
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return ex;
+  }
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    if (send(fd, parts[i].data(), parts[i].size(), MSG_NOSIGNAL) < 0) break;
+  }
+  while (seconds_since(t0) < timeout_s) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 100) <= 0) continue;
+    char buf[65536];
+    const ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) {
+      ex.closed = true;
+      break;
+    }
+    ex.text.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  ex.seconds = seconds_since(t0);
+  return ex;
+}
+
+inline std::string raw_headers(const std::string& request_line, int port, const std::vector<std::string>& extra) {
+  std::string h = request_line + "\r\nHost: 127.0.0.1:" + std::to_string(port) + "\r\n";
+  for (const std::string& e : extra) h += e + "\r\n";
+  return h + "\r\n";
 }
 
 }  // namespace sam3::test

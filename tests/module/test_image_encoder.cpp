@@ -536,6 +536,20 @@ TEST(ImageEncoderSmallConfig, EmbeddingSaveLoadRoundTrip) {
   Config other = m.cfg;
   other.name = "other";
   EXPECT_THROW(load_image_features(path, other), Error);
+  // An image size that is no int, or more pixels than any image we decode (its masks would be that large): refused.
+  for (auto [h, w] : {std::pair<int64_t, int64_t>{int64_t{1} << 40, 800}, {3'000'000'000, 1}, {1, 4'294'967'297},
+                      {100'000, 100'000}, {0, 800}, {-534, 800}}) {
+    ImageFeatures bad = f;
+    bad.image_height = h;
+    bad.image_width = w;
+    save_image_features(path, bad);
+    try {
+      load_image_features(path, m.cfg);
+      ADD_FAILURE() << "image size " << w << "x" << h << " was accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("no valid image size"), std::string::npos) << e.what();
+    }
+  }
   std::remove(path.c_str());
 }
 

@@ -417,6 +417,12 @@ TEST(TorchCheckpoint, RejectsTamperedFiles) {
       {view_pickle("detector.x", "FloatStorage", "0", 12, 0, {4, 4}, {4, 1}), {s0}, "exceeds its storage"},
       {view_pickle("detector.x", "FloatStorage", "0", 12, 0, {2, 2}, {int64_t{1} << 62, 1}), {s0}, "exceeds its storage"},
       {view_pickle("detector.x", "FloatStorage", "0", 12, 0, {4, 4}, {int64_t{1} << 62, 1}), {s0}, "overflow"},
+      // Stride 0 and 2^62 elements: the whole view addresses one element, but its copy would be 2^64 bytes.
+      {view_pickle("detector.x", "FloatStorage", "0", 12, 0, {int64_t{1} << 31, int64_t{1} << 31}, {0, 0}), {s0},
+       "larger than its storage"},
+      {view_pickle("detector.x", "FloatStorage", "0", 12, 0, {1 << 20, 1 << 20}, {0, 0}), {s0},
+       "larger than its storage"},
+      {view_pickle("detector.x", "FloatStorage", "0", 12, 0, {13}, {0}), {s0}, "larger than its storage"},
       {view_pickle("detector.x", "FloatStorage", "0", 13, 0, {4}, {1}), {s0}, "holds 48 bytes"},
       {view_pickle("detector.x", "DoubleStorage", "0", 12, 0, {4}, {1}), {s0}, "holds 48 bytes"},
       {view_pickle("detector.x", "FloatStorage", "7", 12, 0, {4}, {1}), {s0}, "storage entry 'arch/data/7' is missing"},

@@ -281,6 +281,33 @@ TEST(Pickle, NestingAndSizeLimits) {
   EXPECT_NE(error_of("\x80\x02" + std::string(200, 'N') + ".", small).find("stack too deep"), std::string::npos);
 }
 
+// A short opcode sequence can copy a memoised container again and again (BINGET + BUILD adds all of a dict's items
+// to a dict's attributes; BINGET + TUPLE1 + REDUCE of OrderedDict copies a list): each copy counts its items against
+// max_items, so a small pickle cannot make quadratic work or memory. Each pickle below is under 25 KB and asks for
+// 10^7 item copies (160 MB; add zeros to `copies` for more).
+TEST(Pickle, ContainerCopiesAreCounted) {
+  const int n = 10000, copies = 1000;
+  std::string pairs;
+  for (int i = 0; i < n; ++i) pairs += "NN";
+  const std::string build = "\x80\x02}q\x00("s + pairs + "u";  // dict of n pairs, memo 0
+  std::string p = build;
+  for (int i = 0; i < copies; ++i) p += "h\x00"s + "b";  // BINGET 0, BUILD: dict.attrs += dict's n pairs
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_NE(error_of(p + ".").find("too many container items"), std::string::npos);
+  std::string pair_list = "\x80\x02" "ccollections\nOrderedDict\nq\x01(";
+  for (int i = 0; i < n; ++i) pair_list += "NN\x86";  // (None, None)
+  std::string l = pair_list + "lq\x02";  // the list of n pairs, memo 2
+  for (int i = 0; i < copies; ++i) l += "h\x01h\x02\x85R0";  // OrderedDict((list,)) copies n items, POP
+  EXPECT_NE(error_of(l + "N.").find("too many container items"), std::string::npos);
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 10.0);
+  // The limit is a setting: a smaller one stops a plain long list too.
+  UnpicklerLimits small;
+  small.max_items = 100;
+  EXPECT_NE(error_of("\x80\x02(" + std::string(200, 'N') + "l.", small).find("too many container items"),
+            std::string::npos);
+  EXPECT_TRUE(error_of("\x80\x02(" + std::string(100, 'N') + "l.", small).empty());
+}
+
 TEST(Pickle, TruncationAtEveryByte) {
   for (const char* hex : {kProto2Hex, kProto4Hex}) {
     const std::string p = unhex(hex);

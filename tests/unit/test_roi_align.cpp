@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -163,6 +164,66 @@ TEST(RoiAlign, CpuMatchesReference) {
     }
   }
   EXPECT_GT(checked, 10000);
+}
+
+// Huge and non-finite boxes (the server once passed boxes up to |v| <= 1e9 straight through): the adaptive grid is
+// capped, so 64 boxes [-1e6, 0, 1e6, 10] on a 72x72 map take a few MB and milliseconds instead of ~34 GB; every
+// float->int conversion is defined (no UBSan report); both kernels agree and give finite values.
+TEST(RoiAlign, HugeAndNonFiniteBoxesAreBounded) {
+  const int64_t C = 2, H = 72, W = 72, N = 64;
+  std::vector<float> x(static_cast<size_t>(C * H * W));
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i % 13) * 0.25f - 1.0f;
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  std::vector<float> boxes;
+  for (int64_t n = 0; n < N; ++n) {
+    switch (n % 8) {
+      case 0: boxes.insert(boxes.end(), {-1e6f, 0.0f, 1e6f, 10.0f}); break;
+      case 1: boxes.insert(boxes.end(), {-1e30f, -1e30f, 1e30f, 1e30f}); break;
+      case 2: boxes.insert(boxes.end(), {0.0f, 0.0f, inf, inf}); break;
+      case 3: boxes.insert(boxes.end(), {-inf, -inf, inf, inf}); break;
+      case 4: boxes.insert(boxes.end(), {nan, 0.0f, 10.0f, nan}); break;
+      case 5: boxes.insert(boxes.end(), {1e9f, 1e9f, -1e9f, -1e9f}); break;  // inverted
+      case 6: boxes.insert(boxes.end(), {-3e9f, 5.0f, 3e9f, 6.0f}); break;  // ceil(roi/7) > INT_MAX
+      default: boxes.insert(boxes.end(), {3.0f, 4.0f, 50.0f, 60.0f}); break;
+    }
+  }
+  for (bool aligned : {false, true}) {
+    kernels::RoiAlignArgs a;
+    a.x = x.data();
+    a.c = C;
+    a.h = H;
+    a.w = W;
+    a.boxes = boxes.data();
+    a.n = N;
+    a.aligned = aligned;
+    a.out_h = 7;
+    a.out_w = 7;
+    for (int64_t n = 0; n < N; ++n) {
+      const kernels::RoiGeometry g = kernels::roi_geometry(a, n);
+      EXPECT_LE(g.grid_h, kernels::roi_grid_cap(7, H)) << "box " << n;
+      EXPECT_LE(g.grid_w, kernels::roi_grid_cap(7, W)) << "box " << n;
+      EXPECT_GE(g.count, 1.0f);
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::vector<float> want = run_ref(a);
+    const std::vector<float> got = run_cpu(a, 2);
+    EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 20.0);
+    for (size_t i = 0; i < want.size(); ++i) {
+      ASSERT_TRUE(std::isfinite(got[i])) << i;
+      ASSERT_NEAR(got[i], want[i], 1e-4) << i;
+    }
+  }
+}
+
+// The cap never touches a box within the map: for every box inside [0, extent] (and up to one pixel past each
+// edge) the grid is torchvision's ceil(roi / pooled), unchanged.
+TEST(RoiAlign, GridCapKeepsTorchvisionGridInsideTheMap) {
+  for (int64_t extent : {1, 5, 7, 24, 72, 288})
+    for (int64_t pooled : {1, 3, 7, 14})
+      for (float roi = 0.0f; roi <= static_cast<float>(extent + 2); roi += 0.25f)
+        EXPECT_EQ(kernels::roi_grid(roi, pooled, extent),
+                  static_cast<int>(std::ceil(roi / static_cast<float>(pooled))))
+            << "roi " << roi << " pooled " << pooled << " extent " << extent;
 }
 
 TEST(RoiAlign, OpChecksShapes) {

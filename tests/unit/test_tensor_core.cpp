@@ -1,13 +1,16 @@
 // Unit tests for the tensor type, the arena, safetensors round trips and the fixture comparison helper.
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 
 #include "core/arena.h"
 #include "core/error.h"
 #include "core/tensor.h"
 #include "fixture.h"
+#include "io/mmap_file.h"
 #include "io/safetensors.h"
 
 using namespace sam3;
@@ -24,6 +27,19 @@ TEST(Tensor, ReshapeAndSlice) {
   EXPECT_THROW(t.reshape({5, 5}), Error);
   EXPECT_THROW(t.slice0(1, 3), Error);
   EXPECT_THROW(Tensor::empty({2}, DType::I32).f32(), Error);
+}
+
+// Sizes are overflow-checked: 2^62 f32 elements are 2^64 bytes, which must not wrap to an allocation of 0 bytes.
+TEST(Tensor, OverflowingSizesAreErrors) {
+  const int64_t big = int64_t{1} << 31;
+  EXPECT_THROW(Tensor::empty({big, big}, DType::F32), Error);                  // 2^62 elements, 2^64 bytes
+  EXPECT_THROW(Tensor::empty({big, big, big}, DType::U8), Error);              // 2^93 elements
+  EXPECT_THROW(shape_numel({int64_t{1} << 62, 4}), Error);
+  EXPECT_THROW(shape_numel({2, -1}), Error);
+  const Tensor t = Tensor::borrow(nullptr, {big, big}, DType::F32);
+  EXPECT_EQ(t.numel(), int64_t{1} << 62);
+  EXPECT_THROW(t.nbytes(), Error);
+  EXPECT_EQ(Tensor::empty({big / 2, 0}).nbytes(), 0u);
 }
 
 TEST(Arena, AllocReleasePeak) {
@@ -77,6 +93,20 @@ TEST(Arena, GrowableAddsBlocksThenMergesThem) {
   EXPECT_EQ(a.blocks(), 1u);  // the same workload now fits
 }
 
+// Finding 13 (documented, not detected): replacing a mapped file by rename (the procedure docs/security.md gives)
+// leaves the mapping on the old inode, whose bytes stay readable and unchanged.
+TEST(MappedFile, RenameOverKeepsTheMappedData) {
+  const std::string path = ::testing::TempDir() + "/mapped.bin", next = path + ".new";
+  std::ofstream(path, std::ios::binary) << std::string(8192, 'a');
+  std::shared_ptr<MappedFile> f = MappedFile::open(path);
+  std::ofstream(next, std::ios::binary) << "b";
+  ASSERT_EQ(std::rename(next.c_str(), path.c_str()), 0);
+  ASSERT_EQ(f->size(), 8192u);
+  EXPECT_EQ(f->data()[0], 'a');
+  EXPECT_EQ(f->data()[8191], 'a');  // a truncation in place would make this read raise SIGBUS
+  std::remove(path.c_str());
+}
+
 TEST(Safetensors, RoundTrip) {
   std::string path = ::testing::TempDir() + "/rt.safetensors";
   Tensor a = Tensor::empty({2, 3});
@@ -89,6 +119,30 @@ TEST(Safetensors, RoundTrip) {
   EXPECT_TRUE(test::tensors_close(f.get("a"), a, 0, 0));
   EXPECT_EQ(f.get("b").data<int64_t>()[3], -3);
   EXPECT_THROW(f.get("c"), Error);
+}
+
+// data_offsets at an odd byte: the tensor is copied to aligned memory (a misaligned float* is undefined behaviour);
+// an aligned one is still borrowed from the mapping.
+TEST(Safetensors, UnalignedOffsetsAreCopied) {
+  const std::string path = ::testing::TempDir() + "/unaligned.safetensors";
+  std::string h = R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[1,9]},"b":{"dtype":"F32","shape":[1],)"
+                  R"("data_offsets":[12,16]}})";
+  while ((h.size() + 8) % 8 != 0) h.push_back(' ');
+  std::string bytes(8, '\0');
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>((h.size() >> (8 * i)) & 0xff);
+  const float v[4] = {1.5f, -2.25f, 0.0f, 7.0f};
+  std::string data(16, '\0');
+  std::memcpy(&data[1], v, 8);       // a = [1.5, -2.25] at offset 1
+  std::memcpy(&data[12], v + 3, 4);  // b = [7] at offset 12
+  std::ofstream(path, std::ios::binary) << bytes + h + data;
+  TensorFile f = read_safetensors(path);
+  const Tensor& a = f.get("a");
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(a.raw()) % alignof(float), 0u) << "misaligned float data";
+  EXPECT_EQ(a.f32()[0], 1.5f);
+  EXPECT_EQ(a.f32()[1], -2.25f);
+  EXPECT_EQ(f.get("b").f32()[0], 7.0f);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(f.get("b").raw()) % alignof(float), 0u);
+  std::remove(path.c_str());
 }
 
 TEST(Safetensors, RejectsMalformed) {

@@ -23,7 +23,7 @@ struct Tap {
 // Taps of every sample of one box, ordered (ph, pw, iy, ix).
 std::vector<Tap> precompute(const RoiAlignArgs& a, const RoiGeometry& g) {
   std::vector<Tap> taps;
-  taps.reserve(static_cast<size_t>(a.out_h * a.out_w * g.grid_h * g.grid_w));
+  taps.reserve(static_cast<size_t>(a.out_h * a.out_w) * static_cast<size_t>(g.grid_h) * static_cast<size_t>(g.grid_w));
   for (int ph = 0; ph < a.out_h; ++ph) {
     for (int pw = 0; pw < a.out_w; ++pw) {
       for (int iy = 0; iy < g.grid_h; ++iy) {
