@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "io/atomic_file.h"
 #include "io/result_json.h"
 
 namespace sam3 {
@@ -33,21 +34,5 @@ std::string json_round_trip(const std::string& s);
 // Checks that record `head` belongs to `image_files` (id in range, same file name); throws sam3::Error otherwise.
 void check_record_matches(const BatchRecordHead& head, const std::vector<std::string>& image_files,
                           const std::string& where);
-
-// A file written under a temporary name, flushed to disk and renamed over `path` by commit() (readers see the old
-// file or the new one, never a part). Destroyed without commit(): the temporary file is removed.
-class AtomicFile {
- public:
-  explicit AtomicFile(std::string path);
-  ~AtomicFile();
-  AtomicFile(const AtomicFile&) = delete;
-  AtomicFile& operator=(const AtomicFile&) = delete;
-  void write(const std::string& text);
-  void commit();
-
- private:
-  std::string path_, tmp_;
-  std::FILE* f_ = nullptr;
-};
 
 }  // namespace sam3

@@ -51,34 +51,6 @@ void check_record_matches(const BatchRecordHead& head, const std::vector<std::st
                 "' in the inputs: this directory holds the results of other inputs (or the inputs changed)");
 }
 
-AtomicFile::AtomicFile(std::string path) : path_(std::move(path)), tmp_(path_ + ".tmp") {
-  f_ = std::fopen(tmp_.c_str(), "wb");
-  if (!f_) throw Error("cannot open '" + tmp_ + "' for writing: " + std::strerror(errno));
-}
-
-AtomicFile::~AtomicFile() {
-  if (f_) {
-    std::fclose(f_);
-    std::remove(tmp_.c_str());
-  }
-}
-
-void AtomicFile::write(const std::string& text) {
-  if (std::fwrite(text.data(), 1, text.size(), f_) != text.size())
-    throw Error("error writing '" + tmp_ + "': " + std::strerror(errno));
-}
-
-void AtomicFile::commit() {
-  const bool ok = std::fflush(f_) == 0 && ::fsync(fileno(f_)) == 0;
-  const int err = errno;
-  std::fclose(f_);
-  f_ = nullptr;
-  if (!ok || std::rename(tmp_.c_str(), path_.c_str()) != 0) {
-    std::remove(tmp_.c_str());
-    throw Error("error writing '" + path_ + "': " + std::strerror(ok ? errno : err));
-  }
-}
-
 std::vector<std::string> batch_record_files(const std::string& dir) {
   std::vector<std::string> files;
   std::error_code ec;

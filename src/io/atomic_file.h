@@ -20,6 +20,7 @@ class AtomicFile {
 
   std::FILE* file() { return file_; }
   void write(const void* data, size_t size);  // throws on a short write
+  void write(const std::string& text) { write(text.data(), text.size()); }
   void commit();                              // flush, close, rename over the target; throws on failure
 
  private:
