@@ -1,9 +1,13 @@
 // Slow test: the reduced-precision accuracy gates (docs/precision.md) at the official full size, on a full-size
 // random checkpoint written by the project's own generator (write_random_checkpoint, as `sam3
 // make-random-checkpoint`), through the public API: f32, bf16 and int8 models of the same file encode a fixture
-// image and answer the same prompts. Gates: embedding cosine per FPN level, per-query probability |Δ|, kept sets
-// (threshold 0.5 and 0.05), boxes at 1008 px. Masks: the plain IoU is printed; on random weights it is not a
-// meaningful gate (docs/precision.md), the module test gates the conditioned IoU on the tiny model.
+// image and answer the same prompts. Gated: the embedding cosine per FPN level (the bound) and the kept sets
+// (threshold 0.5 and 0.05: no query kept by one side only unless within the margin of the threshold). Printed, not
+// gated: per-query probability |Δ|, boxes at 1008 px and the plain mask IoU. At full size the random decoder is too
+// sensitive for the downstream bounds to say anything about the precision: with only the image encoder in
+// bf16 (cosine 0.999986, far inside the 0.9999 gate) the probabilities already move by 0.021 and boxes by 10.6 px
+// (measured 2026-12-07; docs/precision.md, "Full size"). The module test gates them on the tiny model; on real
+// weights `sam3 compare` measures them.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -23,7 +27,7 @@ namespace {
 
 struct Gate {
   const char* dtype;
-  double cosine, prob, margin, box_1008_px;
+  double cosine, margin;
 };
 
 class FullSize : public ::testing::Test {
@@ -70,9 +74,7 @@ void check(const Model& f32, const Model& low, const Gate& g) {
                   "max box Δ %.3f px@1008\n",
                   g.dtype, p, threshold, c.kept_a, c.kept_b, c.kept_both, c.kept_differ, c.max_prob_delta,
                   c.min_mask_iou, c.max_box_delta_input);
-      EXPECT_LE(c.max_prob_delta, g.prob) << g.dtype << " prompt " << p;
       EXPECT_EQ(c.kept_differ_far, 0) << g.dtype << " prompt " << p;
-      EXPECT_LE(c.max_box_delta_input, g.box_1008_px) << g.dtype << " prompt " << p;
     }
   }
 }
@@ -81,6 +83,6 @@ void check(const Model& f32, const Model& low, const Gate& g) {
 
 TEST_F(FullSize, Bf16AndInt8AgainstF32) {
   const auto f32 = load("f32");
-  check(*f32, *load("bf16"), Gate{"bf16", 0.9999, 0.01, 0.01, 1.0});
-  check(*f32, *load("int8"), Gate{"int8", 0.999, 0.03, 0.03, 3.0});
+  check(*f32, *load("bf16"), Gate{"bf16", 0.9999, 0.01});
+  check(*f32, *load("int8"), Gate{"int8", 0.999, 0.03});
 }
