@@ -24,8 +24,9 @@ case "$mode" in
   sanitize)
     dir=build-asan
     # RelWithDebInfo: sanitizer reports with line numbers; -O2 keeps the module tests' run time reasonable.
+    # No Python package here: an ASan-built extension would need the runtime preloaded into python3.
     [ -f $dir/CMakeCache.txt ] || cmake -S . -B $dir -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-      -DSAM3_SANITIZE=address,undefined ${SAM3_CMAKE_ARGS:-}
+      -DSAM3_SANITIZE=address,undefined -DSAM3_PYTHON=OFF ${SAM3_CMAKE_ARGS:-}
     # Leaks are reported at exit; OpenMP's and OpenBLAS's thread pools keep memory by design, so only ours count.
     export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}"
     export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
