@@ -16,6 +16,7 @@ struct Command {
 constexpr Command kCommands[] = {
     {"batch", sam3::cli::cmd_batch, "segment a dataset with text/box prompts: COCO results, resumable"},
     {"bench", sam3::cli::cmd_bench, "time the image encoder (per stage, GFLOP/s, peak memory)"},
+    {"compare", sam3::cli::cmd_compare, "compare two models or precisions on the same images and prompts"},
     {"encode", sam3::cli::cmd_encode, "encode an image once and save its embedding"},
     {"info", sam3::cli::cmd_info, "print a checkpoint's config and tensor summary"},
     {"make-random-checkpoint", sam3::cli::cmd_make_random_checkpoint, "write a random checkpoint (official layout)"},
