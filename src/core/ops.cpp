@@ -75,6 +75,21 @@ void run(const RunContext& ctx, void (*ref_kernel)(P...), typename NonDeduced<vo
     cpu_kernel(std::forward<A>(args)..., ctx.n_threads);
 }
 
+// The checks both linear() overloads share, once x's last dim K and the weight's N are known: b (may be null) is
+// [N], y is [..., N] with x's row count, y does not overlap x. Returns the row count M.
+int64_t check_linear_io(const Tensor& x, int64_t K, int64_t N, const Tensor* b, const Tensor& y) {
+  const int64_t M = K ? x.numel() / K : 0;
+  if (b) {
+    require_f32(*b, "linear", "b");
+    if (b->shape() != Shape{N}) fail("linear", "b must be [" + std::to_string(N) + "], got " + shape_str(b->shape()));
+  }
+  if (y.dim() < 1 || y.size(-1) != N || y.numel() != M * N)
+    fail("linear",
+         "y must be [..., " + std::to_string(N) + "] with " + std::to_string(M) + " rows, got " + shape_str(y.shape()));
+  if (overlaps(x.raw(), x.nbytes(), y.raw(), y.nbytes())) fail("linear", "y must not overlap x");
+  return M;
+}
+
 }  // namespace
 
 void linear(const Tensor& x, const Tensor& w, const Tensor* b, Tensor& y, const RunContext& ctx) {
@@ -85,16 +100,8 @@ void linear(const Tensor& x, const Tensor& w, const Tensor* b, Tensor& y, const 
   if (w.dim() != 2) fail("linear", "w must be [N,K], got " + shape_str(w.shape()));
   const int64_t K = x.size(-1), N = w.size(0);
   if (w.size(1) != K) fail("linear", "w " + shape_str(w.shape()) + " does not match x " + shape_str(x.shape()));
-  const int64_t M = K ? x.numel() / K : 0;
   b = optional(b);
-  if (b) {
-    require_f32(*b, "linear", "b");
-    if (b->shape() != Shape{N}) fail("linear", "b must be [" + std::to_string(N) + "], got " + shape_str(b->shape()));
-  }
-  if (y.dim() < 1 || y.size(-1) != N || y.numel() != M * N)
-    fail("linear",
-         "y must be [..., " + std::to_string(N) + "] with " + std::to_string(M) + " rows, got " + shape_str(y.shape()));
-  if (overlaps(x.raw(), x.nbytes(), y.raw(), y.nbytes())) fail("linear", "y must not overlap x");
+  const int64_t M = check_linear_io(x, K, N, b, y);
   if (M == 0 || N == 0) return;
   run(ctx, kernels::ref::linear, kernels::cpu::linear, x.f32(), w.f32(), b ? b->f32() : nullptr, y.f32(), M, N, K);
 }
@@ -137,16 +144,8 @@ void linear(const Tensor& x, const PackedWeight& w, const Tensor* b, Tensor& y, 
   const int64_t K = w.k, N = w.n;
   if (x.dim() < 1 || x.size(-1) != K)
     fail("linear", "x " + shape_str(x.shape()) + " does not end in the weight's " + std::to_string(K));
-  const int64_t M = x.numel() / K;
   b = optional(b);
-  if (b) {
-    require_f32(*b, "linear", "b");
-    if (b->shape() != Shape{N}) fail("linear", "b must be [" + std::to_string(N) + "], got " + shape_str(b->shape()));
-  }
-  if (y.dim() < 1 || y.size(-1) != N || y.numel() != M * N)
-    fail("linear",
-         "y must be [..., " + std::to_string(N) + "] with " + std::to_string(M) + " rows, got " + shape_str(y.shape()));
-  if (overlaps(x.raw(), x.nbytes(), y.raw(), y.nbytes())) fail("linear", "y must not overlap x");
+  const int64_t M = check_linear_io(x, K, N, b, y);
   if (M == 0) return;
   const float* bias = b ? b->f32() : nullptr;
   if (ctx.backend == Backend::Ref) {

@@ -17,9 +17,4 @@ std::vector<int8_t> PackedWeight::s8() const {
   return w;
 }
 
-size_t PackedWeight::bytes() const {
-  const size_t elem = precision == Precision::Int8 ? 1 : 2;
-  return static_cast<size_t>(n * k) * elem + scale.size() * sizeof(float) + colsum.size() * sizeof(int32_t);
-}
-
 }  // namespace sam3::ops

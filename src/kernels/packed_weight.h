@@ -29,8 +29,6 @@ struct PackedWeight {
   // The plain [n,k] weight whatever the storage (unpacks oneDNN's copy): for the reference back end and tests.
   std::vector<uint16_t> bf16() const;
   std::vector<int8_t> s8() const;
-  // Bytes the weight occupies (packed or plain, plus scales).
-  size_t bytes() const;
 };
 
 }  // namespace sam3::ops
