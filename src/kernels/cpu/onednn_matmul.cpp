@@ -92,7 +92,8 @@ void OnednnMatmul::run(const void* x, const float* bias, void* y, int64_t M, int
     auto it = impl_->prims.find({M, has_bias});
     if (it == impl_->prims.end()) {
       // The packed layout was chosen for kPackRows rows; oneDNN's layouts depend on the types and the ISA, not on
-      // M, so the same packed weight serves every M (make_pd throws if it ever did not).
+      // M, so the same packed weight serves every M. Were that ever not so, oneDNN would pick a slower
+      // implementation that accepts the layout (or throw when none does): `ONEDNN_VERBOSE=1` names the one used.
       auto pd = make_pd(kind_, M, n_, k_, impl_->packed.get_desc(), has_bias);
       it = impl_->prims.emplace(std::make_pair(M, has_bias), dnnl::matmul(pd)).first;
     }
@@ -116,10 +117,6 @@ void OnednnMatmul::unpack(void* w) const {
   dnnl::memory dst(impl_->plain_desc, cpu_engine(), w);
   dnnl::reorder(impl_->packed, dst).execute(s, impl_->packed, dst);
   s.wait();
-}
-
-std::string OnednnMatmul::impl_name(int64_t M) const {
-  return make_pd(kind_, M, n_, k_, impl_->packed.get_desc(), kind_ != Kind::Int8).impl_info_str();
 }
 
 std::string onednn_isa_name() {

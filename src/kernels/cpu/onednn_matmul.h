@@ -27,8 +27,6 @@ class OnednnMatmul {
   Kind kind() const { return kind_; }
   int64_t n() const { return n_; }
   int64_t k() const { return k_; }
-  // The implementation oneDNN chose for a product of M rows (e.g. "brg:avx512_core_amx_bf16", "gemm:jit").
-  std::string impl_name(int64_t M) const;
 
  private:
   struct Impl;
