@@ -82,8 +82,9 @@ int cmd_bench(int argc, char** argv) {
   app.add_option("--threads", n_threads, "threads")->capture_default_str()->check(CLI::Range(1, 4096));
   app.add_option("--runs", runs, "encoder runs (the best one is reported)")->capture_default_str()->check(CLI::Range(1, 100));
   app.add_option("--sgemm-reps", sgemm_reps, "sgemm repetitions (best reported)")->capture_default_str()->check(CLI::Range(1, 100));
-  bool pick_only = false;
+  bool pick_only = false, prompt_only = false;
   app.add_flag("--pick-only", pick_only, "time only the interactive pick (SAM2 neck, one pick), not the encoder");
+  app.add_flag("--prompt-only", prompt_only, "time only the per-prompt stages (on a synthetic embedding), not the encoder");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -95,6 +96,17 @@ int cmd_bench(int argc, char** argv) {
     std::shared_ptr<const Model> model = load_model(mo, "sam3 bench");
     bench_pick_stages(model, n_threads, runs);
     std::printf("load average (1 min) at the end: %.2f\n", load_average());
+    return 0;
+  }
+  if (prompt_only) {
+    std::shared_ptr<const Model> model = load_model(mo, "sam3 bench");
+    const PrecisionSupport ps = precision_support();
+    Precision p = Precision::F32;
+    precision_from_name(model->info().precision, &p);
+    if (p == Precision::Int8) p = ps.bf16_fast ? Precision::BF16 : Precision::F32;  // prompts run int8 models so
+    const double rate = matmul_rate(5184, 4736, 1024, sgemm_reps, n_threads, p);
+    std::printf("matmul 5184x4736x1024 %s: %.1f GFLOP/s\n", precision_name(p), rate);
+    bench_prompt_stages(model, n_threads, rate, precision_name(p), runs);
     return 0;
   }
   // The reference matmul rates first, so their buffers are gone before the model's peak memory is measured.

@@ -152,7 +152,7 @@ PromptResult run_prompt(ImageState::Impl& st, const Model::Impl& m, const Prompt
   const Sam3Image& model = *m.sam3;
   const EncodedPrompt ep = model.encode_prompt(ids, boxes, f, st.prompt_cache, ctx, &t);
   auto out = std::make_shared<PromptOutputs>();
-  out->raw = model.forward_grounding(f, ep, ctx, &t);
+  out->raw = model.forward_grounding(f, ep, st.prompt_cache, ctx, &t);
   out->image_height = f.image_height;
   out->image_width = f.image_width;
   out->precision = precision_name(m.precision);

@@ -228,6 +228,7 @@ void attention(const AttentionArgs& a, const RunContext& ctx) {
   if (overlaps(a.out, so, a.q, sq) || overlaps(a.out, so, a.k, sk) || overlaps(a.out, so, a.v, sv))
     fail(op, "out must not overlap q, k or v");
   if (!(a.scale == a.scale)) fail(op, "scale is NaN");
+  if (a.causal && a.lq != a.lk) fail(op, "causal attention needs lq == lk");
   if (a.lq == 0) return;
   run(ctx, kernels::ref::attention, kernels::cpu::attention, a);
 }

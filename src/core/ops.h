@@ -83,6 +83,9 @@ struct AttentionArgs {
   int64_t bias_head = 0;
   // Optional key padding mask: key j is excluded when key_pad[j] != 0.
   const uint8_t* key_pad = nullptr;
+  // Causal (lq == lk): query i sees keys 0..i only. The same numbers as attending query i over the first i+1 keys
+  // alone; one call instead of one per query.
+  bool causal = false;
 };
 void attention(const AttentionArgs& args, const RunContext& ctx);
 

@@ -38,12 +38,23 @@ Tensor with_pos(const Tensor& x, const Tensor& pos, bool use, const RunContext& 
 void TransformerEncoderLayer::forward(Tensor& tgt, const Tensor& memory, const Tensor& query_pos,
                                       const Tensor& memory_pos, const uint8_t* tgt_key_pad,
                                       const uint8_t* memory_key_pad, const RunContext& ctx) const {
-  ArenaScope scope(ctx.arena);  // every intermediate of the layer; the result is added into tgt
-  {  // self-attention: q = k = LN1(x) (+ query_pos), v = LN1(x)
-    const Tensor t = norm1.forward(tgt, ctx);
-    const Tensor qk = with_pos(t, query_pos, opt.pos_enc_at_attn, ctx);
-    ops::add(tgt, self_attn.forward(qk, qk, t, nn::AttnMask::padding(tgt_key_pad), ctx), tgt, ctx);
-  }
+  forward_self(tgt, query_pos, tgt_key_pad, ctx);
+  forward_cross_ffn(tgt, memory, query_pos, memory_pos, memory_key_pad, ctx);
+}
+
+void TransformerEncoderLayer::forward_self(Tensor& tgt, const Tensor& query_pos, const uint8_t* tgt_key_pad,
+                                           const RunContext& ctx) const {
+  ArenaScope scope(ctx.arena);  // every intermediate; the result is added into tgt
+  // self-attention: q = k = LN1(x) (+ query_pos), v = LN1(x)
+  const Tensor t = norm1.forward(tgt, ctx);
+  const Tensor qk = with_pos(t, query_pos, opt.pos_enc_at_attn, ctx);
+  ops::add(tgt, self_attn.forward(qk, qk, t, nn::AttnMask::padding(tgt_key_pad), ctx), tgt, ctx);
+}
+
+void TransformerEncoderLayer::forward_cross_ffn(Tensor& tgt, const Tensor& memory, const Tensor& query_pos,
+                                                const Tensor& memory_pos, const uint8_t* memory_key_pad,
+                                                const RunContext& ctx) const {
+  ArenaScope scope(ctx.arena);  // every intermediate; the result is added into tgt
   {  // cross-attention: q = LN2(x) (+ query_pos), k = memory (+ memory_pos), v = memory
     const Tensor t = norm2.forward(tgt, ctx);
     const Tensor q = with_pos(t, query_pos, opt.pos_enc_at_cross_attn_queries, ctx);

@@ -55,6 +55,11 @@ struct TransformerEncoderLayer {
   // encoding); tgt_key_pad [L] and memory_key_pad [M] may be null.
   void forward(Tensor& tgt, const Tensor& memory, const Tensor& query_pos, const Tensor& memory_pos,
                const uint8_t* tgt_key_pad, const uint8_t* memory_key_pad, const RunContext& ctx) const;
+  // forward() in its two halves: the self-attention, then the cross-attention and the FFN. The first half of the
+  // fusion encoder's layer 0 sees only the image, so prompts on one image share it (FusionEncoder::image_prefix).
+  void forward_self(Tensor& tgt, const Tensor& query_pos, const uint8_t* tgt_key_pad, const RunContext& ctx) const;
+  void forward_cross_ffn(Tensor& tgt, const Tensor& memory, const Tensor& query_pos, const Tensor& memory_pos,
+                         const uint8_t* memory_key_pad, const RunContext& ctx) const;
 };
 
 }  // namespace sam3

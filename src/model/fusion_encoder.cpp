@@ -32,20 +32,38 @@ FusionEncoder::FusionEncoder(const Config& cfg, const nn::ParamScope& p) {
   for (int i = 0; i < e.num_layers; ++i) layers_.push_back(TransformerEncoderLayer::load(p.sub("layers").sub(i), o));
 }
 
-FusionEncoderOutput FusionEncoder::forward(const Tensor& feat, const Tensor& pos, const PromptView& prompt,
-                                           const RunContext& ctx) const {
-  check_prompt(prompt, d_, "fusion encoder");
-  if (feat.shape() != pos.shape() || feat.size(-3) != d_)
+namespace {
+
+void check_image(const Tensor& feat, const Tensor& pos, int64_t d) {
+  if (feat.shape() != pos.shape() || feat.size(-3) != d)
     throw Error("fusion encoder: image features " + shape_str(feat.shape()) + " and position encoding " +
-                shape_str(pos.shape()) + " must both be [1, " + std::to_string(d_) + ", H, W]");
+                shape_str(pos.shape()) + " must both be [1, " + std::to_string(d) + ", H, W]");
+}
+
+}  // namespace
+
+Tensor FusionEncoder::image_prefix(const Tensor& feat, const Tensor& pos, const RunContext& ctx) const {
+  check_image(feat, pos, d_);
+  Tensor x = nn::nchw_to_tokens(feat);  // [HW, d]
+  if (!layers_.empty()) layers_[0].forward_self(x, nn::nchw_to_tokens(pos), nullptr, ctx);
+  return x;
+}
+
+FusionEncoderOutput FusionEncoder::forward(const Tensor& feat, const Tensor& pos, const PromptView& prompt,
+                                           const RunContext& ctx, const Tensor* prefix) const {
+  check_prompt(prompt, d_, "fusion encoder");
+  check_image(feat, pos, d_);
   FusionEncoderOutput out;
-  Tensor x = nn::nchw_to_tokens(feat);  // [HW, d]; becomes the memory
   out.pos = nn::nchw_to_tokens(pos);
-  const int64_t hw = x.size(0);
+  const int64_t hw = out.pos.size(0);
+  if (prefix && (prefix->dtype() != DType::F32 || prefix->shape() != Shape{hw, d_}))
+    throw Error("fusion encoder: image prefix " + shape_str(prefix->shape()) + " does not match the image");
+  Tensor x = prefix ? prefix->clone() : nn::nchw_to_tokens(feat);  // [HW, d]; becomes the memory
   const Tensor ptok = prompt.tokens.reshape({prompt.length(), d_});
   for (size_t i = 0; i < layers_.size(); ++i) {
     // Image tokens (pos on the self-attention queries/keys) attend to the prompt (no pos, key-padding masked).
-    layers_[i].forward(x, ptok, out.pos, Tensor(), nullptr, prompt.mask_data(), ctx);
+    if (i > 0 || !prefix) layers_[i].forward_self(x, out.pos, nullptr, ctx);
+    layers_[i].forward_cross_ffn(x, ptok, out.pos, Tensor(), prompt.mask_data(), ctx);
     ctx.dump("enc.layer" + std::to_string(i), x.reshape({1, hw, d_}));
   }
   out.memory = x;

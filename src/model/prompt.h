@@ -29,6 +29,7 @@ struct EncodedPrompt {
 struct ImagePromptCache {
   Tensor img, pos;  // the detector's image level and its position encoding the entries were computed from
   std::shared_ptr<const GeometryFeatures> no_box_geometry;  // the geometry tokens of a box-free prompt (CLS only)
+  Tensor fusion_prefix;  // the fusion encoder's image-only start (FusionEncoder::image_prefix), [HW, d]
   bool matches(const Tensor& i, const Tensor& p) const { return img.raw() == i.raw() && pos.raw() == p.raw(); }
 };
 

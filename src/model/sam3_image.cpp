@@ -45,7 +45,7 @@ EncodedPrompt Sam3Image::encode_prompt(const std::vector<int64_t>& ids, const st
   GeometryFeatures geometry;
   bool geometry_cached = false;
   if (boxes.empty()) {
-    if (!image_cache.matches(img, pos)) image_cache = ImagePromptCache{img, pos, nullptr};
+    if (!image_cache.matches(img, pos)) image_cache = ImagePromptCache{img, pos, nullptr, Tensor()};
     geometry_cached = image_cache.no_box_geometry != nullptr;
     if (!geometry_cached)
       image_cache.no_box_geometry =
@@ -66,14 +66,18 @@ EncodedPrompt Sam3Image::encode_prompt(const std::vector<int64_t>& ids, const st
 // ref: sam3_image.py (Sam3Image.forward_grounding after _encode_prompt: _run_encoder, _run_decoder,
 //      _update_scores_and_boxes, _run_segmentation_heads)
 DetectorOutputs Sam3Image::forward_grounding(const ImageFeatures& image, const EncodedPrompt& prompt,
-                                             const RunContext& ctx, GroundingTimings* timings) const {
+                                             ImagePromptCache& image_cache, const RunContext& ctx,
+                                             GroundingTimings* timings) const {
   const Tensor& feat = image.fpn.back();
+  const Tensor& pos = image.pos.back();
   const int64_t fh = feat.size(-2), fw = feat.size(-1);
   const PromptView pv{prompt.tokens, prompt.mask};
   GroundingTimings unused;
   GroundingTimings& t = timings ? *timings : unused;
   Stopwatch sw;
-  const FusionEncoderOutput enc = fusion_encoder_.forward(feat, image.pos.back(), pv, ctx);
+  if (!image_cache.matches(feat, pos)) image_cache = ImagePromptCache{feat, pos, nullptr, Tensor()};
+  if (!image_cache.fusion_prefix.defined()) image_cache.fusion_prefix = fusion_encoder_.image_prefix(feat, pos, ctx);
+  const FusionEncoderOutput enc = fusion_encoder_.forward(feat, pos, pv, ctx, &image_cache.fusion_prefix);
   t.fusion = sw.lap_seconds();
   const DecoderOutput dec = decoder_.forward(enc.memory, enc.pos, fh, fw, pv, ctx);
   t.decoder = sw.lap_seconds();

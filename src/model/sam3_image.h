@@ -76,8 +76,10 @@ class Sam3Image {
   // forward_grounding after the prompt: fusion encoder -> decoder (+ box head) -> scoring -> segmentation head, on
   // the image's detector level (fpn.back()) and the finer levels. The outputs are owned (never arena memory), so
   // they may be kept after ctx's arena is released. Records enc.*, dec.*, score.*, seg.*, out.* when dumping.
-  DetectorOutputs forward_grounding(const ImageFeatures& image, const EncodedPrompt& prompt, const RunContext& ctx,
-                                     GroundingTimings* timings = nullptr) const;
+  // `image_cache` keeps the fusion encoder's image-only start (computed by the first prompt on the image).
+  DetectorOutputs forward_grounding(const ImageFeatures& image, const EncodedPrompt& prompt,
+                                    ImagePromptCache& image_cache, const RunContext& ctx,
+                                    GroundingTimings* timings = nullptr) const;
 
  private:
   Config cfg_;

@@ -118,16 +118,12 @@ Tensor MultiheadAttention::forward(const Tensor& query, const Tensor& key, const
   a.head_dim = hd;
   a.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(hd)));
   a.key_pad = mask.key_pad;
-  if (mask.causal) {
-    // Query i attends over the key prefix 0..i: one single-row attention per query.
-    for (int64_t i = 0; i < lq; ++i) {
-      ops::AttentionArgs r = a;
-      r.q = q + i * q_row;
-      r.out = o.f32() + i * E;
-      r.lq = 1;
-      r.lk = i + 1;
-      ops::attention(r, ctx);
-    }
+  if (mask.causal) {  // query i attends over keys 0..i
+    a.q = q;
+    a.out = o.f32();
+    a.lq = lq;
+    a.causal = true;
+    ops::attention(a, ctx);
     return out_proj.forward(o, ctx);
   }
   // Rows without bias, then rows with bias.

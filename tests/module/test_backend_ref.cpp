@@ -37,7 +37,7 @@ TEST_P(RefBackendCase, WholePromptPathMatchesFixture) {
   // The text cache is per model: only the first case of each text records text.* (a cached text computes nothing),
   // and the comparison below takes what was recorded.
   const EncodedPrompt p = model.encode_prompt(ids, boxes, features, fresh, ref_ctx);
-  const DetectorOutputs ref_out = model.forward_grounding(features, p, ref_ctx);
+  const DetectorOutputs ref_out = model.forward_grounding(features, p, fresh, ref_ctx);
   TensorFile got = cap.read_back();
 
   int compared = 0;
@@ -61,7 +61,8 @@ TEST_P(RefBackendCase, WholePromptPathMatchesFixture) {
   ImagePromptCache fresh_cpu;
   const RunContext cpu_ctx{2};
   const DetectorOutputs cpu_out =
-      cpu_model.forward_grounding(features, cpu_model.encode_prompt(ids, boxes, features, fresh_cpu, cpu_ctx), cpu_ctx);
+      cpu_model.forward_grounding(features, cpu_model.encode_prompt(ids, boxes, features, fresh_cpu, cpu_ctx),
+                                  fresh_cpu, cpu_ctx);
   EXPECT_TRUE(matches_fixture(cpu_out.pred_logits, ref_out.pred_logits)) << name;
   EXPECT_TRUE(matches_fixture(cpu_out.pred_boxes, ref_out.pred_boxes)) << name;
   EXPECT_TRUE(matches_fixture(cpu_out.pred_masks, ref_out.pred_masks)) << name;

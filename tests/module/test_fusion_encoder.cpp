@@ -3,6 +3,8 @@
 // Tolerances: docs/numerics.md, "Detector head".
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "detector_test_util.h"
 #include "model/fusion_encoder.h"
 
@@ -33,6 +35,14 @@ TEST_P(FusionEncoderCase, MatchesFixture) {
   }
   EXPECT_EQ(compared, m.cfg.encoder.num_layers);  // enc.layer0..L-2 and enc.memory
   EXPECT_TRUE(tensors_close(out.memory.reshape({-1, 1, m.cfg.d_model}), got.get("enc.memory"), 0, 0));
+
+  // Starting from the image-only prefix (what prompts on one image share) gives the same memory, bit for bit.
+  const Tensor prefix = enc.image_prefix(img.get("neck.fpn2"), img.get("neck.pos2"), RunContext{2});
+  const FusionEncoderOutput from_prefix =
+      enc.forward(img.get("neck.fpn2"), img.get("neck.pos2"), fixture_prompt(c), RunContext{2}, &prefix);
+  ASSERT_EQ(from_prefix.memory.shape(), out.memory.shape());
+  EXPECT_EQ(0, std::memcmp(from_prefix.memory.f32(), out.memory.f32(),
+                           static_cast<size_t>(out.memory.numel()) * sizeof(float)));
 }
 
 INSTANTIATE_TEST_SUITE_P(Tiny, FusionEncoderCase, ::testing::ValuesIn(fixture_cases()), case_param_name);
@@ -46,6 +56,9 @@ TEST(FusionEncoder, RejectsBadInputs) {
   PromptView bad{c.get("prompt.tokens"), c.get("text.language_mask")};
   EXPECT_THROW(enc.forward(img.get("neck.fpn2"), img.get("neck.pos2"), bad, RunContext{1}), Error);
   EXPECT_THROW(FusionEncoder(m.cfg, m.scope("transformer.decoder.")), Error);
+  const Tensor wrong = Tensor::zeros({3, m.cfg.d_model});  // a prefix of another image size
+  EXPECT_THROW(enc.forward(img.get("neck.fpn2"), img.get("neck.pos2"), fixture_prompt(c), RunContext{1}, &wrong),
+               Error);
 }
 
 }  // namespace

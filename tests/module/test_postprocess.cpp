@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -189,7 +190,18 @@ TEST_P(DetectorChainCase, PromptToFinal) {
   EncodedPrompt prompt;  // the fixture's prompt (prompt.tokens, prompt.mask)
   prompt.tokens = c.get("prompt.tokens");
   prompt.mask = c.get("prompt.mask");
-  const DetectorOutputs o = model.forward_grounding(fixture_features(m, img), prompt, RunContext{2});
+  const ImageFeatures features = fixture_features(m, img);
+  ImagePromptCache cache;
+  const DetectorOutputs o = model.forward_grounding(features, prompt, cache, RunContext{2});
+  // A second prompt on the image starts from the fusion encoder's image-only prefix the first one cached: the
+  // same numbers, bit for bit.
+  ASSERT_TRUE(cache.fusion_prefix.defined());
+  const DetectorOutputs again = model.forward_grounding(features, prompt, cache, RunContext{2});
+  for (const auto& [a, b] : {std::pair{&o.pred_logits, &again.pred_logits}, {&o.pred_boxes, &again.pred_boxes},
+                             {&o.pred_masks, &again.pred_masks}, {&o.semantic_seg, &again.semantic_seg}}) {
+    ASSERT_EQ(a->numel(), b->numel());
+    EXPECT_EQ(0, std::memcmp(a->f32(), b->f32(), static_cast<size_t>(a->numel()) * sizeof(float))) << name;
+  }
   // Raw outputs first (standard detector tolerance), then the processor's result.
   EXPECT_TRUE(matches_fixture(o.pred_logits.reshape({1, -1, 1}), c.get("out.pred_logits")));
   EXPECT_TRUE(matches_fixture(o.pred_boxes.reshape({1, -1, 4}), c.get("out.pred_boxes")));

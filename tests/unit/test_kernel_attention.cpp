@@ -4,11 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 
 #include "core/error.h"
 #include "core/ops.h"
 #include "kernels/cpu.h"
 #include "kernels/ref.h"
+#include "kernels/simd_math.h"  // SAM3_AVX2
 #include "test_kernel_common.h"
 
 using namespace sam3;
@@ -183,6 +185,55 @@ TEST(KernelAttention, FullyMaskedRowsAndMaskedBias) {
     kernels::ref::attention(r);
     EXPECT_TRUE(within(out, want, {1e-5}, "causal bias D=" + std::to_string(D)));  // |v| ≤ 1, D ≤ 16, L = 70
   }
+}
+
+// The causal flag: against the reference (same tolerance as the causal bias above), and on the AVX2 micro-kernels
+// (D a multiple of 16) bit-identical to attending each query i over the first i+1 keys alone, which is how the
+// text encoder ran before (the masked keys add exact zeros). L = 300 spans three key tiles; D = 8 is the generic
+// path; 2 threads.
+TEST(KernelAttention, CausalEqualsPrefixAttention) {
+  for (int64_t D : {8, 16, 64}) {
+    const int64_t H = 3, L = D == 64 ? 32 : 300;  // 32 x 64: the text encoder's shape per head
+    std::mt19937 g(12);
+    auto q = random_vec(g, L * H * D, -2.0f, 2.0f), k = random_vec(g, L * H * D, -2.0f, 2.0f);
+    auto v = random_vec(g, L * H * D);
+    ops::AttentionArgs a;
+    a.q = q.data(), a.k = k.data(), a.v = v.data();
+    a.q_row = a.k_row = a.v_row = a.o_row = H * D;
+    a.q_head = a.k_head = a.v_head = a.o_head = D;
+    a.n_heads = H, a.lq = L, a.lk = L, a.head_dim = D, a.scale = 0.3f;
+    a.causal = true;
+    std::vector<float> out(static_cast<size_t>(L * H * D), NAN), want(out.size(), NAN), rows(out.size(), NAN);
+    a.out = out.data();
+    ops::attention(a, RunContext{2});
+    ops::AttentionArgs r = a;
+    r.out = want.data();
+    kernels::ref::attention(r);
+    EXPECT_TRUE(within(out, want, {1e-5}, "causal D=" + std::to_string(D)));
+    for (int64_t i = 0; i < L; ++i) {
+      ops::AttentionArgs one = a;
+      one.causal = false;
+      one.q = q.data() + i * H * D;
+      one.out = rows.data() + i * H * D;
+      one.lq = 1;
+      one.lk = i + 1;
+      ops::attention(one, RunContext{2});
+    }
+#ifdef SAM3_AVX2
+    if (D % 16 == 0) {
+      EXPECT_EQ(0, std::memcmp(out.data(), rows.data(), out.size() * sizeof(float))) << "D=" << D;
+    }
+#endif
+    EXPECT_TRUE(within(out, rows, {1e-5}, "causal vs prefix D=" + std::to_string(D)));
+  }
+  ops::AttentionArgs bad;
+  std::vector<float> buf(64, 0.0f), o(64);
+  bad.q = bad.k = bad.v = buf.data();
+  bad.out = o.data();
+  bad.q_row = bad.k_row = bad.v_row = bad.o_row = 4;
+  bad.n_heads = 1, bad.lq = 2, bad.lk = 3, bad.head_dim = 4, bad.scale = 1.0f;
+  bad.causal = true;
+  EXPECT_THROW(ops::attention(bad, RunContext{1}), Error);  // causal needs lq == lk
 }
 
 TEST(KernelAttention, OpChecks) {

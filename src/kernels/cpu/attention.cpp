@@ -111,8 +111,9 @@ void attend_tile_sgemm(const ops::AttentionArgs& a, int64_t h, int64_t i0, int64
   std::fill(ot, ot + nq * D, 0.0f);
   const float* kh = a.k + h * a.k_head;
   const float* vh = a.v + h * a.v_head;
-  for (int64_t j0 = 0; j0 < a.lk; j0 += kBk) {
-    const int64_t nk = std::min(kBk, a.lk - j0);
+  const int64_t lk = a.causal ? std::min(a.lk, i0 + nq) : a.lk;  // later keys are hidden from the whole tile
+  for (int64_t j0 = 0; j0 < lk; j0 += kBk) {
+    const int64_t nk = std::min(kBk, lk - j0);
     // S[nq, nk] = Qs · K[j0:j0+nk]ᵀ
     sgemm(false, true, nq, nk, D, qt, D, kh + j0 * a.k_row, a.k_row, st, kBk, false, 1);
     bool any = false;  // does any query in the tile have a finite score in this key tile?
@@ -126,6 +127,8 @@ void attend_tile_sgemm(const ops::AttentionArgs& a, int64_t h, int64_t i0, int64
         for (int64_t j = 0; j < nk; ++j)
           if (a.key_pad[j0 + j]) s[j] = kNegInf;
       }
+      if (a.causal)
+        for (int64_t j = std::max<int64_t>(0, i0 + i + 1 - j0); j < nk; ++j) s[j] = kNegInf;
       float& m = sc.m[static_cast<size_t>(i)];
       float& l = sc.l[static_cast<size_t>(i)];
       const float m_new = std::max(m, row_max(s, nk));
@@ -270,6 +273,12 @@ void key_tile_step(const ops::AttentionArgs& a, int64_t h, const SubTile& t, int
     for (int64_t jj = 0; jj < nk; ++jj)
       if (a.key_pad[j0 + jj]) std::fill(st + jj * kBq, st + jj * kBq + nqp, kNegInf);
   }
+  if (a.causal) {  // key j0+jj is hidden from the queries before it: columns i < j0 + jj - t.i0
+    for (int64_t jj = 0; jj < nk; ++jj) {
+      const int64_t first_seeing = std::clamp<int64_t>(j0 + jj - t.i0, 0, nqp);
+      std::fill(st + jj * kBq, st + jj * kBq + first_seeing, kNegInf);
+    }
+  }
   // Online softmax in log2 units, 8 queries per lane group: m_new = max(m, max_j Sᵀ[j, ·]);
   // P = 2^(Sᵀ - m_new); l = l·2^(m - m_new) + Σ_j P. While a query has seen only masked keys m_new = -inf;
   // exponents then use 0 instead, so P = 0 and alpha = 0 rather than NaN.
@@ -349,8 +358,10 @@ void attend_block_avx2(const ops::AttentionArgs& a, int64_t h, int64_t i0, int64
   const float* vh = a.v + h * a.v_head;
   float* kp = sc.kp.data();  // K tile [kBk, D]
   float* vp = sc.vp.data();  // V tile [D/16, kBk, 16]
-  for (int64_t j0 = 0; j0 < a.lk; j0 += kBk) {
-    const int64_t nk = std::min(kBk, a.lk - j0);
+  // Causal: key tiles after the block's last query are hidden from all of it.
+  const int64_t lk = a.causal ? std::min(a.lk, i0 + nq) : a.lk;
+  for (int64_t j0 = 0; j0 < lk; j0 += kBk) {
+    const int64_t nk = std::min(kBk, lk - j0);
     // Pack the K tile as [nk][D] and the V tile as [D/16][nk][16]: contiguous streams for the micro-kernels,
     // whatever the row strides (a packed qkv has rows 12 KB apart: one page per key otherwise).
     for (int64_t j = 0; j < nk; ++j) {

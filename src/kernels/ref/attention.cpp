@@ -18,7 +18,7 @@ void attention(const ops::AttentionArgs& a) {
       double mx = neg_inf;
       for (int64_t j = 0; j < a.lk; ++j) {
         double v = neg_inf;
-        if (!(a.key_pad && a.key_pad[j])) {
+        if (!(a.key_pad && a.key_pad[j]) && !(a.causal && j > i)) {
           const float* k = a.k + j * a.k_row + h * a.k_head;
           double dot = 0;
           for (int64_t d = 0; d < a.head_dim; ++d) dot += static_cast<double>(q[d]) * k[d];
