@@ -1,4 +1,4 @@
-// sam3.cpp — `sam3 compare -m A [-m B] [--dtype X] [--dtype Y] -i IMAGE... -t TEXT...`: runs two models, or one model
+// sam3.cpp — `sam3 compare -m A [-m B] [--dtype X] [--dtype Y] -i IMAGE... -t TEXT... [--box ...] [--neg-box ...]`: runs two models, or one model
 // at two precisions, on the same images and prompts and reports how far apart they are: embedding cosine per FPN
 // level, per-query probability deltas, kept-set agreement, mask IoU and box deltas of the queries both keep, times.
 // A user with real weights judges a precision on their own images with it (docs/precision.md).
@@ -12,13 +12,16 @@
 #include "commands.h"
 #include "core/parallel.h"
 #include "model_options.h"
+#include "prompt_options.h"
 #include "sam3/sam3.h"
 
 namespace sam3::cli {
 
 int cmd_compare(int argc, char** argv) {
   CLI::App app{"Compare two models, or one model at two precisions, on the same images and prompts.", "sam3 compare"};
-  std::vector<std::string> models, dtypes, images, texts;
+  app.footer(kPromptHelp);
+  std::vector<std::string> models, dtypes, images;
+  PromptOptions po;
   std::string config_path;
   float threshold = 0.5f;
   int n_threads = default_thread_count();
@@ -31,8 +34,7 @@ int cmd_compare(int argc, char** argv) {
       ->check(CLI::IsMember({"auto", "f32", "bf16", "int8"}));
   app.add_option("-i,--image", images, "image (JPEG or PNG); repeatable")
       ->required()->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  app.add_option("-t,--text", texts, "text prompt; repeatable")
-      ->required()->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  po.add_to(app);
   app.add_option("--threshold", threshold, "keep instances with score > T")->capture_default_str()
       ->check(CLI::Range(0.0f, 1.0f));
   app.add_option("--threads", n_threads, "threads")->capture_default_str()->check(CLI::Range(1, 4096));
@@ -41,15 +43,16 @@ int cmd_compare(int argc, char** argv) {
     app.parse(argc, argv);
     if (models.size() > 2) throw CLI::ValidationError("-m", "at most two models");
     if (dtypes.size() > 2) throw CLI::ValidationError("--dtype", "at most two precisions");
+    if (po.empty()) throw CLI::ValidationError("-t", "no prompt: give a text (-t) and/or exemplar boxes (--box, --neg-box)");
+    if (const std::string bad = po.blank_text_error(); !bad.empty()) throw CLI::ValidationError("-t", bad);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   ModelOptions a{models[0], config_path, dtypes.empty() ? "f32" : dtypes[0]};
   ModelOptions b{models.size() > 1 ? models[1] : models[0], config_path, dtypes.size() > 1 ? dtypes[1] : "auto"};
+  const std::vector<PixelPrompt> pending = po.prompts(app);  // bad boxes fail before the models load
   const auto ma = load_model(a, "sam3 compare (A)");
   const auto mb = load_model(b, "sam3 compare (B)");
-  std::vector<Prompt> prompts;
-  for (const std::string& t : texts) prompts.push_back(Prompt{t, {}});
   EncodeParams ep = encode_default_params();
   ep.n_threads = n_threads;
   SegmentParams sp = segment_default_params();
@@ -67,6 +70,7 @@ int cmd_compare(int argc, char** argv) {
     ImageState sa(ma), sb(mb);
     sa.set_embedding(ma->encode_file(path, ep));
     sb.set_embedding(mb->encode_file(path, ep));
+    const std::vector<Prompt> prompts = to_prompts(pending, sa.embedding().image_width(), sa.embedding().image_height());
     const std::vector<double> cos = embedding_cosines(sa.embedding(), sb.embedding());
     for (double c : cos) worst_cos = std::min(worst_cos, c);
     const SegmentResult ra = segment(sa, prompts, sp), rb = segment(sb, prompts, sp);
@@ -85,7 +89,11 @@ int cmd_compare(int argc, char** argv) {
       worst_iou = std::min(worst_iou, c.min_mask_iou);
       worst_box = std::max(worst_box, c.max_box_delta_px);
       differ += c.kept_differ;
-      img["prompts"].push_back({{"text", texts[p]},
+      nlohmann::ordered_json boxes = nlohmann::ordered_json::array();
+      for (const PixelBox& bx : pending[p].boxes)
+        boxes.push_back({{"xyxy", {bx.xyxy[0], bx.xyxy[1], bx.xyxy[2], bx.xyxy[3]}}, {"positive", bx.positive}});
+      img["prompts"].push_back({{"text", ra.prompts[p].text_used},
+                                {"boxes", boxes},
                                 {"max_prob_delta", c.max_prob_delta},
                                 {"kept", {c.kept_a, c.kept_b}},
                                 {"kept_both", c.kept_both},
@@ -94,9 +102,9 @@ int cmd_compare(int argc, char** argv) {
                                 {"max_box_delta_px", c.max_box_delta_px},
                                 {"prompt_ms", {ra.prompts[p].timings.total_ms, rb.prompts[p].timings.total_ms}}});
       if (!json)
-        std::printf("  \"%s\": kept %d / %d (%d both, %d differ), max |Δprob| %.2e, mask IoU min %.4f mean %.4f, "
+        std::printf("  \"%s\"%s: kept %d / %d (%d both, %d differ), max |Δprob| %.2e, mask IoU min %.4f mean %.4f, "
                     "max box Δ %.2f px, %.0f / %.0f ms\n",
-                    texts[p].c_str(), c.kept_a, c.kept_b, c.kept_both, c.kept_differ, c.max_prob_delta,
+                    ra.prompts[p].text_used.c_str(), pending[p].boxes.empty() ? "" : (" + " + std::to_string(pending[p].boxes.size()) + " box(es)").c_str(), c.kept_a, c.kept_b, c.kept_both, c.kept_differ, c.max_prob_delta,
                     c.min_mask_iou, c.mean_mask_iou, c.max_box_delta_px, ra.prompts[p].timings.total_ms,
                     rb.prompts[p].timings.total_ms);
     }

@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "model_options.h"
+#include "prompt_options.h"
 #include "core/error.h"
 #include "core/parallel.h"
 #include "core/timer.h"
@@ -24,61 +25,8 @@ namespace sam3::cli {
 
 namespace {
 
-constexpr const char* kPromptHelp = R"(
-How -t and boxes make prompts:
-  * every -t TEXT is one prompt (a noun phrase, e.g. -t "yellow school bus"); each prompt gets its own instances.
-  * --box / --neg-box x0,y0,x1,y1 are exemplar boxes in pixels of the original image (x0 < x1, y0 < y1; a box that
-    extends past the edge is clipped to the image, one entirely outside is an error). A box belongs to the prompt of the nearest -t BEFORE it;
-    boxes given before the first -t belong to the first -t's prompt. Within a prompt, boxes keep their order.
-  * no -t at all: the boxes form one boxes-only prompt (the model then reads the text "visual", as the official
-    processor does; `-t visual --box ...` is the same prompt).
-  Example: -t dog --box 10,20,200,240 -t cat --neg-box 300,40,380,120   -> two prompts: dog + 1 positive box,
-  cat + 1 negative box.
-Output: a summary on stdout; -o writes the JSON result (schema: docs/segment.md), "-o -"
+constexpr const char* kOutputHelp = R"(Output: a summary on stdout; -o writes the JSON result (schema: docs/segment.md), "-o -"
 prints it on stdout instead of the summary.)";
-
-struct PixelBox {
-  float xyxy[4];
-  bool positive;
-  std::string arg;  // as given, for messages
-
-  std::string option() const { return std::string(positive ? "--box" : "--neg-box") + " '" + arg + "'"; }
-  // The library's prompt box (PromptBox::from_user_xyxy: checked, clipped); errors name the option.
-  PromptBox to_prompt_box(int w, int h) const {
-    try {
-      return PromptBox::from_user_xyxy(xyxy[0], xyxy[1], xyxy[2], xyxy[3], w, h, positive);
-    } catch (const Error& e) {
-      throw Error(option() + ": " + e.what());
-    }
-  }
-};
-
-// "x0,y0,x1,y1" -> four finite numbers (whitespace allowed around them), checked now (PromptBox::check_user_xyxy)
-// so that a degenerate box fails before the model is loaded; the image-dependent checks come with the image.
-PixelBox parse_box(const std::string& s, bool positive) {
-  PixelBox b{{0, 0, 0, 0}, positive, s};
-  const std::string opt = positive ? "--box" : "--neg-box";
-  size_t start = 0;
-  for (int k = 0; k < 4; ++k) {
-    const size_t end = k < 3 ? s.find(',', start) : s.size();
-    if (end == std::string::npos)
-      throw Error(opt + " '" + s + "': expected four numbers x0,y0,x1,y1 (pixels of the original image)");
-    const std::string part = s.substr(start, end - start);
-    char* stop = nullptr;
-    const double v = std::strtod(part.c_str(), &stop);
-    while (stop && (*stop == ' ' || *stop == '\t')) ++stop;
-    if (part.find_first_not_of(" \t") == std::string::npos || !stop || *stop != '\0' || !std::isfinite(v))
-      throw Error(opt + " '" + s + "': '" + part + "' is not a number (expected x0,y0,x1,y1)");
-    b.xyxy[k] = static_cast<float>(v);
-    start = end + 1;
-  }
-  try {
-    PromptBox::check_user_xyxy(b.xyxy[0], b.xyxy[1], b.xyxy[2], b.xyxy[3]);
-  } catch (const Error& e) {
-    throw Error(b.option() + ": " + e.what());
-  }
-  return b;
-}
 
 // "sem.png" -> "sem.2.png" (one file per prompt when there are several).
 std::string indexed_path(const std::string& path, size_t i, size_t n) {
@@ -98,21 +46,16 @@ void write_text_file(const std::string& path, const std::string& text) {
 
 int cmd_segment(int argc, char** argv) {
   CLI::App app{"Segment every instance of a concept (text and/or exemplar boxes) in an image.", "sam3 segment"};
-  app.footer(kPromptHelp);
+  app.footer(std::string(kPromptHelp) + "\n" + kOutputHelp);
   ModelOptions mo;
   std::string image_path, out_path, overlay_path, semantic_path, embedding_path;
-  std::vector<std::string> texts, boxes, neg_boxes;
+  PromptOptions po;
   float threshold = 0.5f;
   int n_threads = default_thread_count();
   app.add_option("-m,--model", mo.path, "checkpoint: the official sam3.pt or a .safetensors file")->required();
   add_model_options(app, mo);
   app.add_option("-i,--image", image_path, "image (JPEG or PNG); may be left out with --embedding");
-  auto* t_opt = app.add_option("-t,--text", texts, "text prompt; repeat for several prompts")
-                    ->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  auto* b_opt = app.add_option("--box", boxes, "positive exemplar box x0,y0,x1,y1 (pixels); repeatable")
-                    ->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  auto* n_opt = app.add_option("--neg-box", neg_boxes, "negative exemplar box x0,y0,x1,y1 (pixels); repeatable")
-                    ->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  po.add_to(app);
   app.add_option("--threshold", threshold, "keep instances with score > T")->capture_default_str()
       ->check(CLI::Range(0.0f, 1.0f));
   app.add_option("--threads", n_threads, "threads")->capture_default_str()->check(CLI::Range(1, 4096));
@@ -131,32 +74,10 @@ int cmd_segment(int argc, char** argv) {
     return 2;
   };
   if (image_path.empty() && embedding_path.empty()) return usage_error("give an image (-i) or an embedding (--embedding)");
-  if (texts.empty() && boxes.empty() && neg_boxes.empty())
-    return usage_error("no prompt: give a text (-t) and/or exemplar boxes (--box, --neg-box)");
+  if (po.empty()) return usage_error("no prompt: give a text (-t) and/or exemplar boxes (--box, --neg-box)");
   if (!overlay_path.empty() && image_path.empty()) return usage_error("--overlay needs the image (-i)");
-  for (const std::string& t : texts)
-    if (t.find_first_not_of(" \t\r\n") == std::string::npos) return usage_error("empty text prompt (-t '" + t + "')");
-
-  // Prompts in command-line order: a box joins the prompt of the last -t before it (the first -t if none).
-  struct PendingPrompt {
-    std::string text;
-    std::vector<PixelBox> boxes;
-  };
-  std::vector<PendingPrompt> pending;
-  std::vector<PixelBox> before_first;
-  {
-    size_t ti = 0, bi = 0, ni = 0;
-    for (const CLI::Option* o : app.parse_order()) {
-      if (o == t_opt) {
-        pending.push_back(PendingPrompt{texts.at(ti++), {}});
-      } else if (o == b_opt || o == n_opt) {
-        PixelBox b = o == b_opt ? parse_box(boxes.at(bi++), true) : parse_box(neg_boxes.at(ni++), false);
-        (pending.empty() ? before_first : pending.back().boxes).push_back(b);
-      }
-    }
-    if (pending.empty()) pending.push_back(PendingPrompt{"", {}});
-    pending.front().boxes.insert(pending.front().boxes.begin(), before_first.begin(), before_first.end());
-  }
+  if (const std::string bad = po.blank_text_error(); !bad.empty()) return usage_error(bad);
+  const std::vector<PixelPrompt> pending = po.prompts(app);
 
   // Outputs never overwrite an input (or each other); each is written atomically (temporary file + rename).
   {
@@ -207,13 +128,7 @@ int cmd_segment(int argc, char** argv) {
   encode_ms = ms_since(t_enc);
   const int W = state.embedding().image_width(), H = state.embedding().image_height();
 
-  std::vector<Prompt> prompts;
-  for (const PendingPrompt& p : pending) {
-    Prompt q;
-    q.text = p.text;
-    for (const PixelBox& b : p.boxes) q.boxes.push_back(b.to_prompt_box(W, H));
-    prompts.push_back(std::move(q));
-  }
+  const std::vector<Prompt> prompts = to_prompts(pending, W, H);
 
   std::fprintf(stderr, "sam3 segment: %zu prompt%s ...\n", prompts.size(), prompts.size() == 1 ? "" : "s");
   SegmentParams sp = segment_default_params();

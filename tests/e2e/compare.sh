@@ -37,7 +37,26 @@ out=$(cmp_ --dtype f32 --dtype int8 2>/dev/null); rc=$?
 check "text rc" 0 $rc
 grep -q "^summary: min cosine" <<<"$out" && ok "text summary" || bad "text summary"
 
-# 4. Bad options: exit 2 with a message.
+# 4. Boxes as in `sam3 segment`: a box joins the -t before it; boxes-only prompts read "visual"; partly outside is
+#    clipped; the report lists the boxes.
+out=$("$SAM3" compare -m "$TINY_PT" --config "$TINY_CFG" -i "$IMG" -t child --box 100,50,300,400 --neg-box -20,0,60,80 \
+      --dtype f32 --dtype f32 --threads 2 --json 2>/dev/null); rc=$?
+check "boxes rc" 0 $rc
+check "boxes in the report" "child 2 True False" \
+  "$(field "' '.join(str(x) for x in [d['images'][0]['prompts'][0]['text'], len(d['images'][0]['prompts'][0]['boxes'])] + [b['positive'] for b in d['images'][0]['prompts'][0]['boxes']])" <<<"$out")"
+check "boxes f32 vs f32 identical" "0.0 0" "$(field "str(d['summary']['max_prob_delta']) + ' ' + str(d['summary']['kept_differ'])" <<<"$out")"
+out=$("$SAM3" compare -m "$TINY_PT" --config "$TINY_CFG" -i "$IMG" --box 100,50,300,400 --dtype f32 --dtype f32 \
+      --threads 2 --json 2>/dev/null); rc=$?
+check "boxes-only rc" 0 $rc
+check "boxes-only prompt reads visual" "visual" "$(field "d['images'][0]['prompts'][0]['text']" <<<"$out")"
+"$SAM3" compare -m "$TINY_PT" --config "$TINY_CFG" -i "$IMG" -t child --box 5000,0,6000,10 >/dev/null 2>&1; rc=$?
+check "box wholly outside rc" 1 $rc
+"$SAM3" compare -m "$TINY_PT" --config "$TINY_CFG" -i "$IMG" -t child --box 10,10,5,20 >/dev/null 2>&1; rc=$?
+check "degenerate box rc" 1 $rc
+"$SAM3" compare -m "$TINY_PT" -i "$IMG" >/dev/null 2>&1
+check "no prompt rc" 2 $?
+
+# 5. Bad options: exit 2 with a message.
 "$SAM3" compare -m "$TINY_PT" -m "$TINY_PT" -m "$TINY_PT" -i "$IMG" -t child >/dev/null 2>&1
 check "three models rc" 2 $?
 "$SAM3" compare -m "$TINY_PT" -i "$IMG" -t child --dtype fp16 >/dev/null 2>&1
