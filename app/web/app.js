@@ -9,6 +9,8 @@ import { parseMask, rleBounds } from './rle.js';
 import { jpegOrientation } from './exif.js';
 import { instanceColor, semanticColor, paintMasks, paintSemantic, paintHover, drawOverlay, exportPng } from './render.js';
 import { Picker, PICK_COLOR } from './pick.js';
+import { renderResultList } from './results_list.js';
+import { renderTimings } from './timings.js';
 
 const $ = (id) => document.getElementById(id);
 const api = new Api();
@@ -661,107 +663,11 @@ function paintHoverLayer() {
 }
 
 function renderList(vis) {
-  const box = $('instance-list');
-  box.replaceChildren();
-  if (state.keptItems.length) {
-    const sec = document.createElement('section');
-    sec.className = 'prompt-group kept-group';
-    const h = document.createElement('h3');
-    const title = document.createElement('span');
-    title.textContent = 'Kept objects';
-    const meta = document.createElement('span');
-    meta.className = 'muted';
-    meta.textContent = `${state.keptItems.length} clicked out · score = predicted IoU`;
-    h.append(title, meta);
-    const ol = document.createElement('ol');
-    ol.className = 'instances';
-    for (const v of state.keptItems) {
-      const li = instanceRow(v);
-      li.classList.add('kept');
-      const x = document.createElement('button');
-      x.type = 'button';
-      x.className = 'icon-btn';
-      x.textContent = '×';
-      x.setAttribute('aria-label', `Remove ${v.label}`);
-      x.title = 'Remove this object';
-      x.addEventListener('click', () => picker.removeKept(v.kept.id));
-      li.appendChild(x);
-      ol.appendChild(li);
-    }
-    sec.append(h, ol);
-    box.appendChild(sec);
-  }
-  if (!state.result) return;
-  state.result.prompts.forEach((p, pi) => {
-    const shown = vis.filter((v) => v.prompt === pi).sort((a, b) => b.score - a.score);
-    const sec = document.createElement('section');
-    sec.className = 'prompt-group';
-    const h = document.createElement('h3');
-    const title = document.createElement('span');
-    title.textContent = p.text ? `“${p.text}”` : 'Boxes alone';
-    const nb = p.sent.boxes?.length ?? 0;
-    const meta = document.createElement('span');
-    meta.className = 'muted';
-    meta.textContent = `${nb ? `${nb} box${nb > 1 ? 'es' : ''} · ` : ''}${shown.length} of ${p.instances.length}`;
-    h.append(title, meta);
-    sec.appendChild(h);
-    const ol = document.createElement('ol');
-    ol.className = 'instances';
-    for (const v of shown) {
-      const li = instanceRow(v);
-      if (state.pickSupported) {
-        const r = document.createElement('button');
-        r.type = 'button';
-        r.className = 'btn-mini refine';
-        r.textContent = 'Refine';
-        r.title = 'Segment this object by clicking, starting from its box';
-        r.setAttribute('aria-label', `Refine ${itemName(v)} by clicking`);
-        r.addEventListener('click', () => refineInstance(v));
-        li.appendChild(r);
-      }
-      ol.appendChild(li);
-    }
-    if (!shown.length) {
-      const li = document.createElement('li');
-      li.className = 'empty muted';
-      li.textContent = p.instances.length ? 'None above the threshold.' : 'Nothing found.';
-      ol.appendChild(li);
-    }
-    sec.appendChild(ol);
-    box.appendChild(sec);
+  renderResultList($('instance-list'), {
+    kept: state.keptItems, prompts: state.result ? state.result.prompts : null, visible: vis, hoverKey: state.hoverKey,
+    name: itemName, canRefine: state.pickSupported, onRefine: refineInstance,
+    onRemoveKept: (v) => picker.removeKept(v.kept.id),
   });
-}
-
-// One row of the results list (a concept instance or a kept object); the caller appends its button.
-function instanceRow(v) {
-  const li = document.createElement('li');
-  li.className = 'instance' + (v.key === state.hoverKey ? ' hovered' : '');
-  li.tabIndex = 0;
-  li.dataset.key = v.key;
-  li.dataset.score = String(v.score);
-  li.dataset.box = JSON.stringify(v.box);
-  li.dataset.area = String(v.area);
-  if (v.maskArea != null) li.dataset.maskArea = String(v.maskArea);
-  li.style.setProperty('--c', v.color);
-  const sw = document.createElement('span');
-  sw.className = 'swatch';
-  const name = document.createElement('span');
-  name.className = 'inst-name';
-  name.textContent = itemName(v);
-  name.title = itemName(v);
-  const score = document.createElement('span');
-  score.className = 'inst-score';
-  score.textContent = v.score.toFixed(3);
-  const bar = document.createElement('span');
-  bar.className = 'score-bar';
-  bar.style.setProperty('--s', String(Math.max(0, Math.min(1, v.score))));
-  bar.setAttribute('aria-hidden', 'true');
-  const area = document.createElement('span');
-  area.className = 'inst-area muted';
-  area.textContent = `${v.area.toLocaleString()} px`;
-  li.append(sw, name, bar, score, area);
-  li.setAttribute('aria-label', `${itemName(v)}, score ${v.score.toFixed(3)}, ${v.area} pixels`);
-  return li;
 }
 
 function setHover(key, fromCanvas = false) {
@@ -1042,45 +948,12 @@ new ResizeObserver(() => fitCanvas()).observe($('canvas-area'));
 // ---------------------------------------------------------------------------------------------------------
 // Timings
 
-function nice(key) { return key.replace(/_/g, ' '); }
-
 function updateTimings() {
-  const dl = $('timings');
-  dl.replaceChildren();
-  const row = (label, ms, cls = '') => {
-    const dt = document.createElement('dt');
-    dt.textContent = label;
-    if (cls) dt.className = cls;
-    const dd = document.createElement('dd');
-    dd.textContent = ms == null || Number.isNaN(Number(ms)) ? '—' : `${Number(ms).toFixed(Number(ms) < 10 ? 1 : 0)} ms`;
-    if (cls) dd.className = cls;
-    dl.append(dt, dd);
-  };
-  if (!state.file) { row('Nothing measured yet', null); return; }
-  row('Upload', state.uploadMs);
-  row('Image encoding (server)', state.session?.encodeMs ?? null);
-  const st = state.session?.timings;
-  if (st) for (const [k, v] of Object.entries(st)) if (k !== 'encode' && typeof v === 'number') row(nice(k), v, 'sub');
   const ps = picker.shownStep();
-  if (ps && picker.lastMs != null) {
-    row('Pick request (round trip)', picker.lastMs);
-    for (const [k, v] of Object.entries(ps.pick.timings || {})) if (typeof v === 'number') row(`pick: ${nice(k)}`, v, 'sub');
-  }
-  const r = state.result;
-  if (!r) return;
-  row('Segment request (round trip)', r.roundTripMs);
-  const server = r.raw.timings_ms;
-  if (server && typeof server === 'object') {
-    for (const [k, v] of Object.entries(server)) if (typeof v === 'number') row(`server: ${nice(k)}`, v, 'sub');
-  } else if (typeof r.raw.processing_time_ms === 'number') {
-    row('server: processing', r.raw.processing_time_ms, 'sub');
-  }
-  for (const p of r.prompts) {
-    const t = p.timings;
-    if (!t) continue;
-    row(`${p.text ? `“${p.text}”` : 'boxes alone'}${p.cached ? ' (cached)' : ''}`, t.total ?? null);
-    for (const [k, v] of Object.entries(t)) if (k !== 'total' && typeof v === 'number') row(nice(k), v, 'sub');
-  }
+  renderTimings($('timings'), {
+    loaded: !!state.file, uploadMs: state.uploadMs, session: state.session, result: state.result,
+    pick: ps && picker.lastMs != null ? { ms: picker.lastMs, timings: ps.pick.timings } : null,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -128,6 +128,7 @@ test('web UI against sam3 serve (tiny model) in chromium', { timeout: 240000 }, 
   const page0 = await html.text();
   assert.match(page0, /<script type="module" src="app.js">/);
   for (const [f, type] of [['app.js', /javascript/], ['api.js', /javascript/], ['rle.js', /javascript/], ['pick.js', /javascript/],
+                           ['results_list.js', /javascript/], ['timings.js', /javascript/],
                            ['render.js', /javascript/], ['exif.js', /javascript/], ['style.css', /^text\/css/], ['favicon.svg', /svg/]]) {
     const r = await fetch(`${base}/${f}`);
     assert.equal(r.status, 200, f);
