@@ -1,6 +1,6 @@
-// sam3.cpp web UI — the HTTP API of `sam3 serve` (docs/server.md): sessions (upload once, segment many times),
-// health, errors as JSON {error}. With --api-key every API call (/health, /v1/*) carries "Authorization: Bearer
-// <key>"; the UI's own files are public, so the page loads and asks for the key.
+// sam3.cpp web UI — the HTTP API of `sam3 serve` (docs/server.md): sessions (upload once, segment or pick many
+// times), health, errors as JSON {error}. With --api-key every API call (/health, /v1/*) carries "Authorization:
+// Bearer <key>"; the UI's own files are public, so the page loads and asks for the key.
 
 export class ApiError extends Error {
   constructor(status, message) {
@@ -65,6 +65,10 @@ export class Api {
   session(id) { return this.request('GET', `/v1/sessions/${encodeURIComponent(id)}`); }
 
   segment(id, body) { return this.request('POST', `/v1/sessions/${encodeURIComponent(id)}/segment`, body); }
+
+  // One object from clicks: {points: [{x, y, label}], box?, mask_from?, mask_index?, multimask?}
+  //   -> {pick_id, prompts: [{task: "pick", best, object_score, instances: [{score, box, area, mask}]}], ...}
+  pick(id, body) { return this.request('POST', `/v1/sessions/${encodeURIComponent(id)}/pick`, body); }
 
   deleteSession(id) { return this.request('DELETE', `/v1/sessions/${encodeURIComponent(id)}`); }
 }

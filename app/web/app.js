@@ -2,11 +2,15 @@
 // encodes it in the background), then every change of the prompts (concepts, example boxes) runs a segmentation
 // of that session. The server is asked for every instance scoring above a low floor, so that the threshold
 // slider filters on the client without a request; only below the floor is the same request sent again (the server
-// answers it from its cache of the prompts' raw outputs, without running the model).
+// answers it from its cache of the prompts' raw outputs, without running the model). The click mode (one object
+// from clicks, pick.js) shares the image, the results list and the downloads.
 import { Api, ApiError } from './api.js';
 import { parseMask, rleBounds } from './rle.js';
 import { jpegOrientation } from './exif.js';
 import { instanceColor, semanticColor, paintMasks, paintSemantic, paintHover, drawOverlay, exportPng } from './render.js';
+import { Picker, PICK_COLOR } from './pick.js';
+import { renderResultList } from './results_list.js';
+import { renderTimings } from './timings.js';
 
 const $ = (id) => document.getElementById(id);
 const api = new Api();
@@ -34,11 +38,26 @@ const state = {
   threshold: 0.5,
   show: { masks: true, boxes: true, semantic: false },
   hoverKey: null,
-  drawing: null,            // box being dragged: {x0, y0, x1, y1, positive}
+  drawing: null,            // box being dragged: {x0, y0, x1, y1, positive, pick}
+  mode: 'concepts',         // 'concepts' | 'click' (pick.js)
+  pickSupported: true,      // the server's model has the interactive weights (/health "pick")
+  pickIdMap: null,          // the pick layer's id map (paintMasks)
+  keptItems: [],            // the kept objects of click mode as list / overlay items (keptChanged)
   scale: 1,
   inFlight: false, pending: false,
   idMap: null,
 };
+
+// Click mode (pick.js): the object being clicked out and the kept ones.
+const picker = new Picker({
+  api,
+  session: () => state.session,
+  imageSize: () => ({ w: state.w, h: state.h }),
+  reupload: () => startUpload(state.loadToken),
+  onChange: pickChanged,
+  onKept: keptChanged,
+  report: reportError,
+});
 
 // ---------------------------------------------------------------------------------------------------------
 // Server status and settings
@@ -54,6 +73,7 @@ async function checkHealth() {
     el.textContent = parts.length ? parts.join(' · ') : 'Server ready';
     el.title = JSON.stringify(h, null, 1);
     el.dataset.state = 'ok';
+    setPickSupported(h.pick !== false);
   } catch (e) {
     el.dataset.state = 'error';
     if (e.status === 401 || e.status === 403) {
@@ -125,13 +145,15 @@ async function loadFile(file) {
   Object.assign(state, {
     file, name: file.name || 'pasted image', image, w: image.width, h: image.height, session: null,
     uploadMs: null, boxes: [], result: null, resultStale: false, hoverKey: null, drawing: null,
-    idMap: new Uint16Array(image.width * image.height),
+    idMap: new Uint16Array(image.width * image.height), pickIdMap: new Uint16Array(image.width * image.height),
+    keptItems: [],
   });
+  picker.reset();
   $('dropzone').hidden = true;
   $('viewer').hidden = false;
   $('image-name').textContent = state.name;
   $('image-size').textContent = `${image.width} × ${image.height}`;
-  for (const id of ['image-canvas', 'semantic-canvas', 'mask-canvas', 'hover-canvas']) {
+  for (const id of ['image-canvas', 'semantic-canvas', 'mask-canvas', 'pick-canvas', 'hover-canvas']) {
     const c = $(id);
     c.width = image.width;
     c.height = image.height;
@@ -141,6 +163,7 @@ async function loadFile(file) {
   fitCanvas();
   renderBoxes();
   renderResults();
+  pickChanged();
   updateTimings();
   await startUpload(token);
 }
@@ -180,7 +203,7 @@ async function startUpload(token = state.loadToken) {
     const r = await api.createSession(blob, name);
     if (token !== state.loadToken) { api.deleteSession(r.session_id).catch(() => {}); return; }
     state.uploadMs = performance.now() - t0;
-    state.session = { id: r.session_id, status: 'encoding', progress: null };
+    state.session = { id: r.session_id, status: 'encoding', progress: null, width: r.width, height: r.height };
     if (r.width !== state.w || r.height !== state.h) {
       toast(`The server sees this image as ${r.width} × ${r.height}, the browser as ${state.w} × ${state.h} ` +
             '(an EXIF rotation?). Boxes and masks may not line up.', 'info');
@@ -210,6 +233,7 @@ async function pollSession(token) {
       updateTimings();
       updateSegmentButton();
       if (buildPrompts().length) requestSegment();
+      picker.schedule();
       return;
     }
     if (s.status === 'failed') {
@@ -354,7 +378,7 @@ function setBoxMode(mode) {
 }
 $('mode-positive').addEventListener('click', () => setBoxMode('positive'));
 $('mode-negative').addEventListener('click', () => setBoxMode('negative'));
-document.querySelector('.segmented').addEventListener('keydown', (ev) => {
+$('box-mode').addEventListener('keydown', (ev) => {
   if (['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown'].includes(ev.key)) {
     ev.preventDefault();
     setBoxMode(state.boxMode === 'positive' ? 'negative' : 'positive');
@@ -547,11 +571,23 @@ function visibleInstances() {
   return state.result.all.filter((inst) => inst.score > state.threshold);
 }
 
+// What the image and the list show: the concept instances above the threshold, then the kept objects (click mode,
+// always shown). Kept objects are items like instances: {key: "pick:<id>", kept, runs, box, area, score, label}.
+function shownItems() { return [...visibleInstances(), ...state.keptItems]; }
+
+function findItem(key) {
+  if (key == null) return null;
+  return state.result?.all.find((v) => v.key === key) ?? state.keptItems.find((v) => v.key === key) ?? null;
+}
+
+// "child 2" for a concept instance (its rank within its prompt), the typed label for a kept object.
+function itemName(v) { return v.kept ? v.label : `${v.label} ${v.rank}`; }
+
 // ---------------------------------------------------------------------------------------------------------
 // Drawing the results
 
 function clearLayers() {
-  for (const id of ['semantic-canvas', 'mask-canvas', 'hover-canvas']) {
+  for (const id of ['semantic-canvas', 'mask-canvas', 'pick-canvas', 'hover-canvas']) {
     const c = $(id);
     c.getContext('2d').clearRect(0, 0, c.width, c.height);
   }
@@ -576,7 +612,8 @@ function renderResults() {
 
 function renderResultsNow() {
   const vis = visibleInstances();
-  const withMask = vis.filter((v) => v.runs);
+  const shown = shownItems();
+  const withMask = shown.filter((v) => v.runs);
   const c = $('mask-canvas');
   if (state.image) {
     const edge = Math.max(1, Math.round(1.5 / state.scale));
@@ -584,7 +621,7 @@ function renderResultsNow() {
     state.maskIds = withMask;  // idMap values are 1 + index into this list
   }
   c.hidden = !state.show.masks;
-  if (state.hoverKey && !vis.some((v) => v.key === state.hoverKey)) state.hoverKey = null;
+  if (state.hoverKey && !shown.some((v) => v.key === state.hoverKey)) state.hoverKey = null;
   paintHoverLayer();
   redrawOverlay();
   renderList(vis);
@@ -599,85 +636,37 @@ function renderResultsNow() {
         ? `None of the ${n} candidates scores above ${t}: lower the threshold.`
         : `${vis.length} of ${n} candidates score above ${t}.`;
   $('result-summary').title = state.result ? `Candidates: the instances scoring above ${floor}` : '';
-  $('download-json').disabled = !state.result;
+  $('download-json').disabled = !state.result && !state.keptItems.length;
   $('download-png').disabled = !state.image;
 }
 
 function redrawOverlay() {
   if (!state.image) return;
-  const vis = visibleInstances();
   const hovered = state.hoverKey;
-  const promptBoxes = state.boxes.map((b) => ({ ...b, label: conceptText(b.concept) ?? '' }));
+  const clicking = state.mode === 'click';
+  // The example boxes belong to the concepts: shown in that mode only.
+  const promptBoxes = clicking ? [] : state.boxes.map((b) => ({ ...b, label: conceptText(b.concept) ?? '' }));
+  const step = picker.last();
   drawOverlay($('overlay'), {
     w: state.w, h: state.h, scale: state.scale,
-    results: vis.map((v) => ({ key: v.key, color: v.color, box: v.box, label: `${v.label} ${v.rank}`, score: v.score })),
+    results: shownItems().map((v) => ({ key: v.key, color: v.color, box: v.box, label: itemName(v), score: v.score })),
     showBoxes: state.show.boxes, prompts: promptBoxes, drawing: state.drawing, hoverKey: hovered,
+    pick: clicking ? { points: step ? step.points : [], box: step ? step.box : null, color: PICK_COLOR } : null,
   });
   $('canvas-wrap').classList.toggle('has-hover', hovered != null);
 }
 
 function paintHoverLayer() {
-  const inst = state.result?.all.find((v) => v.key === state.hoverKey);
+  const inst = findItem(state.hoverKey);
   if (inst && inst.runs && inst.bounds === undefined) inst.bounds = rleBounds(inst.runs, state.h);
   paintHover($('hover-canvas').getContext('2d'), state.w, state.h, inst && inst.runs && state.show.masks ? inst : null);
 }
 
 function renderList(vis) {
-  const box = $('instance-list');
-  box.replaceChildren();
-  if (!state.result) return;
-  state.result.prompts.forEach((p, pi) => {
-    const shown = vis.filter((v) => v.prompt === pi).sort((a, b) => b.score - a.score);
-    const sec = document.createElement('section');
-    sec.className = 'prompt-group';
-    const h = document.createElement('h3');
-    const title = document.createElement('span');
-    title.textContent = p.text ? `“${p.text}”` : 'Boxes alone';
-    const nb = p.sent.boxes?.length ?? 0;
-    const meta = document.createElement('span');
-    meta.className = 'muted';
-    meta.textContent = `${nb ? `${nb} box${nb > 1 ? 'es' : ''} · ` : ''}${shown.length} of ${p.instances.length}`;
-    h.append(title, meta);
-    sec.appendChild(h);
-    const ol = document.createElement('ol');
-    ol.className = 'instances';
-    for (const v of shown) {
-      const li = document.createElement('li');
-      li.className = 'instance' + (v.key === state.hoverKey ? ' hovered' : '');
-      li.tabIndex = 0;
-      li.dataset.key = v.key;
-      li.dataset.score = String(v.score);
-      li.dataset.box = JSON.stringify(v.box);
-      li.dataset.area = String(v.area);
-      if (v.maskArea != null) li.dataset.maskArea = String(v.maskArea);
-      li.style.setProperty('--c', v.color);
-      const sw = document.createElement('span');
-      sw.className = 'swatch';
-      const name = document.createElement('span');
-      name.className = 'inst-name';
-      name.textContent = `${v.label} ${v.rank}`;
-      const score = document.createElement('span');
-      score.className = 'inst-score';
-      score.textContent = v.score.toFixed(3);
-      const bar = document.createElement('span');
-      bar.className = 'score-bar';
-      bar.style.setProperty('--s', String(Math.max(0, Math.min(1, v.score))));
-      bar.setAttribute('aria-hidden', 'true');
-      const area = document.createElement('span');
-      area.className = 'inst-area muted';
-      area.textContent = `${v.area.toLocaleString()} px`;
-      li.append(sw, name, bar, score, area);
-      li.setAttribute('aria-label', `${v.label} ${v.rank}, score ${v.score.toFixed(3)}, ${v.area} pixels`);
-      ol.appendChild(li);
-    }
-    if (!shown.length) {
-      const li = document.createElement('li');
-      li.className = 'empty muted';
-      li.textContent = p.instances.length ? 'None above the threshold.' : 'Nothing found.';
-      ol.appendChild(li);
-    }
-    sec.appendChild(ol);
-    box.appendChild(sec);
+  renderResultList($('instance-list'), {
+    kept: state.keptItems, prompts: state.result ? state.result.prompts : null, visible: vis, hoverKey: state.hoverKey,
+    name: itemName, canRefine: state.pickSupported, onRefine: refineInstance,
+    onRemoveKept: (v) => picker.removeKept(v.kept.id),
   });
 }
 
@@ -734,20 +723,31 @@ function imagePoint(ev) {
 }
 
 overlay.addEventListener('pointerdown', (ev) => {
-  if (ev.button !== 0 || !state.image) return;
+  const clicking = state.mode === 'click';
+  if (!state.image || !(ev.button === 0 || (clicking && ev.button === 2))) return;
   ev.preventDefault();
   overlay.setPointerCapture(ev.pointerId);
   const [x, y] = imagePoint(ev);
-  const positive = state.boxMode === 'positive' && !ev.altKey && !ev.shiftKey;
-  state.drawing = { x0: x, y0: y, x1: x, y1: y, positive };
+  if (clicking) {
+    // A press in click mode: a point when released where it started, a box once dragged. The right button or Alt
+    // make a negative point (never a box).
+    state.drawing = { x0: x, y0: y, x1: x, y1: y, pick: true, negative: ev.button === 2 || ev.altKey };
+  } else {
+    const positive = state.boxMode === 'positive' && !ev.altKey && !ev.shiftKey;
+    state.drawing = { x0: x, y0: y, x1: x, y1: y, positive };
+  }
   setHover(null);
   redrawOverlay();
 });
+
+// Click mode: no context menu on the image (the right button is a negative click).
+overlay.addEventListener('contextmenu', (ev) => { if (state.mode === 'click') ev.preventDefault(); });
 
 overlay.addEventListener('pointermove', (ev) => {
   if (!state.image) return;
   const [x, y] = imagePoint(ev);
   if (state.drawing) {
+    if (state.drawing.negative) return;
     state.drawing.x1 = x;
     state.drawing.y1 = y;
     redrawOverlay();
@@ -761,6 +761,10 @@ overlay.addEventListener('pointerup', (ev) => {
   if (!d) return;
   state.drawing = null;
   const [x, y] = imagePoint(ev);
+  if (d.pick) {
+    finishPickGesture(d, x, y);
+    return;
+  }
   d.x1 = x;
   d.y1 = y;
   const b = { x0: Math.min(d.x0, d.x1), y0: Math.min(d.y0, d.y1), x1: Math.max(d.x0, d.x1), y1: Math.max(d.y0, d.y1) };
@@ -773,10 +777,39 @@ overlay.addEventListener('pointerup', (ev) => {
   }
 });
 
+// Click mode: a press released within a few screen pixels is a click (at the press), a drag in both directions a
+// box; a negative press is always a click.
+function finishPickGesture(d, x, y) {
+  const dx = Math.abs(x - d.x0) * state.scale, dy = Math.abs(y - d.y0) * state.scale;
+  if (d.negative || (dx < MIN_BOX_SCREEN_PX && dy < MIN_BOX_SCREEN_PX)) {
+    picker.addPoint(d.x0, d.y0, !d.negative);
+  } else if (dx >= MIN_BOX_SCREEN_PX && dy >= MIN_BOX_SCREEN_PX) {
+    picker.setBox([Math.min(d.x0, x), Math.min(d.y0, y), Math.max(d.x0, x), Math.max(d.y0, y)]);
+  } else {
+    redrawOverlay();  // a drag along one axis: neither a click nor a box
+  }
+}
+
 overlay.addEventListener('pointercancel', () => { state.drawing = null; redrawOverlay(); });
 overlay.addEventListener('pointerleave', () => { if (!state.drawing) setHover(null); });
 document.addEventListener('keydown', (ev) => {
-  if (ev.key === 'Escape' && state.drawing) { state.drawing = null; redrawOverlay(); }
+  if (ev.key === 'Escape' && state.drawing) { state.drawing = null; redrawOverlay(); return; }
+  if (state.mode !== 'click' || !state.image || ev.defaultPrevented) return;
+  const t = ev.target;
+  const typing = (t instanceof HTMLInputElement && !['checkbox', 'range', 'radio'].includes(t.type)) ||
+                 t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement || !!t?.isContentEditable;
+  const mod = ev.ctrlKey || ev.metaKey;
+  if (mod && !ev.shiftKey && !ev.altKey && ev.key.toLowerCase() === 'z' && !typing) {
+    ev.preventDefault();
+    picker.undo();
+  } else if (ev.key === 'Enter' && !mod && (!typing || t.id === 'pick-label') && !(t instanceof HTMLButtonElement)) {
+    ev.preventDefault();
+    keepPick();
+  } else if (ev.key === 'Escape' && (!typing || t.id === 'pick-label')) {
+    clearPick();
+  } else if (!typing && !mod && !ev.altKey && /^[1-9]$/.test(ev.key)) {
+    picker.choose(Number(ev.key) - 1);
+  }
 });
 
 // The topmost visible instance at image pixel (x, y): from the mask id map, else the smallest box around it.
@@ -789,12 +822,109 @@ function hitTest(x, y) {
   }
   if (!state.show.boxes) return null;
   let best = null, bestArea = Infinity;
-  for (const v of visibleInstances()) {
+  for (const v of shownItems()) {
     const [x0, y0, x1, y1] = v.box;
     const a = (x1 - x0) * (y1 - y0);
     if (x >= x0 && x <= x1 && y >= y0 && y <= y1 && a < bestArea) { best = v.key; bestArea = a; }
   }
   return best;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Click mode (pick.js): the mode switch, the pick layer, the card, keeping and the kept objects
+
+function setMode(mode) {
+  if (mode === 'click' && !state.pickSupported) return;
+  const clicking = mode === 'click';
+  state.mode = mode;
+  state.drawing = null;
+  $('mode-concepts').setAttribute('aria-checked', String(!clicking));
+  $('mode-click').setAttribute('aria-checked', String(clicking));
+  for (const el of document.querySelectorAll('.concept-card')) el.hidden = clicking;
+  $('pick-card').hidden = !clicking;
+  $('stage-hint').hidden = clicking;
+  $('pick-hint').hidden = !clicking;
+  $('results-step').textContent = clicking ? '2' : '3';
+  overlay.setAttribute('aria-label', clicking
+    ? 'Image: click on an object to segment it, Alt+click or right click to exclude, drag for a box'
+    : 'Image with results; drag to draw a box');
+  $('canvas-wrap').classList.toggle('click-mode', clicking);
+  pickChanged();
+}
+$('mode-concepts').addEventListener('click', () => setMode('concepts'));
+$('mode-click').addEventListener('click', () => setMode('click'));
+$('mode-switch').addEventListener('keydown', (ev) => {
+  if (!['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown'].includes(ev.key)) return;
+  ev.preventDefault();
+  setMode(state.mode === 'click' ? 'concepts' : 'click');
+  $(state.mode === 'click' ? 'mode-click' : 'mode-concepts').focus();
+});
+
+function setPickSupported(ok) {
+  if (ok === state.pickSupported) return;
+  state.pickSupported = ok;
+  const b = $('mode-click');
+  b.disabled = !ok;
+  b.title = ok ? 'Segment one object by clicking on it'
+               : 'The server\'s model has no interactive weights (tracker.*): start it with a checkpoint that has them';
+  if (!ok && state.mode === 'click') setMode('concepts');
+  renderResults();  // the "Refine" buttons
+}
+
+// The object being clicked out changed: its mask layer, the overlay (points, box), the card, the timings.
+function pickChanged() {
+  paintPickLayer();
+  renderPickCard();
+  redrawOverlay();
+  updateTimings();
+}
+
+function paintPickLayer() {
+  const c = $('pick-canvas');
+  c.hidden = state.mode !== 'click';
+  if (!state.image) return;
+  const m = picker.shownMask();
+  const edge = Math.max(1, Math.round(2 / state.scale));
+  paintMasks(c.getContext('2d'), state.pickIdMap, state.w, state.h,
+             m ? [{ runs: m.runs, area: m.area, color: PICK_COLOR }] : [], edge);
+  c.dataset.area = m ? String(m.area) : '0';
+}
+
+function keepPick() {
+  if (!picker.shownStep() || picker.busy()) return;
+  picker.keep($('pick-label').value.trim().replace(/\s+/g, ' '));
+  $('pick-label').value = '';
+}
+$('pick-keep').addEventListener('click', keepPick);
+$('pick-undo').addEventListener('click', () => picker.undo());
+$('pick-clear').addEventListener('click', clearPick);
+
+// Clear: the object and its label (which "Refine" may have filled in) go.
+function clearPick() {
+  picker.clear();
+  $('pick-label').value = '';
+}
+$('pick-candidates').addEventListener('keydown', (ev) => picker.candidateKey(ev));
+
+function renderPickCard() {
+  picker.renderCard({ imageLoaded: !!state.image, sessionReady: state.session?.status === 'ready' });
+}
+
+// The kept objects as items of the results list and the image (colours after the concept instances' palette).
+function keptChanged() {
+  state.keptItems = picker.kept.map((k) => ({
+    key: `pick:${k.id}`, kept: k, runs: k.mask.runs, box: k.mask.box, area: k.mask.area, maskArea: k.mask.area,
+    score: k.mask.score, label: k.label, color: instanceColor(19 + k.id), rank: 0, bounds: undefined,
+  }));
+  renderResults();
+  renderPickCard();
+}
+
+// "Refine" on a concept instance: click mode, a new object seeded with the instance's box (and its concept as label).
+function refineInstance(v) {
+  setMode('click');
+  picker.startFromBox(v.box);
+  $('pick-label').value = v.label === 'boxes' ? '' : v.label;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -818,40 +948,12 @@ new ResizeObserver(() => fitCanvas()).observe($('canvas-area'));
 // ---------------------------------------------------------------------------------------------------------
 // Timings
 
-function nice(key) { return key.replace(/_/g, ' '); }
-
 function updateTimings() {
-  const dl = $('timings');
-  dl.replaceChildren();
-  const row = (label, ms, cls = '') => {
-    const dt = document.createElement('dt');
-    dt.textContent = label;
-    if (cls) dt.className = cls;
-    const dd = document.createElement('dd');
-    dd.textContent = ms == null || Number.isNaN(Number(ms)) ? '—' : `${Number(ms).toFixed(Number(ms) < 10 ? 1 : 0)} ms`;
-    if (cls) dd.className = cls;
-    dl.append(dt, dd);
-  };
-  if (!state.file) { row('Nothing measured yet', null); return; }
-  row('Upload', state.uploadMs);
-  row('Image encoding (server)', state.session?.encodeMs ?? null);
-  const st = state.session?.timings;
-  if (st) for (const [k, v] of Object.entries(st)) if (k !== 'encode' && typeof v === 'number') row(nice(k), v, 'sub');
-  const r = state.result;
-  if (!r) return;
-  row('Segment request (round trip)', r.roundTripMs);
-  const server = r.raw.timings_ms;
-  if (server && typeof server === 'object') {
-    for (const [k, v] of Object.entries(server)) if (typeof v === 'number') row(`server: ${nice(k)}`, v, 'sub');
-  } else if (typeof r.raw.processing_time_ms === 'number') {
-    row('server: processing', r.raw.processing_time_ms, 'sub');
-  }
-  for (const p of r.prompts) {
-    const t = p.timings;
-    if (!t) continue;
-    row(`${p.text ? `“${p.text}”` : 'boxes alone'}${p.cached ? ' (cached)' : ''}`, t.total ?? null);
-    for (const [k, v] of Object.entries(t)) if (k !== 'total' && typeof v === 'number') row(nice(k), v, 'sub');
-  }
+  const ps = picker.shownStep();
+  renderTimings($('timings'), {
+    loaded: !!state.file, uploadMs: state.uploadMs, session: state.session, result: state.result,
+    pick: ps && picker.lastMs != null ? { ms: picker.lastMs, timings: ps.pick.timings } : null,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -869,20 +971,28 @@ function download(blob, name) {
 
 function stem() { return state.name.replace(/\.[^.]*$/, '') || 'image'; }
 
-// The server's answer with the instances at the current threshold (as on screen).
+// The server's answer with the instances at the current threshold (as on screen), then the kept objects of click
+// mode, one prompt each ("task": "pick", with its label, clicks and box; docs/pick.md).
 function resultJson() {
-  const raw = structuredClone(state.result.raw);
-  const t = state.threshold;
-  for (const p of raw.prompts || []) {
-    if (Array.isArray(p.instances)) p.instances = p.instances.filter((i) => i.score > t);
-    if ('threshold' in p) p.threshold = t;
+  let raw;
+  if (state.result) {
+    raw = structuredClone(state.result.raw);
+    const t = state.threshold;
+    for (const p of raw.prompts || []) {
+      if (Array.isArray(p.instances)) p.instances = p.instances.filter((i) => i.score > t);
+      if ('threshold' in p) p.threshold = t;
+    }
+    raw.threshold = t;
+  } else {
+    raw = { schema: 'sam3.segment/1', image: { width: state.session?.width ?? state.w, height: state.session?.height ?? state.h },
+            prompts: [] };
   }
-  raw.threshold = t;
+  if (picker.kept.length) raw.prompts = [...(raw.prompts || []), ...picker.keptPrompts()];
   return raw;
 }
 
 $('download-json').addEventListener('click', () => {
-  if (!state.result) return;
+  if (!state.result && !picker.kept.length) return;
   download(new Blob([JSON.stringify(resultJson(), null, 2)], { type: 'application/json' }), `${stem()}.sam3.json`);
 });
 
@@ -892,7 +1002,7 @@ $('download-png').addEventListener('click', async () => {
       image: state.image, w: state.w, h: state.h,
       semanticCanvas: state.show.semantic && state.result ? $('semantic-canvas') : null,
       maskCanvas: state.show.masks ? $('mask-canvas') : null,
-      results: visibleInstances().map((v) => ({ color: v.color, box: v.box, label: `${v.label} ${v.rank}`, score: v.score })),
+      results: shownItems().map((v) => ({ color: v.color, box: v.box, label: itemName(v), score: v.score })),
       showBoxes: state.show.boxes,
     });
     download(blob, `${stem()}.sam3.png`);
@@ -905,4 +1015,5 @@ $('download-png').addEventListener('click', async () => {
 
 renderChips();
 updateSegmentButton();
+renderPickCard();
 checkHealth();

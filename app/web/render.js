@@ -142,8 +142,10 @@ function el(name, attrs, parent) {
 
 // Rebuilds the SVG overlay. `scale`: screen pixels per image pixel (text and strokes keep their screen size).
 //   results: visible instances {key, color, box, label, score}; prompts: drawn boxes {x0, y0, x1, y1, positive,
-//   label}; drawing: the box being dragged or null; hoverKey: the highlighted instance.
-export function drawOverlay(svg, { w, h, scale, results, showBoxes, prompts, drawing, hoverKey }) {
+//   label}; drawing: the box being dragged or null ({..., pick: true}: a click-mode box); hoverKey: the highlighted
+//   instance; pick: the object being clicked out (click mode) or null: {points: [{x, y, positive}], box: [x0, y0,
+//   x1, y1] | null, color}.
+export function drawOverlay(svg, { w, h, scale, results, showBoxes, prompts, drawing, hoverKey, pick = null }) {
   svg.setAttribute('viewBox', `0 0 ${w} ${h}`);
   svg.setAttribute('preserveAspectRatio', 'none');
   svg.replaceChildren();
@@ -174,8 +176,9 @@ export function drawOverlay(svg, { w, h, scale, results, showBoxes, prompts, dra
       t.textContent = text;
     });
   }
+  if (pick) drawPick(svg, pick, drawing && drawing.pick ? drawing : null, u);
   const pg = el('g', { class: 'prompt-boxes' }, svg);
-  const drawn = drawing ? [...prompts, { ...drawing, label: '' , drawing: true }] : prompts;
+  const drawn = drawing && !drawing.pick ? [...prompts, { ...drawing, label: '', drawing: true }] : prompts;
   for (const b of drawn) {
     const color = b.positive ? '#22c55e' : '#ef4444';
     const x0 = Math.min(b.x0, b.x1), y0 = Math.min(b.y0, b.y1);
@@ -191,6 +194,32 @@ export function drawOverlay(svg, { w, h, scale, results, showBoxes, prompts, dra
                            'font-family': 'system-ui, sans-serif', 'font-weight': '700' }, pg);
     t.textContent = badge;
   }
+}
+
+// Click mode: the object's box (solid, in the pick colour), the box being dragged, and the clicks (green +, red −).
+function drawPick(svg, pick, drawing, u) {
+  const g = el('g', { class: 'pick' }, svg);
+  const boxes = [];
+  if (pick.box) boxes.push({ b: pick.box, cls: 'pick-box' });
+  if (drawing) {
+    boxes.push({ b: [Math.min(drawing.x0, drawing.x1), Math.min(drawing.y0, drawing.y1),
+                     Math.max(drawing.x0, drawing.x1), Math.max(drawing.y0, drawing.y1)], cls: 'pick-box drawing' });
+  }
+  for (const { b, cls } of boxes) {
+    const [x0, y0, x1, y1] = b;
+    const r = { x: x0, y: y0, width: Math.max(0, x1 - x0), height: Math.max(0, y1 - y0), fill: 'none' };
+    el('rect', { ...r, stroke: '#000', 'stroke-opacity': 0.55, 'stroke-width': 4 * u }, g);
+    el('rect', { ...r, class: cls, stroke: pick.color, 'stroke-width': 2 * u,
+                 ...(cls.includes('drawing') ? { 'stroke-dasharray': `${6 * u} ${4 * u}` } : {}) }, g);
+  }
+  pick.points.forEach((p, i) => {
+    const pg = el('g', { class: `pick-point ${p.positive ? 'pos' : 'neg'}`, 'data-index': String(i) }, g);
+    el('circle', { cx: p.x, cy: p.y, r: 7 * u, fill: p.positive ? '#16a34a' : '#dc2626', stroke: '#fff',
+                   'stroke-width': 2 * u }, pg);
+    const d = 3.5 * u;  // the + / − glyph
+    const glyph = `M${p.x - d} ${p.y}H${p.x + d}` + (p.positive ? `M${p.x} ${p.y - d}V${p.y + d}` : '');
+    el('path', { d: glyph, stroke: '#fff', 'stroke-width': 2 * u, 'stroke-linecap': 'round' }, pg);
+  });
 }
 
 // The picture as shown (image, semantic mask, instance masks, boxes and labels) at the image's resolution -> PNG.

@@ -28,6 +28,8 @@ class ImageEmbedding:
     def config_name(self) -> str: ...
     @property
     def encode_ms(self) -> float: ...
+    @property
+    def pick_bytes(self) -> int: ...
     def save(self, path: PathLike) -> None: ...
 
 class PromptResult:
@@ -72,6 +74,39 @@ class Segmentation:
     def to_json(self, indent: int = -1) -> str: ...
     def coco_record(self, image_id: int, file_name: str, category_ids: Optional[Sequence[int]] = None) -> str: ...
 
+class PickResult:
+    """One Model.pick: the object's candidate masks (3 for a single click, else 1), in the model's order."""
+    def __len__(self) -> int: ...
+    @property
+    def masks(self) -> Optional[npt.NDArray[np.bool_]]: ...  # (K, H, W); None with masks=False
+    @property
+    def ious(self) -> npt.NDArray[np.float32]: ...  # (K,) predicted IoU of each mask
+    @property
+    def boxes(self) -> npt.NDArray[np.float32]: ...  # (K, 4) tight box of each mask, x1 y1 exclusive
+    @property
+    def areas(self) -> npt.NDArray[np.int64]: ...  # (K,)
+    @property
+    def low_res_logits(self) -> npt.NDArray[np.float32]: ...  # (K, L, L); [k] refines mask k (mask_logits=)
+    @property
+    def best(self) -> int: ...  # index of the highest IoU
+    @property
+    def multimask(self) -> bool: ...
+    @property
+    def object_score(self) -> float: ...  # sigmoid of object_score_logit
+    @property
+    def object_score_logit(self) -> float: ...
+    @property
+    def image_width(self) -> int: ...
+    @property
+    def image_height(self) -> int: ...
+    @property
+    def low_res_size(self) -> int: ...  # L (288 for SAM 3)
+    @property
+    def timings_ms(self) -> Dict[str, float]: ...  # neck, decoder, postprocess, total
+    def to_json(self, indent: int = -1) -> str: ...
+
+Point = Sequence[float]  # x, y in pixels of the original image
+
 class Model:
     """A loaded SAM 3 model: immutable, thread-safe, weights memory-mapped once."""
     def __init__(
@@ -93,7 +128,13 @@ class Model:
     def precision(self) -> str: ...
     @property
     def threads(self) -> int: ...
-    def encode(self, image: Union[npt.NDArray[np.uint8], PathLike, "PIL.Image.Image"]) -> ImageEmbedding: ...  # noqa: F821
+    @property
+    def supports_pick(self) -> bool: ...
+    def encode(
+        self,
+        image: Union[npt.NDArray[np.uint8], PathLike, "PIL.Image.Image"],  # noqa: F821
+        pick_features: bool = False,
+    ) -> ImageEmbedding: ...
     def load_embedding(self, path: PathLike) -> ImageEmbedding: ...
     def segment(
         self,
@@ -103,6 +144,16 @@ class Model:
         masks: Literal["numpy", "rle", "none"] = "numpy",
         semantic: bool = True,
     ) -> Segmentation: ...
+    def pick(
+        self,
+        embedding: ImageEmbedding,
+        points: Union[Sequence[Point], npt.NDArray[np.floating], None] = None,  # (N, 2)
+        labels: Union[Sequence[Union[int, bool]], npt.NDArray[np.generic], None] = None,  # 1 positive, 0 negative
+        box: Optional[Box] = None,
+        mask_logits: Optional[npt.NDArray[np.float32]] = None,  # (L, L): PickResult.low_res_logits[k]
+        multimask: Optional[bool] = None,
+        masks: bool = True,
+    ) -> PickResult: ...
 
 def list_image_files(inputs: Sequence[str]) -> List[str]: ...
 def default_thread_count() -> int: ...

@@ -1,5 +1,5 @@
 // sam3.cpp — sam3.Model and sam3.ImageEmbedding: loading, encoding (numpy array, path or PIL image), embeddings on
-// disk, and segment(). The GIL is released while the library computes.
+// disk, and segment() (pick(): bind_pick.cpp). The GIL is released while the library computes.
 #include <utility>
 #include <vector>
 
@@ -19,7 +19,20 @@ ModelParams model_params(const std::string& config, const std::string& dtype) {
   return mp;
 }
 
-ImageEmbedding encode_array(const PyModel& self, const py::array& image) {
+PyEmbedding wrap(ImageEmbedding e) {
+  PyEmbedding p;
+  p.emb = std::move(e);
+  return p;
+}
+
+EncodeParams encode_params(const PyModel& self, bool pick_features) {
+  EncodeParams ep = encode_default_params();
+  ep.n_threads = self.threads;
+  ep.pick_features = pick_features;
+  return ep;
+}
+
+PyEmbedding encode_array(const PyModel& self, const py::array& image, bool pick_features) {
   if (!image.dtype().is(py::dtype::of<uint8_t>()))
     throw py::type_error("image: expected a uint8 array, got dtype " + std::string(py::str(image.dtype())));
   if (image.ndim() != 3 || image.shape(2) != 3)
@@ -28,24 +41,23 @@ ImageEmbedding encode_array(const PyModel& self, const py::array& image) {
                               py::cast(std::vector<py::ssize_t>(image.shape(), image.shape() + image.ndim()))))));
   const auto rgb = py::array_t<uint8_t, py::array::c_style>::ensure(image);
   ImageView view{rgb.data(), static_cast<int>(rgb.shape(1)), static_cast<int>(rgb.shape(0))};
-  EncodeParams ep = encode_default_params();
-  ep.n_threads = self.threads;
+  const EncodeParams ep = encode_params(self, pick_features);
   py::gil_scoped_release release;
-  return self.model->encode(view, ep);
+  return wrap(self.model->encode(view, ep));
 }
 
-ImageEmbedding encode(const PyModel& self, const py::object& image) {
-  if (py::isinstance<py::array>(image)) return encode_array(self, image.cast<py::array>());
+PyEmbedding encode(const PyModel& self, const py::object& image, bool pick_features) {
+  if (py::isinstance<py::array>(image)) return encode_array(self, image.cast<py::array>(), pick_features);
   if (py::isinstance<py::str>(image) || py::isinstance<py::bytes>(image) || py::hasattr(image, "__fspath__")) {
     const std::string path = py::str(py::module_::import("os").attr("fsdecode")(image));
-    EncodeParams ep = encode_default_params();
-    ep.n_threads = self.threads;
+    const EncodeParams ep = encode_params(self, pick_features);
     py::gil_scoped_release release;
-    return self.model->encode_file(path, ep);
+    return wrap(self.model->encode_file(path, ep));
   }
   const std::string module = py::str(py::type::of(image).attr("__module__"));
   if (module.rfind("PIL.", 0) == 0 && py::hasattr(image, "convert"))
-    return encode_array(self, py::module_::import("numpy").attr("asarray")(image.attr("convert")("RGB")));
+    return encode_array(self, py::module_::import("numpy").attr("asarray")(image.attr("convert")("RGB")),
+                        pick_features);
   throw py::type_error("image: expected a numpy uint8 H x W x 3 array, a path, or a PIL image; got " +
                        std::string(py::str(py::type::of(image))));
 }
@@ -89,8 +101,9 @@ Prompt to_prompt(const py::handle& p, size_t index, int W, int H) {
   return q;
 }
 
-std::shared_ptr<PySegmentation> segment(const PyModel& self, const ImageEmbedding& emb, const py::object& prompts_obj,
+std::shared_ptr<PySegmentation> segment(const PyModel& self, const PyEmbedding& pe, const py::object& prompts_obj,
                                         float threshold, const std::string& masks, bool semantic) {
+  const ImageEmbedding& emb = pe.emb;
   if (masks != "numpy" && masks != "rle" && masks != "none")
     throw py::value_error("masks: expected 'numpy', 'rle' or 'none', got '" + masks + "'");
   if (!(threshold >= 0.0f && threshold <= 1.0f)) throw py::value_error("threshold: expected a value in [0, 1]");
@@ -122,35 +135,46 @@ std::shared_ptr<PySegmentation> segment(const PyModel& self, const ImageEmbeddin
 
 }  // namespace
 
-void bind_model(py::module_& m) {
-  py::class_<ImageEmbedding>(m, "ImageEmbedding",
-                             "The encoding of one image that every prompt on it reuses (Model.encode, "
-                             "Model.load_embedding). Immutable; may be shared between threads.")
-      .def_property_readonly("width", &ImageEmbedding::image_width, "Width of the original image, pixels.")
-      .def_property_readonly("height", &ImageEmbedding::image_height, "Height of the original image, pixels.")
-      .def_property_readonly("config_name", &ImageEmbedding::config_name, "Config of the model that made it.")
+py::class_<PyModel> bind_model(py::module_& m) {
+  py::class_<PyEmbedding>(m, "ImageEmbedding",
+                          "The encoding of one image that every prompt on it reuses (Model.encode, "
+                          "Model.load_embedding). Immutable; may be shared between threads. The first Model.pick on "
+                          "it keeps the interactive features it computes (the SAM2 neck) with it for the next picks.")
       .def_property_readonly(
-          "encode_ms", [](const ImageEmbedding& e) { return e.timings().total_ms; },
+          "width", [](const PyEmbedding& e) { return e.emb.image_width(); }, "Width of the original image, pixels.")
+      .def_property_readonly(
+          "height", [](const PyEmbedding& e) { return e.emb.image_height(); }, "Height of the original image, pixels.")
+      .def_property_readonly(
+          "config_name", [](const PyEmbedding& e) { return e.emb.config_name(); }, "Config of the model that made it.")
+      .def_property_readonly(
+          "encode_ms", [](const PyEmbedding& e) { return e.emb.timings().total_ms; },
           "Wall time of the encode that made it, ms (0 for an embedding loaded from disk).")
+      .def_property_readonly(
+          "pick_bytes", [](const PyEmbedding& e) { return e.emb.pick_bytes(); },
+          "Bytes it holds for Model.pick: the interactive features (encode(pick_features=True)) and / or the ViT "
+          "output they are computed from; 0 when it cannot be picked on (a model without the interactive weights, "
+          "or an embedding saved without the features).")
       .def(
           "save",
-          [](const ImageEmbedding& e, const py::object& path) {
+          [](const PyEmbedding& e, const py::object& path) {
             const std::string p = py::str(py::module_::import("os").attr("fsdecode")(path));
             py::gil_scoped_release release;
-            e.save(p);
+            e.emb.save(p);
           },
-          py::arg("path"), "Writes the embedding as a safetensors file (Model.load_embedding reads it).")
-      .def("__repr__", [](const ImageEmbedding& e) {
-        return "<sam3.ImageEmbedding " + std::to_string(e.image_width()) + "x" + std::to_string(e.image_height()) +
-               " config='" + e.config_name() + "'>";
+          py::arg("path"),
+          "Writes the embedding as a safetensors file (Model.load_embedding reads it), with the interactive "
+          "features when it holds them (encode(pick_features=True)); the ViT output is not saved.")
+      .def("__repr__", [](const PyEmbedding& e) {
+        return "<sam3.ImageEmbedding " + std::to_string(e.emb.image_width()) + "x" +
+               std::to_string(e.emb.image_height()) + " config='" + e.emb.config_name() + "'>";
       });
 
-  py::class_<PyModel>(m, "Model",
+  py::class_<PyModel> model(m, "Model",
                       "A loaded SAM 3 model: immutable, thread-safe, weights memory-mapped once.\n\n"
                       "Model(path, config=None, dtype='auto', threads=None): path is the official sam3.pt or a "
                       "safetensors file; config a config JSON (default: the file's, else the official 'sam3'); "
-                      "dtype the precision ('auto', 'f32', 'bf16' or 'int8'; docs/precision.md); threads per call (default: one per CPU).")
-      .def(py::init([](const py::object& path, const py::object& config, const std::string& dtype,
+                      "dtype the precision ('auto', 'f32', 'bf16' or 'int8'; docs/precision.md); threads per call (default: one per CPU).");
+  model.def(py::init([](const py::object& path, const py::object& config, const std::string& dtype,
                        const py::object& threads) {
              auto self = std::make_unique<PyModel>();
              py::object fsdecode = py::module_::import("os").attr("fsdecode");
@@ -163,7 +187,8 @@ void bind_model(py::module_& m) {
              self->model = Model::load(self->path, mp);
              return self;
            }),
-           py::arg("path"), py::arg("config") = py::none(), py::arg("dtype") = "auto", py::arg("threads") = py::none())
+           py::arg("path"), py::arg("config") = py::none(), py::arg("dtype") = "auto", py::arg("threads") = py::none());
+  model
       .def_property_readonly(
           "path", [](const PyModel& s) { return s.path; }, "The weights file.")
       .def_property_readonly(
@@ -179,15 +204,20 @@ void bind_model(py::module_& m) {
           "The precision in use ('f32', 'bf16' or 'int8': dtype 'auto' resolved on this CPU).")
       .def_property_readonly(
           "threads", [](const PyModel& s) { return s.threads; }, "Threads each call uses.")
-      .def("encode", &encode, py::arg("image"),
+      .def_property_readonly(
+          "supports_pick", [](const PyModel& s) { return s.model->supports_pick(); },
+          "Whether the checkpoint has the interactive weights that Model.pick needs (the released sam3.pt has).")
+      .def("encode", &encode, py::arg("image"), py::arg("pick_features") = false,
            "Encodes an image: a numpy uint8 array H x W x 3 (RGB), a path to a JPEG/PNG file, or a PIL image. "
-           "Returns an ImageEmbedding. The expensive step (once per image); the GIL is released meanwhile.")
+           "Returns an ImageEmbedding. The expensive step (once per image); the GIL is released meanwhile. "
+           "pick_features=True also runs the interactive head's SAM2 neck now (a model with the interactive weights), "
+           "instead of on the first pick, and save() then keeps its output.")
       .def(
           "load_embedding",
           [](const PyModel& s, const py::object& path) {
             const std::string p = py::str(py::module_::import("os").attr("fsdecode")(path));
             py::gil_scoped_release release;
-            return s.model->load_embedding(p);
+            return wrap(s.model->load_embedding(p));
           },
           py::arg("path"), "Reads an embedding written by ImageEmbedding.save (made by a model with this config).")
       .def("segment", &segment, py::arg("embedding"), py::arg("prompts"), py::arg("threshold") = 0.5f,
@@ -201,6 +231,7 @@ void bind_model(py::module_& m) {
         return "<sam3.Model '" + s.path + "' config='" + s.model->config_name() +
                "' threads=" + std::to_string(s.threads) + ">";
       });
+  return model;
 }
 
 }  // namespace sam3::python

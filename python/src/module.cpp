@@ -9,7 +9,8 @@ PYBIND11_MODULE(_sam3, m) {
   pybind11::module_::import("numpy");
   (void)pybind11::isinstance<pybind11::array>(pybind11::none());
   (void)pybind11::dtype::of<uint8_t>();
-  sam3::python::bind_model(m);
+  auto model = sam3::python::bind_model(m);
+  sam3::python::bind_pick(m, model);
   sam3::python::bind_results(m);
   sam3::python::bind_batch(m);
   m.def("default_thread_count", &sam3::default_thread_count, "Threads a call uses by default: one per online CPU.");

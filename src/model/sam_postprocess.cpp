@@ -14,15 +14,17 @@ Tensor fill_mask_holes(const Tensor& logits, double max_hole_area, double thresh
   const int64_t n = logits.numel();
   const float thr = static_cast<float>(threshold);
   Tensor background = Tensor::empty(logits.shape(), DType::U8);
-  for (int64_t i = 0; i < n; ++i) background.data<uint8_t>()[i] = logits.f32()[i] <= thr ? 1 : 0;
+  const float* in = logits.f32();
+  uint8_t* bg = background.data<uint8_t>();
+  for (int64_t i = 0; i < n; ++i) bg[i] = in[i] <= thr ? 1 : 0;
   Tensor areas = Tensor::empty(logits.shape(), DType::I32);
   ops::component_areas(background, areas, ctx);
   // is_hole = (label > 0) & (area <= max_hole_area): areas are integers compared with the float threshold.
   const float fill = thr + 10.0f;
-  for (int64_t i = 0; i < n; ++i) {
-    const int32_t a = areas.data<int32_t>()[i];
-    if (a > 0 && static_cast<double>(a) <= max_hole_area) out.f32()[i] = fill;
-  }
+  const int32_t* area = areas.data<int32_t>();
+  float* o = out.f32();
+  for (int64_t i = 0; i < n; ++i)
+    if (area[i] > 0 && static_cast<double>(area[i]) <= max_hole_area) o[i] = fill;
   return out;
 }
 
@@ -47,7 +49,9 @@ Tensor postprocess_pick_masks(const Tensor& logits, const PvsConfig& cfg, int64_
 Tensor clamp_low_res(const Tensor& logits, double clamp) {
   Tensor out = logits.clone();
   const float c = static_cast<float>(clamp);
-  for (int64_t i = 0; i < out.numel(); ++i) out.f32()[i] = std::min(std::max(out.f32()[i], -c), c);
+  float* o = out.f32();
+  const int64_t n = out.numel();
+  for (int64_t i = 0; i < n; ++i) o[i] = std::min(std::max(o[i], -c), c);
   return out;
 }
 

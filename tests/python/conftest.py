@@ -17,11 +17,19 @@ TINY_CFG = GOLDEN / "tiny" / "config.json"
 TEST_IMAGE = GOLDEN / "images" / "test_image.jpg"  # 1280x720
 GROCERIES = GOLDEN / "images" / "groceries.jpg"  # 800x534
 SAM3_BIN = pathlib.Path(os.environ.get("SAM3_BIN", REPO / "build" / "sam3"))
+# tiny's detector plus the interactive weights (SAM2 neck, prompt encoder, mask decoder): Model.pick works on it.
+PVS_PT = GOLDEN / "tiny_pvs" / "sam3_pvs_random.pt"
+PVS_CFG = GOLDEN / "tiny_pvs" / "config.json"
 
 
 @pytest.fixture(scope="session")
 def model():
     return sam3.Model(TINY_PT, config=TINY_CFG, dtype="f32", threads=2)  # parity with the fixtures
+
+
+@pytest.fixture(scope="session")
+def pvs_model():
+    return sam3.Model(PVS_PT, config=PVS_CFG, dtype="f32", threads=2)  # parity with the tiny_pvs fixtures
 
 
 def read_safetensors(path):

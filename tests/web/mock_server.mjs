@@ -1,5 +1,6 @@
 // A stand-in for `sam3 serve` for working on the web UI without a model: serves app/web and answers the API with
-// made-up instances (ellipse masks, COCO RLE), a slow "encoding" with progress, and a semantic mask.
+// made-up instances (ellipse masks, COCO RLE), a slow "encoding" with progress, and a semantic mask; picks (click
+// mode) answer ellipses around the clicks or in the box (3 sizes for a single click).
 //   node tests/web/mock_server.mjs [port]        then open http://127.0.0.1:<port>/
 // Not used by the ctest (ui.test.mjs runs against the real server); kept for UI work.
 import http from 'node:http';
@@ -84,6 +85,42 @@ function segment(s, req) {
            timings_ms: { segment: ms, queue_wait: 0, total: ms }, processing_time_ms: ms };
 }
 
+function pick(s, id, req) {
+  const pts = req.points || [];
+  for (const p of pts) if (!(p.x >= 0 && p.y >= 0 && p.x <= s.w && p.y <= s.h)) throw new Error('point outside the image');
+  if (req.mask_from && !s.picks.has(req.mask_from)) throw new Error(`mask_from: no pick '${req.mask_from}'`);
+  const pos = pts.filter((p) => p.label !== 0 && p.label !== false);
+  let cx, cy, rx, ry;
+  if (req.box) {
+    const [x0, y0, x1, y1] = req.box;
+    [cx, cy, rx, ry] = [(x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) / 2, (y1 - y0) / 2];
+  } else if (pos.length) {
+    cx = pos.reduce((a, p) => a + p.x, 0) / pos.length;
+    cy = pos.reduce((a, p) => a + p.y, 0) / pos.length;
+    rx = 40 + 20 * pos.length;
+    ry = 30 + 15 * pos.length;
+  } else {
+    [cx, cy, rx, ry] = [s.w / 2, s.h / 2, s.w / 5, s.h / 5];
+  }
+  const shrink = 1 / (1 + 0.25 * (pts.length - pos.length));  // negative clicks make it smaller
+  const single = pts.length === 1 && !req.box && !req.mask_from;
+  const scales = (req.multimask ?? single) ? [0.5, 1, 1.8] : [1];
+  const instances = scales.map((k, i) => {
+    const m = ellipse(s.w, s.h, cx, cy, rx * k * shrink, ry * k * shrink);
+    let area = 0;
+    for (const v of m) area += v;
+    return { score: [0.62, 0.81, 0.55][i] ?? 0.8, box: [cx - rx * k, cy - ry * k, cx + rx * k, cy + ry * k], area,
+             mask: { size: [s.h, s.w], counts: rleToString(rleEncode(m, s.h, s.w)) } };
+  });
+  const pickId = `pick-${++s.nextPick}`;
+  s.picks.add(pickId);
+  const best = instances.reduce((b, x, i) => (x.score > instances[b].score ? i : b), 0);
+  return { schema: 'sam3.segment/1', session_id: id, pick_id: pickId, image: { width: s.w, height: s.h },
+           prompts: [{ task: 'pick', multimask: instances.length > 1, object_score: 0.9, object_score_logit: 2.2, best,
+                       instances, timings_ms: { neck: s.nextPick === 1 ? 120 : 0, decoder: 40, postprocess: 8, total: 50 } }],
+           timings_ms: { pick: 50, queue_wait: 0, total: 50 }, processing_time_ms: 50 };
+}
+
 const server = http.createServer((req, res) => {
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
@@ -92,16 +129,17 @@ const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://x');
     try {
       if (req.method === 'GET' && url.pathname === '/health') {
-        return json(res, 200, { status: 'ok', model: 'mock.pt', config: 'mock', dtype: 'f32', threads: 2, queue: { length: 0, capacity: 8, busy: false } });
+        return json(res, 200, { status: 'ok', model: 'mock.pt', config: 'mock', dtype: 'f32', threads: 2, pick: true,
+                                queue: { length: 0, capacity: 8, busy: false } });
       }
       if (req.method === 'POST' && url.pathname === '/v1/sessions') {
         const img = multipartFile(body, req.headers['content-type'] || '');
         const { w, h } = imageSize(img);
         const id = `s${nextId++}`;
-        sessions.set(id, { w, h, t0: Date.now() });
+        sessions.set(id, { w, h, t0: Date.now(), picks: new Set(), nextPick: 0 });
         return json(res, 201, { session_id: id, width: w, height: h, status: 'encoding' });
       }
-      const m = /^\/v1\/sessions\/([^/]+)(\/segment)?$/.exec(url.pathname);
+      const m = /^\/v1\/sessions\/([^/]+)(\/segment|\/pick)?$/.exec(url.pathname);
       if (m) {
         const s = sessions.get(m[1]);
         if (!s) return json(res, 404, { error: `no session '${m[1]}'` });
@@ -114,6 +152,7 @@ const server = http.createServer((req, res) => {
         if (req.method === 'DELETE' && !m[2]) { sessions.delete(m[1]); return json(res, 200, { session_id: m[1], deleted: true }); }
         if (req.method === 'POST' && m[2]) {
           if (p < 1) return json(res, 409, { error: 'still encoding' });
+          if (m[2] === '/pick') return json(res, 200, pick(s, m[1], JSON.parse(body.toString())));
           return json(res, 200, segment(s, JSON.parse(body.toString())));
         }
       }

@@ -13,6 +13,14 @@
 //   the count exactly as the scores say WITHOUT any new segment request (intercepted); the mask canvas paints
 //   exactly the union of the visible masks (the browser's RLE decoding vs the server's C++ areas); hovering a mask
 //   highlights its list entry; the semantic toggle; the JSON and PNG downloads; no page errors.
+// Click mode (pick.js, POST /v1/sessions/{id}/pick): entering it (hint, no context menu on the image); a click gives
+// the 3 candidates of a direct POST of the same request, the best shown; choosing another paints it; an Alt+click
+// refines (2 points, mask_from = the first pick, mask_index = the candidate chosen) and the mask painted is the
+// answer's; a drag sends a box; a right click a negative point; undo shows the previous mask again without a
+// request; keep with a label lists the object (and paints it with the results); "Refine" on a concept instance
+// starts a pick from its box; the JSON download holds the kept object's mask. The server runs the tiny_pvs
+// checkpoint (tiny's detector plus the interactive weights); the one with --api-key runs tiny, which has none: its
+// click mode is disabled.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -30,8 +38,11 @@ const image = path.join(golden, 'images/test_image.jpg');  // 1280x720, read in 
 const W = 1280, H = 720;
 const FLOOR = 0.05;  // app.js REQUEST_FLOOR: the threshold the UI asks for; the slider filters above it
 
-function startServer(extra = []) {
-  const args = ['serve', '-m', path.join(golden, 'tiny/sam3_random.pt'), '--config', path.join(golden, 'tiny/config.json'),
+// checkpoint: 'tiny_pvs' (the tiny detector plus the interactive weights: pick works) or 'tiny' (no pick).
+function startServer(extra = [], checkpoint = 'tiny_pvs') {
+  const files = checkpoint === 'tiny_pvs' ? ['tiny_pvs/sam3_pvs_random.pt', 'tiny_pvs/config.json']
+                                          : ['tiny/sam3_random.pt', 'tiny/config.json'];
+  const args = ['serve', '-m', path.join(golden, files[0]), '--config', path.join(golden, files[1]),
                 '--port', '0', '--threads', '2', '--http-threads', '4', ...extra];
   const proc = spawn(sam3, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
@@ -75,6 +86,17 @@ function flat(result) {
 }
 const byScore = (a, b) => b.score - a.score || a.prompt - b.prompt;
 
+// Pixels of a canvas with a non-zero alpha (what a mask layer paints).
+function painted(page, id) {
+  return page.evaluate((canvasId) => {
+    const c = document.getElementById(canvasId);
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 3; i < d.length; i += 4) if (d[i]) ++n;
+    return n;
+  }, id);
+}
+
 function pngSize(buf) {
   assert.equal(buf.subarray(1, 4).toString(), 'PNG', 'a PNG signature');
   return { w: buf.readUInt32BE(16), h: buf.readUInt32BE(20) };
@@ -105,7 +127,8 @@ test('web UI against sam3 serve (tiny model) in chromium', { timeout: 240000 }, 
   assert.match(html.headers.get('content-type'), /^text\/html/);
   const page0 = await html.text();
   assert.match(page0, /<script type="module" src="app.js">/);
-  for (const [f, type] of [['app.js', /javascript/], ['api.js', /javascript/], ['rle.js', /javascript/],
+  for (const [f, type] of [['app.js', /javascript/], ['api.js', /javascript/], ['rle.js', /javascript/], ['pick.js', /javascript/],
+                           ['results_list.js', /javascript/], ['timings.js', /javascript/],
                            ['render.js', /javascript/], ['exif.js', /javascript/], ['style.css', /^text\/css/], ['favicon.svg', /svg/]]) {
     const r = await fetch(`${base}/${f}`);
     assert.equal(r.status, 200, f);
@@ -130,10 +153,12 @@ test('web UI against sam3 serve (tiny model) in chromium', { timeout: 240000 }, 
   page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
   const segmentRequests = [];
   page.on('request', (r) => { if (r.method() === 'POST' && /\/segment$/.test(r.url())) segmentRequests.push(r); });
+  const pickRequests = [];
+  page.on('request', (r) => { if (r.method() === 'POST' && /\/pick$/.test(r.url())) pickRequests.push(r); });
 
   await page.goto(base + '/');
   await page.waitForSelector('#server-status[data-state="ok"]', { timeout: 15000 });
-  assert.match(await page.textContent('#server-status'), /sam3_random\.pt/);
+  assert.match(await page.textContent('#server-status'), /sam3_pvs_random\.pt/);
 
   // ---- upload: the UI creates a session and polls it until the encoding is done
   const created = page.waitForResponse((r) => r.request().method() === 'POST' && /\/v1\/sessions$/.test(r.url()));
@@ -323,6 +348,183 @@ test('web UI against sam3 serve (tiny model) in chromium', { timeout: 240000 }, 
   await checkAgainstApi('slider at 1');
   assert.equal(segmentRequests.length, nRequests + 1, 'one request for the whole range below the floor');
 
+  // ==== click mode ==========================================================================================
+  assert.equal(pickRequests.length, 0, 'no pick request before click mode');
+  assert.equal(await page.isVisible('#pick-card'), false, 'the pick card is hidden in concept mode');
+  await page.click('#mode-click');
+  assert.equal(await page.getAttribute('#mode-click', 'aria-checked'), 'true');
+  assert.equal(await page.isVisible('#pick-card'), true, 'click mode shows the pick card');
+  assert.equal(await page.isVisible('#pick-hint'), true, 'and its hint under the image');
+  assert.equal(await page.isVisible('#concept-input'), false, 'the concept inputs are hidden in click mode');
+  assert.equal(await page.evaluate(() => document.getElementById('overlay').dispatchEvent(
+    new MouseEvent('contextmenu', { bubbles: true, cancelable: true, clientX: 10, clientY: 10 }))), false,
+  'no context menu on the image in click mode (the right button is a negative click)');
+  const pickCall = (body) => api(base, 'POST', `/v1/sessions/${sid}/pick`, body);
+  const nextPick = () => page.waitForResponse((r) => r.request().method() === 'POST' && /\/pick$/.test(r.url()));
+  const idle = () => page.waitForSelector('#pick-card[data-busy="false"]', { timeout: 30000 });
+  const pov = await page.locator('#overlay').boundingBox();  // the image's place in click mode (other hint text)
+  const psx = pov.width / W, psy = pov.height / H;
+  const at = (x, y) => [pov.x + x * psx, pov.y + y * psy];
+  const near = (got, want, what) => assert.ok(Math.abs(got - want) <= 2 / psx, `${what}: sent ${got}, clicked ${want}`);
+
+  // ---- one click: 3 candidates, the server's, the best one painted
+  let r = nextPick();
+  await page.mouse.click(...at(470, 420));
+  const p1 = await r;
+  const b1 = p1.request().postDataJSON();
+  assert.equal(b1.points.length, 1);
+  near(b1.points[0].x, 470, 'click x');
+  near(b1.points[0].y, 420, 'click y');
+  assert.equal(b1.points[0].label, 1, 'a plain click is a positive point');
+  assert.equal(b1.mask_from, undefined, 'the first click has no mask input');
+  const a1 = await p1.json();
+  const i1 = a1.prompts[0].instances;
+  assert.equal(i1.length, 3, 'a single click gives 3 candidates');
+  const d1 = (await pickCall(b1)).prompts[0];
+  assert.deepEqual(i1.map((i) => [i.score, i.area, i.mask.counts]), d1.instances.map((i) => [i.score, i.area, i.mask.counts]),
+                   'the UI got what a direct POST of its request gives');
+  await idle();
+  const cands = await page.$$eval('#pick-candidates .cand', (bs) => bs.map((b) => ({
+    checked: b.getAttribute('aria-checked') === 'true', area: Number(b.dataset.area), score: Number(b.dataset.score) })));
+  assert.deepEqual(cands.map((c) => c.area), i1.map((i) => i.area), 'the 3 candidates are offered');
+  const best = a1.prompts[0].best;
+  assert.deepEqual(cands.map((c) => c.checked), [0, 1, 2].map((k) => k === best), 'the best candidate is chosen first');
+  assert.equal(await painted(page, 'pick-canvas'), i1[best].area, 'the pick layer paints the best candidate');
+  // choose another one
+  const other = best === 0 ? 2 : 0;
+  await page.click(`#pick-candidates .cand >> nth=${other}`);
+  assert.equal(await page.getAttribute(`#pick-candidates .cand >> nth=${other}`, 'aria-checked'), 'true');
+  assert.equal(await painted(page, 'pick-canvas'), i1[other].area, 'choosing a candidate paints it');
+  assert.equal(pickRequests.length, 1, 'choosing a candidate sends nothing');
+
+  // ---- Alt+click: a negative point refining the chosen candidate
+  r = nextPick();
+  await page.keyboard.down('Alt');
+  await page.mouse.click(...at(250, 150));
+  await page.keyboard.up('Alt');
+  const p2 = await r;
+  const b2 = p2.request().postDataJSON();
+  assert.deepEqual(b2.points.map((p) => p.label), [1, 0], 'Alt+click adds a negative point after the first');
+  near(b2.points[1].x, 250, 'negative click x');
+  assert.equal(b2.mask_from, a1.pick_id, 'the refinement sends the previous pick as mask_from');
+  assert.equal(b2.mask_index, other, '... and the candidate chosen');
+  const a2 = await p2.json();
+  assert.equal(a2.prompts[0].instances.length, 1, 'a refinement gives one mask');
+  const d2 = (await pickCall(b2)).prompts[0].instances[0];
+  assert.equal(a2.prompts[0].instances[0].mask.counts, d2.mask.counts, 'the refined mask is the direct POST\'s');
+  await idle();
+  assert.equal(await page.isVisible('#pick-candidates'), false, 'no candidates for a refinement');
+  const area2 = a2.prompts[0].instances[0].area;
+  assert.equal(await painted(page, 'pick-canvas'), area2, 'the mask painted is the refined one');
+
+  // ---- drag: the object's box (case 3's), sent with the points and the previous pick
+  const pbox = [360, 280, 493, 662];
+  r = nextPick();
+  await page.mouse.move(...at(pbox[0], pbox[1]));
+  await page.mouse.down();
+  await page.mouse.move(...at((pbox[0] + pbox[2]) / 2, (pbox[1] + pbox[3]) / 2), { steps: 4 });
+  await page.mouse.move(...at(pbox[2], pbox[3]), { steps: 4 });
+  await page.mouse.up();
+  const p3 = await r;
+  const b3 = p3.request().postDataJSON();
+  assert.ok(Array.isArray(b3.box), 'a drag sends a box');
+  b3.box.forEach((v, k) => near(v, pbox[k], `box ${k}`));
+  assert.equal(b3.points.length, 2, 'the box goes with the clicks');
+  assert.equal(b3.mask_from, a2.pick_id);
+  const a3 = await p3.json();
+  await idle();
+  const area3 = a3.prompts[0].instances[0].area;
+  assert.equal(await painted(page, 'pick-canvas'), area3, 'the mask painted is the box pick\'s');
+  assert.equal(await page.$$eval('#overlay .pick-box', (e) => e.length), 1, 'the box is drawn');
+
+  // ---- right click: another negative point; then undo: the box pick again, without a request
+  r = nextPick();
+  await page.mouse.click(...at(600, 300), { button: 'right' });
+  const b4 = (await r).request().postDataJSON();
+  assert.deepEqual(b4.points.map((p) => p.label), [1, 0, 0], 'a right click is a negative point');
+  await idle();
+  const nPicks = pickRequests.length;
+  await page.click('#pick-undo');
+  await idle();
+  assert.equal(await painted(page, 'pick-canvas'), area3, 'undo shows the previous mask');
+  assert.equal(await page.$$eval('#overlay .pick-point', (e) => e.length), 2, 'undo removes the last point');
+  assert.equal(pickRequests.length, nPicks, 'undo sends nothing');
+  await page.keyboard.press('Control+z');  // and by keyboard: back to the Alt+click's mask
+  await idle();
+  assert.equal(await painted(page, 'pick-canvas'), area2, 'Ctrl+Z undoes the box');
+  assert.equal(await page.$$eval('#overlay .pick-box', (e) => e.length), 0);
+  // redo the box by dragging again (same request as before: the same answer)
+  r = nextPick();
+  await page.mouse.move(...at(pbox[0], pbox[1]));
+  await page.mouse.down();
+  await page.mouse.move(...at(pbox[2], pbox[3]), { steps: 6 });
+  await page.mouse.up();
+  const a3b = await (await r).json();
+  await idle();
+  assert.equal(a3b.prompts[0].instances[0].area, area3);
+  const shotPick = path.join(work, 'web_ui_pick.png');
+  await page.mouse.move(pov.x + pov.width + 50, pov.y + 10);
+  await page.screenshot({ path: shotPick });
+
+  // ---- keep, with a label: listed with the results, painted with them, the pick layer cleared
+  await page.fill('#pick-label', 'my kid');
+  await page.click('#pick-keep');
+  await page.waitForSelector('#instance-list li.instance.kept');
+  const kept = await page.$$eval('#instance-list li.instance.kept', (lis) => lis.map((li) => ({
+    name: li.querySelector('.inst-name').textContent, area: Number(li.dataset.area), score: Number(li.dataset.score) })));
+  assert.deepEqual(kept, [{ name: 'my kid', area: area3, score: a3b.prompts[0].instances[0].score }], 'the kept object is listed');
+  assert.equal(await painted(page, 'pick-canvas'), 0, 'keeping clears the pick layer');
+  assert.equal(await page.$$eval('#overlay .pick-point', (e) => e.length), 0, 'and the points');
+  const keptMask = a3b.prompts[0].instances[0].mask;
+  {
+    const thr = Number(await page.inputValue('#threshold'));
+    const union = new Uint8Array(W * H);
+    for (const d of [...all.filter((i) => i.score > thr), { counts: keptMask.counts }]) {
+      const m = rleDecode(rleFromString(d.counts, H, W), H, W);
+      for (let q = 0; q < m.length; ++q) union[q] |= m[q];
+    }
+    assert.equal(await painted(page, 'mask-canvas'), union.reduce((a, v) => a + v, 0),
+                 'the mask layer paints the visible instances and the kept object');
+  }
+
+  // ---- "Refine" on a concept instance: a new pick seeded with its box
+  await page.click('#mode-concepts');
+  await slider.focus();
+  await page.keyboard.press('Home');  // every candidate visible (threshold 0: the result at 0 is already there)
+  await page.waitForSelector('#instance-list li.instance:not(.kept) button.refine');
+  const inst = await page.$eval('#instance-list li.instance:not(.kept)', (li) => JSON.parse(li.dataset.box));
+  r = nextPick();
+  await page.click('#instance-list li.instance:not(.kept) button.refine >> nth=0');
+  const p5 = await r;
+  const b5 = p5.request().postDataJSON();
+  assert.equal(await page.getAttribute('#mode-click', 'aria-checked'), 'true', 'refine switches to click mode');
+  assert.deepEqual(b5.points, [], 'refine starts from the box alone');
+  assert.equal(b5.mask_from, undefined);
+  b5.box.forEach((v, k) => assert.ok(Math.abs(v - inst[k]) <= 0.051, `refine box ${k}: ${v} vs the instance's ${inst[k]}`));
+  await idle();
+  assert.equal(await painted(page, 'pick-canvas'), (await p5.json()).prompts[0].instances[0].area,
+               'the instance\'s box gives the mask painted');
+  assert.equal(await page.inputValue('#pick-label'), 'child', 'the label defaults to the concept');
+  await page.keyboard.press('Escape');  // clear (nothing kept)
+  await idle();
+  assert.equal(await painted(page, 'pick-canvas'), 0, 'Esc clears the pick');
+  assert.equal(await page.inputValue('#pick-label'), '', 'and its label');
+
+  // ---- the JSON download holds the kept object (its label, clicks, box and the server's mask)
+  const [dlPick] = await Promise.all([page.waitForEvent('download'), page.click('#download-json')]);
+  const pickJsonPath = path.join(work, 'web_ui_pick_result.json');
+  await dlPick.saveAs(pickJsonPath);
+  const withKept = JSON.parse(fs.readFileSync(pickJsonPath, 'utf8'));
+  const kp = withKept.prompts.filter((p) => p.task === 'pick');
+  assert.equal(kp.length, 1, 'one kept object in the download');
+  assert.equal(kp[0].label, 'my kid');
+  assert.equal(kp[0].points.length, 2);
+  assert.equal(kp[0].instances.length, 1);
+  assert.equal(kp[0].instances[0].mask.counts, keptMask.counts, 'the kept mask is the server\'s');
+  assert.equal(kp[0].instances[0].area, area3);
+  assert.ok(withKept.prompts.some((p) => p.text === 'child'), 'the concept results are in it too');
+  console.log(`# click mode: ${pickRequests.length} pick requests; screenshot ${shotPick}`);
+
   // ---- a JPEG whose EXIF says "rotate 90°" (made here: a 64x32 canvas JPEG plus an APP1 segment) is shown
   // rotated by the browser, so the UI sends it upright, as a PNG of 32x64, for the masks to line up.
   const rotatedUpload = page.waitForResponse((r) => r.request().method() === 'POST' && /\/v1\/sessions$/.test(r.url()));
@@ -350,7 +552,7 @@ test('web UI against sam3 serve (tiny model) in chromium', { timeout: 240000 }, 
   assert.match(await page.textContent('#image-size'), /32 × 64/);
 
   // ---- with --api-key: the page (public) loads, says a key is needed, and works once it is given
-  keyed = startServer(['--api-key', 'web-test-key']);
+  keyed = startServer(['--api-key', 'web-test-key'], 'tiny');
   const keyedBase = await keyed.ready;
   const page2 = await context.newPage();
   page2.on('pageerror', (e) => errors.push(`pageerror (api key page): ${e.message}`));
@@ -367,6 +569,7 @@ test('web UI against sam3 serve (tiny model) in chromium', { timeout: 240000 }, 
   await page2.setInputFiles('#file-input', image);
   assert.equal((await keyedUpload).status(), 201, 'upload with the key accepted');
   await page2.waitForSelector('#encode-overlay', { state: 'hidden', timeout: 60000 });
+  assert.equal(await page2.isDisabled('#mode-click'), true, 'no click mode with a model without interactive weights');
 
   assert.deepEqual(errors, [], 'no errors in the page');
 });
