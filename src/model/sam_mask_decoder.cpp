@@ -8,6 +8,7 @@
 #include "core/arena.h"
 #include "core/ops.h"
 #include "model/sam_prompt_encoder.h"
+#include "nn/tokens.h"
 
 namespace sam3 {
 
@@ -68,14 +69,14 @@ SamDecoderOutput SamMaskDecoder::forward(const Tensor& image_embed, const Tensor
 
   // src = image_embed + dense, as tokens [HW, C]; pos likewise.
   Tensor src_tokens = ctx.scratch({E * E, C});
-  transpose_add(image_embed.f32(), dense.f32(), C, E * E, src_tokens.f32(), ctx.n_threads);
+  nn::transpose_add(image_embed.f32(), dense.f32(), C, E * E, src_tokens.f32(), ctx.n_threads);
   const Tensor& pos_tokens = image_pe_tokens;
   Tensor hs, keys;
   transformer_.forward(src_tokens, pos_tokens, tokens, hs, keys, ctx);
 
   // Upscaling: act(ln(dc1(src) + feat_s1)), then act(dc2(.) + feat_s0).
   Tensor src_map = ctx.scratch({C, E, E});
-  transpose_add(keys.f32(), nullptr, E * E, C, src_map.f32(), ctx.n_threads);
+  nn::transpose_add(keys.f32(), nullptr, E * E, C, src_map.f32(), ctx.n_threads);
   Tensor u1 = ctx.scratch({C / 4, 2 * E, 2 * E});
   up0_.forward(src_map, u1, ctx);
   ops::add(u1, feat_s1, u1, ctx);

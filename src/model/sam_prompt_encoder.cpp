@@ -1,41 +1,23 @@
 // ref: sam3/sam/prompt_encoder.py (PromptEncoder, PositionEmbeddingRandom), sam3/sam/common.py (LayerNorm2d)
 #include "model/sam_prompt_encoder.h"
 
-#include <algorithm>
 #include <cmath>
 #include <cstring>
 
 #include "core/arena.h"
 #include "core/error.h"
 #include "core/ops.h"
-#include "core/parallel.h"
 #include "nn/tokens.h"
 
 namespace sam3 {
-
-void transpose_add(const float* src, const float* add, int64_t rows, int64_t cols, float* dst, int n_threads) {
-  constexpr int64_t kTile = 32;  // 32x32 floats in, 32x32 out: 8 KB, well inside L1
-  const int64_t tr = (rows + kTile - 1) / kTile, tc = (cols + kTile - 1) / kTile;
-  parallel_for(n_threads, tr * tc, [&](int64_t t) {
-    const int64_t r0 = (t / tc) * kTile, c0 = (t % tc) * kTile;
-    const int64_t r1 = std::min(rows, r0 + kTile), c1 = std::min(cols, c0 + kTile);
-    for (int64_t c = c0; c < c1; ++c) {
-      float* d = dst + c * rows;
-      if (add)
-        for (int64_t r = r0; r < r1; ++r) d[r] = src[r * cols + c] + add[r * cols + c];
-      else
-        for (int64_t r = r0; r < r1; ++r) d[r] = src[r * cols + c];
-    }
-  });
-}
 
 void layer_norm_2d(Tensor& x, const Tensor& weight, const Tensor& bias, const RunContext& ctx) {
   const int64_t c = x.size(-3), hw = x.size(-2) * x.size(-1);
   ArenaScope scope(ctx.arena);
   Tensor tokens = ctx.scratch({hw, c});
-  transpose_add(x.f32(), nullptr, c, hw, tokens.f32(), ctx.n_threads);
+  nn::transpose_add(x.f32(), nullptr, c, hw, tokens.f32(), ctx.n_threads);
   ops::layer_norm(tokens, weight, bias, 1e-6f, tokens, ctx);
-  transpose_add(tokens.f32(), nullptr, hw, c, x.f32(), ctx.n_threads);
+  nn::transpose_add(tokens.f32(), nullptr, hw, c, x.f32(), ctx.n_threads);
 }
 
 SamPromptEncoder::SamPromptEncoder(const PvsConfig& cfg, int input_size, const nn::ParamScope& p)

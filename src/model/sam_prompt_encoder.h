@@ -54,9 +54,4 @@ class SamPromptEncoder {
 // Through tokens [H·W, C] (arena scratch) and ops::layer_norm.
 void layer_norm_2d(Tensor& x, const Tensor& weight, const Tensor& bias, const RunContext& ctx);
 
-// dst [cols, rows] = src [rows, cols] transposed, plus add [rows, cols] when not null (dst = (src + add)ᵀ), in
-// cache-sized tiles over n_threads: NCHW <-> tokens for the interactive head's 72x72..288x288 maps. Exact (a copy,
-// or one float addition per element).
-void transpose_add(const float* src, const float* add, int64_t rows, int64_t cols, float* dst, int n_threads);
-
 }  // namespace sam3
