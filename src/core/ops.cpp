@@ -157,6 +157,7 @@ std::shared_ptr<const PackedWeight> pack_weight(const Tensor& w, const Tensor* s
   // An F16 weight is converted as the f32 values it holds exactly.
   const float* w32 = dt == DType::F32 ? w.data<float>() : nullptr;
   const uint16_t* w16 = dt == DType::F16 ? w.data<uint16_t>() : nullptr;
+  const float* f16 = w16 ? kernels::f16_value_table() : nullptr;  // f16 bits -> their exact f32 value
   if (precision == Precision::BF16) {
     if (dt == DType::BF16) {
       p->onednn = kernels::cpu::OnednnMatmul::create(Kind::BF16, w.raw(), p->n, p->k);
@@ -167,7 +168,7 @@ std::shared_ptr<const PackedWeight> pack_weight(const Tensor& w, const Tensor* s
     if (w32)
       for (size_t i = 0; i < numel; ++i) bits[i] = kernels::bf16_bits(w32[i]);
     else
-      for (size_t i = 0; i < numel; ++i) bits[i] = kernels::bf16_bits(kernels::f16_value(w16[i]));
+      for (size_t i = 0; i < numel; ++i) bits[i] = kernels::bf16_bits(f16[w16[i]]);
     p->onednn = kernels::cpu::OnednnMatmul::create(Kind::BF16, bits.data(), p->n, p->k);
     if (!p->onednn) p->bf16_plain.owned = std::move(bits);
     return p;
@@ -188,7 +189,7 @@ std::shared_ptr<const PackedWeight> pack_weight(const Tensor& w, const Tensor* s
   const float* wf = w32;
   if (!wf) {
     expanded.resize(numel);
-    for (size_t i = 0; i < numel; ++i) expanded[i] = kernels::f16_value(w16[i]);
+    for (size_t i = 0; i < numel; ++i) expanded[i] = f16[w16[i]];
     wf = expanded.data();
   }
   LoadVector<int8_t> q(numel);
@@ -239,8 +240,9 @@ Tensor f16_to_f32(const Tensor& x) {
   if (x.dtype() != DType::F16) fail("f16_to_f32", std::string("x must be F16, got ") + dtype_name(x.dtype()));
   Tensor y = Tensor::empty(x.shape());
   const auto* src = x.data<uint16_t>();
+  const float* table = kernels::f16_value_table();
   float* dst = y.f32();
-  for (int64_t i = 0; i < x.numel(); ++i) dst[i] = kernels::f16_value(src[i]);
+  for (int64_t i = 0; i < x.numel(); ++i) dst[i] = table[src[i]];
   return y;
 }
 

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace sam3::kernels {
 
@@ -35,6 +36,15 @@ bool s8_row_sums(const int8_t* q, int64_t N, int64_t K, int32_t* colsum) {
     colsum[n] = sum;
   }
   return true;
+}
+
+const float* f16_value_table() {
+  static const std::vector<float> table = [] {
+    std::vector<float> t(65536);
+    for (uint32_t h = 0; h < 65536; ++h) t[h] = f16_value(static_cast<uint16_t>(h));
+    return t;
+  }();
+  return table.data();
 }
 
 uint16_t f16_bits(float f) {

@@ -50,6 +50,8 @@ inline float f16_value(uint16_t h) {
   return f;
 }
 uint16_t f16_bits(float f);
+// f16_value of every bit pattern (a 256 KiB table built once): the fast path for whole tensors.
+const float* f16_value_table();
 
 // w[N,K] -> q[N,K], scale[N], colsum[N] = Σ_k q[n,k].
 void quantize_weights_s8(const float* w, int64_t N, int64_t K, int8_t* q, float* scale, int32_t* colsum);
