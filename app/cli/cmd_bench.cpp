@@ -82,9 +82,10 @@ int cmd_bench(int argc, char** argv) {
   app.add_option("--threads", n_threads, "threads")->capture_default_str()->check(CLI::Range(1, 4096));
   app.add_option("--runs", runs, "encoder runs (the best one is reported)")->capture_default_str()->check(CLI::Range(1, 100));
   app.add_option("--sgemm-reps", sgemm_reps, "sgemm repetitions (best reported)")->capture_default_str()->check(CLI::Range(1, 100));
-  bool pick_only = false, prompt_only = false;
+  bool pick_only = false, prompt_only = false, load_only = false;
   app.add_flag("--pick-only", pick_only, "time only the interactive pick (SAM2 neck, one pick), not the encoder");
   app.add_flag("--prompt-only", prompt_only, "time only the per-prompt stages (on a synthetic embedding), not the encoder");
+  app.add_flag("--load-only", load_only, "only load the model: the load time and the peak RSS after loading");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -92,6 +93,13 @@ int cmd_bench(int argc, char** argv) {
   }
 
   std::printf("load average (1 min) at start: %.2f on %d online CPUs\n", load_average(), default_thread_count());
+  if (load_only) {
+    std::shared_ptr<const Model> model = load_model(mo, "sam3 bench");
+    std::printf("checkpoint load: %.3f s (%s, config '%s', %s precision, weights: %s); peak RSS: %.2f GiB\n",
+                model->load_seconds(), mo.path.c_str(), model->config_name().c_str(), model->info().precision.c_str(),
+                model->info().weight_format.c_str(), peak_rss_gib());
+    return 0;
+  }
   if (pick_only) {
     std::shared_ptr<const Model> model = load_model(mo, "sam3 bench");
     bench_pick_stages(model, n_threads, runs);

@@ -11,6 +11,7 @@ namespace sam3::cli {
 int cmd_batch(int argc, char** argv);  // cmd_batch.cpp (+ batch_*.cpp)
 int cmd_bench(int argc, char** argv);  // cmd_bench.cpp
 int cmd_compare(int argc, char** argv);  // cmd_compare.cpp
+int cmd_convert(int argc, char** argv);  // cmd_convert.cpp
 int cmd_encode(int argc, char** argv);  // cmd_encode.cpp
 int cmd_info(int argc, char** argv);
 int cmd_make_random_checkpoint(int argc, char** argv);  // cmd_random_checkpoint.cpp

@@ -17,6 +17,7 @@ constexpr Command kCommands[] = {
     {"batch", sam3::cli::cmd_batch, "segment a dataset with text/box prompts: COCO results, resumable"},
     {"bench", sam3::cli::cmd_bench, "time the image encoder (per stage, GFLOP/s, peak memory)"},
     {"compare", sam3::cli::cmd_compare, "compare two models or precisions on the same images and prompts"},
+    {"convert", sam3::cli::cmd_convert, "store a checkpoint's weights in bf16 / int8 / f16 (smaller, faster to load)"},
     {"encode", sam3::cli::cmd_encode, "encode an image once and save its embedding"},
     {"info", sam3::cli::cmd_info, "print a checkpoint's config and tensor summary"},
     {"make-random-checkpoint", sam3::cli::cmd_make_random_checkpoint, "write a random checkpoint (official layout)"},

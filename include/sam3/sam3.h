@@ -38,6 +38,8 @@ struct ModelParams {
   // "bf16" (bf16 weights and products, f32 sums), "int8" (s8 weights per output channel, u8 activations per token)
   // or "auto": bf16 where the CPU has bf16 matrix units or instructions (AMX, AVX512-BF16), f32 elsewhere. The
   // weights are converted once, here. Anything else throws sam3::Error.
+  // A file from `sam3 convert` (docs/weights.md) runs the precision it was converted to ("auto": that one; f16
+  // files: f32, or any precision asked for); asking a bf16 or int8 file for another precision throws.
   std::string dtype = "auto";
 };
 ModelParams model_default_params();
@@ -168,6 +170,8 @@ class Model {
     std::string config_name;                 // as config_name()
     int input_size = 0;                      // as input_size()
     std::vector<std::string> weight_dtypes;  // distinct dtypes of the weights, lower case, sorted: {"bf16", "f32"}
+    // How the file stores them: "torch checkpoint", "safetensors", or "converted bf16 (sam3 convert)" (int8, f16).
+    std::string weight_format;
     int64_t embedding_bytes = 0;             // one image's embedding (the FPN levels used, f32), any image size
     std::string precision;                   // the compute precision in use: "f32", "bf16" or "int8"
     std::string isa;                         // the instruction set its kernels use here, e.g. "avx2", "avx512_core_amx"

@@ -1,10 +1,12 @@
 // sam3.cpp — Model: load (weights + config + checks), encode, embeddings.
+#include "api/convert.h"
 #include "api/internal.h"
 #include "core/dump.h"
 #include "core/error.h"
 #include "core/ops.h"
 #include "core/parallel.h"
 #include "core/timer.h"
+#include "io/converted_format.h"
 #include "model/weights_schema.h"
 #include "nn/params.h"
 
@@ -45,27 +47,68 @@ const std::string& Model::config_name() const { return impl_->config.name; }
 int Model::input_size() const { return impl_->config.vit.img_size; }
 double Model::load_seconds() const { return impl_->load_seconds; }
 
+namespace {
+
+// The config of a converted file: its own (metadata "config"); a --config must describe the same model (its name
+// may differ: a label).
+Config converted_config(const ConvertedFormat& format, const std::string& path, const std::string& config_path) {
+  const Config stored = parse_config(format.config_json, path + " (metadata 'config')");
+  if (config_path.empty()) return stored;
+  Config given = load_config_file(config_path);
+  Config same_name = stored;
+  same_name.name = given.name;
+  if (!(same_name == given))
+    throw Error("config " + config_path + " ('" + given.name + "') disagrees with the config stored in " + path +
+                " ('" + stored.name + "', which it was converted for): leave --config out, or convert the original "
+                "checkpoint with this config");
+  return given;
+}
+
+}  // namespace
+
 std::shared_ptr<const Model> Model::load(const std::string& weights_path, const ModelParams& params) {
   const Stopwatch sw;
   std::shared_ptr<Model> m(new Model());
   Impl& d = *m->impl_;
   d.path = weights_path;
   d.weights = load_weight_file(weights_path);
-  if (!params.config_path.empty()) {
+  ConvertedFormat converted;
+  const bool is_converted = read_converted_format(d.weights.metadata, weights_path, &converted);
+  if (is_converted) {
+    d.config = converted_config(converted, weights_path, params.config_path);
+  } else if (!params.config_path.empty()) {
     d.config = load_config_file(params.config_path);
   } else if (auto it = d.weights.metadata.find("config"); it != d.weights.metadata.end()) {
     d.config = parse_config(it->second, weights_path + " (metadata 'config')");
   } else {
     d.config = config_preset("sam3");
   }
-  d.precision = resolve_dtype(params.dtype);
+  d.precision = is_converted ? converted_precision(converted, params.dtype, weights_path) : resolve_dtype(params.dtype);
   d.isa = ops::matmul_isa();
   if (!ops::has_fast_kernel(d.precision))
     d.precision_note = std::string(precision_name(d.precision)) + " has no fast kernel on this CPU (" + d.isa +
                        "): its products are emulated with f32 ones, slower than f32";
-  if (params.validate_weights) validate_weights(d.config, d.weights);
-  d.sam3 = std::make_unique<const Sam3Image>(d.config, nn::ParamScope(d.weights.tensors, weights_path),
-                                             precision_plan(d.precision));
+  const PrecisionPlan plan = precision_plan(d.precision);
+  if (is_converted) {
+    if (params.validate_weights) {
+      const std::vector<std::string> problems = converted_weight_problems(d.config, converted, d.weights);
+      if (!problems.empty()) {
+        std::string msg = weights_path + " (converted to " + converted.dtype + ") does not match config '" +
+                          d.config.name + "' (" + std::to_string(problems.size()) + " problem" +
+                          (problems.size() == 1 ? "" : "s") + "):";
+        for (const std::string& p : problems) msg += "\n  " + p;
+        throw Error(msg);
+      }
+    }
+    prepare_converted(d.config, plan, d.weights);
+  } else if (params.validate_weights) {
+    validate_weights(d.config, d.weights);
+  }
+  // Layers converted at load give their source pages back as they are packed (WeightFile::release), so the f32
+  // weights read for the conversion do not stay resident next to the packed copies.
+  const WeightFile& wf = d.weights;
+  d.sam3 = std::make_unique<const Sam3Image>(
+      d.config, nn::ParamScope(d.weights.tensors, weights_path, "", [&wf](const Tensor& t) { wf.release(t); }), plan);
   load_pick_head(d);
   d.load_seconds = sw.seconds();
   return m;

@@ -4,6 +4,7 @@
 
 #include "api/internal.h"
 #include "core/dtype.h"
+#include "io/converted_format.h"
 
 namespace sam3 {
 
@@ -23,6 +24,11 @@ Model::Info Model::info() const {
     dtypes.insert(d);
   }
   info.weight_dtypes.assign(dtypes.begin(), dtypes.end());
+  ConvertedFormat converted;
+  if (read_converted_format(impl_->weights.metadata, impl_->path, &converted))
+    info.weight_format = "converted " + converted.dtype + " (sam3 convert)";
+  else
+    info.weight_format = impl_->weights.format == "torch" ? "torch checkpoint" : impl_->weights.format;
   info.precision = precision_name(impl_->precision);
   info.isa = impl_->isa;
   info.precision_note = impl_->precision_note;

@@ -3,6 +3,8 @@
 // Every check throws sam3::Error naming the op and the argument at fault.
 #include "core/ops.h"
 
+#include <algorithm>
+#include <cmath>
 #include <string>
 #include <utility>
 #include <vector>
@@ -107,31 +109,141 @@ void linear(const Tensor& x, const Tensor& w, const Tensor* b, Tensor& y, const 
 }
 
 std::shared_ptr<const PackedWeight> pack_weight(const Tensor& w, Precision precision) {
-  require_f32(w, "pack_weight", "w");
+  return pack_weight(w, nullptr, precision);
+}
+
+namespace {
+
+// An I8 weight's per-output-channel scale: F32 [N], every entry finite and positive.
+void check_s8_scale(const Tensor* scale, int64_t N) {
+  if (!scale || !scale->defined() || scale->raw() == nullptr) fail("pack_weight", "an I8 weight needs its scale");
+  if (scale->dtype() != DType::F32 || scale->shape() != Shape{N})
+    fail("pack_weight", "the scale of an I8 [" + std::to_string(N) + ", K] weight must be F32 [" + std::to_string(N) +
+                            "], got " + shape_str(scale->shape()) + " " + dtype_name(scale->dtype()));
+  const float* s = scale->f32();
+  for (int64_t n = 0; n < N; ++n)
+    if (!(std::isfinite(s[n]) && s[n] > 0))
+      fail("pack_weight", "scale[" + std::to_string(n) + "] is " + std::to_string(s[n]) +
+                              ": scales must be finite and positive");
+}
+
+// A plain weight kept in place: borrowed from w's storage, kept alive with it.
+template <class T>
+void borrow_plain(PlainWeight<T>& plain, const Tensor& w) {
+  plain.borrowed = w.data<T>();
+  plain.keep = w.keepalive();
+}
+
+}  // namespace
+
+std::shared_ptr<const PackedWeight> pack_weight(const Tensor& w, const Tensor* scale, Precision precision) {
   if (w.dim() != 2 || w.numel() == 0) fail("pack_weight", "w must be a non-empty [N,K], got " + shape_str(w.shape()));
+  if (w.raw() == nullptr) fail("pack_weight", "w has no data");
+  if (precision == Precision::F32) fail("pack_weight", "f32 weights are used as they are, not packed");
+  const DType dt = w.dtype();
+  if (dt != DType::F32 && dt != DType::F16 && dt != DType::BF16 && dt != DType::I8)
+    fail("pack_weight", std::string("w must be F32, F16, BF16 or I8, got ") + dtype_name(dt));
+  if ((dt == DType::BF16 && precision != Precision::BF16) || (dt == DType::I8 && precision != Precision::Int8))
+    fail("pack_weight", std::string("a ") + dtype_name(dt) + " weight cannot be packed to " + precision_name(precision) +
+                            " (it would be rounded twice)");
+  if (dt != DType::I8 && scale && scale->defined() && scale->raw() != nullptr)
+    fail("pack_weight", std::string("only I8 weights have a scale, w is ") + dtype_name(dt));
   using Kind = kernels::cpu::OnednnMatmul::Kind;
   auto p = std::make_shared<PackedWeight>();
   p->precision = precision;
   p->n = w.size(0);
   p->k = w.size(1);
   const size_t numel = static_cast<size_t>(w.numel());
+  // An F16 weight is converted as the f32 values it holds exactly.
+  const float* w32 = dt == DType::F32 ? w.data<float>() : nullptr;
+  const uint16_t* w16 = dt == DType::F16 ? w.data<uint16_t>() : nullptr;
+  const float* f16 = w16 ? kernels::f16_value_table() : nullptr;  // f16 bits -> their exact f32 value
   if (precision == Precision::BF16) {
-    std::vector<uint16_t> bits(numel);
-    for (size_t i = 0; i < numel; ++i) bits[i] = kernels::bf16_bits(w.f32()[i]);
+    if (dt == DType::BF16) {
+      p->onednn = kernels::cpu::OnednnMatmul::create(Kind::BF16, w.raw(), p->n, p->k);
+      if (!p->onednn) borrow_plain(p->bf16_plain, w);
+      return p;
+    }
+    LoadVector<uint16_t> bits(numel);
+    if (w32)
+      for (size_t i = 0; i < numel; ++i) bits[i] = kernels::bf16_bits(w32[i]);
+    else
+      for (size_t i = 0; i < numel; ++i) bits[i] = kernels::bf16_bits(f16[w16[i]]);
     p->onednn = kernels::cpu::OnednnMatmul::create(Kind::BF16, bits.data(), p->n, p->k);
-    if (!p->onednn) p->bf16_plain = std::move(bits);
-  } else if (precision == Precision::Int8) {
-    std::vector<int8_t> q(numel);
-    p->scale.resize(static_cast<size_t>(p->n));
-    p->colsum.resize(static_cast<size_t>(p->n));
-    kernels::quantize_weights_s8(w.f32(), p->n, p->k, q.data(), p->scale.data(), p->colsum.data());
-    p->act_levels = kernels::cpu::onednn_int8_saturates() ? 127 : 255;
-    p->onednn = kernels::cpu::OnednnMatmul::create(Kind::Int8, q.data(), p->n, p->k);
-    if (!p->onednn) p->s8_plain = std::move(q);
-  } else {
-    fail("pack_weight", "f32 weights are used as they are, not packed");
+    if (!p->onednn) p->bf16_plain.owned = std::move(bits);
+    return p;
   }
+  p->scale.resize(static_cast<size_t>(p->n));
+  p->colsum.resize(static_cast<size_t>(p->n));
+  p->act_levels = kernels::cpu::onednn_int8_saturates() ? 127 : 255;
+  if (dt == DType::I8) {
+    check_s8_scale(scale, p->n);
+    std::copy(scale->f32(), scale->f32() + p->n, p->scale.begin());
+    if (!kernels::s8_row_sums(w.data<int8_t>(), p->n, p->k, p->colsum.data()))
+      fail("pack_weight", "an I8 weight holds -128: quantized weights lie in [-127, 127]");
+    p->onednn = kernels::cpu::OnednnMatmul::create(Kind::Int8, w.raw(), p->n, p->k);
+    if (!p->onednn) borrow_plain(p->s8_plain, w);
+    return p;
+  }
+  LoadVector<float> expanded;
+  const float* wf = w32;
+  if (!wf) {
+    expanded.resize(numel);
+    for (size_t i = 0; i < numel; ++i) expanded[i] = f16[w16[i]];
+    wf = expanded.data();
+  }
+  LoadVector<int8_t> q(numel);
+  kernels::quantize_weights_s8(wf, p->n, p->k, q.data(), p->scale.data(), p->colsum.data());
+  p->onednn = kernels::cpu::OnednnMatmul::create(Kind::Int8, q.data(), p->n, p->k);
+  if (!p->onednn) p->s8_plain.owned = std::move(q);
   return p;
+}
+
+bool packed_weight_borrows(const PackedWeight& p) { return p.bf16_plain.borrowed || p.s8_plain.borrowed; }
+
+Tensor to_bf16(const Tensor& x) {
+  require_f32(x, "to_bf16", "x");
+  Tensor y = Tensor::empty(x.shape(), DType::BF16);
+  const float* src = x.f32();
+  auto* dst = y.data<uint16_t>();
+  for (int64_t i = 0; i < x.numel(); ++i) dst[i] = kernels::bf16_bits(src[i]);
+  return y;
+}
+
+Tensor quantize_s8(const Tensor& w, Tensor* scale) {
+  require_f32(w, "quantize_s8", "w");
+  if (w.dim() != 2) fail("quantize_s8", "w must be [N,K], got " + shape_str(w.shape()));
+  if (!scale) fail("quantize_s8", "scale must not be null");
+  const int64_t N = w.size(0), K = w.size(1);
+  Tensor q = Tensor::empty(w.shape(), DType::I8);
+  *scale = Tensor::empty({N});
+  std::vector<int32_t> colsum(static_cast<size_t>(N));
+  kernels::quantize_weights_s8(w.f32(), N, K, q.data<int8_t>(), scale->f32(), colsum.data());
+  return q;
+}
+
+Tensor to_f16(const Tensor& x, const std::string& what) {
+  require_f32(x, "to_f16", "x");
+  Tensor y = Tensor::empty(x.shape(), DType::F16);
+  const float* src = x.f32();
+  auto* dst = y.data<uint16_t>();
+  for (int64_t i = 0; i < x.numel(); ++i) {
+    dst[i] = kernels::f16_bits(src[i]);
+    if ((dst[i] & 0x7fffu) == 0x7c00u && std::isfinite(src[i]))
+      throw Error(what + ": value " + std::to_string(src[i]) + " (element " + std::to_string(i) +
+                  ") is beyond the range of f16 (|x| < 65520)");
+  }
+  return y;
+}
+
+Tensor f16_to_f32(const Tensor& x) {
+  if (x.dtype() != DType::F16) fail("f16_to_f32", std::string("x must be F16, got ") + dtype_name(x.dtype()));
+  Tensor y = Tensor::empty(x.shape());
+  const auto* src = x.data<uint16_t>();
+  const float* table = kernels::f16_value_table();
+  float* dst = y.f32();
+  for (int64_t i = 0; i < x.numel(); ++i) dst[i] = table[src[i]];
+  return y;
 }
 
 size_t linear_scratch_bytes(const PackedWeight& w, int64_t rows) {

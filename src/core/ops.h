@@ -30,6 +30,27 @@ void linear(const Tensor& x, const Tensor& w, const Tensor* b, Tensor& y, const 
 struct PackedWeight;
 // w [N,K] F32 -> the packed weight (Int8: symmetric per output channel). Throws for F32.
 std::shared_ptr<const PackedWeight> pack_weight(const Tensor& w, Precision precision);
+// The same from a weight stored in a converted file (docs/weights.md), taken as stored, never re-rounded:
+//   F32 or F16 [N,K] (f16 values are exact f32 ones): converted as above, `scale` null;
+//   BF16 [N,K] bits: only for BF16, `scale` null;
+//   I8 [N,K] in [-127, 127] with its per-output-channel F32 `scale` [N] (finite, > 0): only for Int8.
+// The result equals pack_weight of the F32 weight the stored one was converted from. Throws sam3::Error naming the
+// problem (wrong dtype for the precision, missing / misshapen / non-finite scale, -128) otherwise.
+std::shared_ptr<const PackedWeight> pack_weight(const Tensor& w, const Tensor* scale, Precision precision);
+// Whether `p` still reads the memory of the tensor it was packed from (a BF16 / I8 weight kept in place where oneDNN
+// has no kernel for it): that memory must then stay. Otherwise the source is not needed after pack_weight.
+bool packed_weight_borrows(const PackedWeight& p);
+
+// The stored forms of a converted file, with pack_weight's arithmetic (owned results, any shape):
+// F32 -> BF16 bits (nearest, ties to even).
+Tensor to_bf16(const Tensor& x);
+// w F32 [N,K] -> I8 [N,K] and `scale` F32 [N] (symmetric per output channel: kernels/quantize.h).
+Tensor quantize_s8(const Tensor& w, Tensor* scale);
+// F32 -> F16 (nearest, ties to even). Throws sam3::Error naming `what` if a finite value is beyond f16's range
+// (|x| >= 65520 would become infinite).
+Tensor to_f16(const Tensor& x, const std::string& what);
+// F16 -> F32, exact.
+Tensor f16_to_f32(const Tensor& x);
 // y[M,N] = x[M,K] · wᵀ + b[N] with the products in w's precision and f32 (bf16) or s32 (int8) sums; x and y F32.
 // Its scratch (the converted activations) comes from ctx and is released before it returns.
 void linear(const Tensor& x, const PackedWeight& w, const Tensor* b, Tensor& y, const RunContext& ctx);

@@ -25,6 +25,12 @@ class MappedFile {
   size_t size() const { return size_; }
   const std::string& path() const { return path_; }
 
+  // Gives back this process's copy of the pages lying wholly inside [p, p + n) (madvise MADV_DONTNEED): they stop
+  // counting in the resident set and are read again from the file (the page cache) if touched later, with the same
+  // bytes, since the mapping is read-only. For data that was converted at load and will not be read again. Pages
+  // shared with bytes outside the range stay; a range not inside this mapping is ignored. Best effort: never throws.
+  void release(const void* p, size_t n) const;
+
  private:
   MappedFile() = default;
   const uint8_t* data_ = nullptr;

@@ -21,8 +21,10 @@ const Tensor& TensorFile::get(const std::string& name) const {
   return it->second;
 }
 
-TensorFile read_safetensors(const std::string& path) {
-  auto file = MappedFile::open(path);
+TensorFile read_safetensors(const std::string& path) { return read_safetensors(MappedFile::open(path)); }
+
+TensorFile read_safetensors(std::shared_ptr<const MappedFile> file) {
+  const std::string& path = file->path();
   const uint8_t* base = file->data();
   const size_t size = file->size();
   auto fail = [&](const std::string& why) -> Error { return Error("malformed safetensors file '" + path + "': " + why); };
@@ -95,13 +97,30 @@ TensorFile read_safetensors(const std::string& path) {
 
 void write_safetensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
                        const std::map<std::string, std::string>& metadata) {
+  std::vector<SafetensorsEntry> entries;
+  std::vector<const Tensor*> data;
+  for (const auto& [name, t] : tensors) {
+    entries.push_back(SafetensorsEntry{name, t.dtype(), t.shape()});
+    data.push_back(&t);
+  }
+  write_safetensors(path, entries, metadata, [&](size_t i) { return *data[i]; });
+}
+
+void write_safetensors(const std::string& path, const std::vector<SafetensorsEntry>& entries,
+                       const std::map<std::string, std::string>& metadata,
+                       const std::function<Tensor(size_t index)>& fill) {
   json header = json::object();
   if (!metadata.empty()) header["__metadata__"] = metadata;
   uint64_t offset = 0;
-  for (const auto& [name, t] : tensors) {
-    if (t.dtype() == DType::C64) throw Error("write_safetensors: complex tensor '" + name + "' is not supported");
-    header[name] = {{"dtype", dtype_name(t.dtype())}, {"shape", t.shape()}, {"data_offsets", {offset, offset + t.nbytes()}}};
-    offset += t.nbytes();
+  std::vector<uint64_t> sizes;
+  for (const SafetensorsEntry& e : entries) {
+    if (e.dtype == DType::C64) throw Error("write_safetensors: complex tensor '" + e.name + "' is not supported");
+    if (e.name == "__metadata__" || header.contains(e.name))
+      throw Error("write_safetensors: tensor name '" + e.name + "' is reserved or repeated");
+    const uint64_t bytes = static_cast<uint64_t>(shape_numel(e.shape)) * dtype_size(e.dtype);
+    header[e.name] = {{"dtype", dtype_name(e.dtype)}, {"shape", e.shape}, {"data_offsets", {offset, offset + bytes}}};
+    sizes.push_back(bytes);
+    offset += bytes;
   }
   std::string h = header.dump();
   while ((h.size() + 8) % 8 != 0) h.push_back(' ');  // keep the data 8-byte aligned
@@ -111,7 +130,14 @@ void write_safetensors(const std::string& path, const std::map<std::string, Tens
   for (int i = 0; i < 8; ++i) len[i] = static_cast<uint8_t>(hl >> (8 * i));
   f.write(len, 8);
   f.write(h.data(), h.size());
-  for (const auto& kv : tensors) f.write(kv.second.raw(), kv.second.nbytes());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const Tensor t = fill(i);
+    if (t.dtype() != entries[i].dtype || t.shape() != entries[i].shape)
+      throw Error("write_safetensors: tensor '" + entries[i].name + "' is " + shape_str(t.shape()) + " " +
+                  dtype_name(t.dtype()) + ", its header says " + shape_str(entries[i].shape) + " " +
+                  dtype_name(entries[i].dtype));
+    f.write(t.raw(), sizes[i]);
+  }
   f.commit();
 }
 

@@ -53,7 +53,7 @@ void strided_copy(const uint8_t* src, const Shape& size, const Shape& stride, si
 
 class Loader {
  public:
-  explicit Loader(const std::string& path) : path_(path), zip_(MappedFile::open(path)) {}
+  explicit Loader(std::shared_ptr<const MappedFile> file) : path_(file->path()), zip_(std::move(file)) {}
 
   TorchCheckpoint run() {
     const ZipEntry& pkl = find_pickle(zip_);
@@ -148,6 +148,8 @@ class Loader {
 
 }  // namespace
 
-TorchCheckpoint read_torch_checkpoint(const std::string& path) { return Loader(path).run(); }
+TorchCheckpoint read_torch_checkpoint(const std::string& path) { return Loader(MappedFile::open(path)).run(); }
+
+TorchCheckpoint read_torch_checkpoint(std::shared_ptr<const MappedFile> file) { return Loader(std::move(file)).run(); }
 
 }  // namespace sam3

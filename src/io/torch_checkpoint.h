@@ -13,6 +13,8 @@
 
 namespace sam3 {
 
+class MappedFile;  // io/mmap_file.h
+
 struct TorchCheckpoint {
   std::vector<std::pair<std::string, Tensor>> tensors;  // full keys, in state-dict order
   std::vector<std::string> non_tensors;                 // keys whose value is not a tensor (left out)
@@ -24,5 +26,7 @@ struct TorchCheckpoint {
 // strides are contiguous are borrowed from the mapped file (read-only memory: do not write through them); others are
 // copied into owned contiguous tensors.
 TorchCheckpoint read_torch_checkpoint(const std::string& path);
+// The same over a file already mapped (its keepalive is then `file`).
+TorchCheckpoint read_torch_checkpoint(std::shared_ptr<const MappedFile> file);
 
 }  // namespace sam3

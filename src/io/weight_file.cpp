@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "io/mmap_file.h"
 #include "io/safetensors.h"
 #include "io/torch_checkpoint.h"
 
@@ -48,8 +49,13 @@ bool image_model_key(const std::string& key, std::string* stripped) {
   return true;
 }
 
-WeightFile load_torch_checkpoint(const std::string& path) {
-  TorchCheckpoint ck = read_torch_checkpoint(path);
+void WeightFile::release(const Tensor& t) const {
+  if (mapping && t.keepalive() == keepalive && t.raw()) mapping->release(t.raw(), t.nbytes());
+}
+
+namespace {
+
+WeightFile from_torch_checkpoint(TorchCheckpoint ck, const std::string& path) {
   WeightFile wf;
   wf.format = "torch";
   wf.keepalive = ck.keepalive;
@@ -68,14 +74,23 @@ WeightFile load_torch_checkpoint(const std::string& path) {
   return wf;
 }
 
+}  // namespace
+
+WeightFile load_torch_checkpoint(const std::string& path) {
+  std::shared_ptr<const MappedFile> file = MappedFile::open(path);
+  WeightFile wf = from_torch_checkpoint(read_torch_checkpoint(file), path);
+  wf.mapping = std::move(file);
+  return wf;
+}
+
 WeightFile load_weight_file(const std::string& path) {
-  char magic[2] = {0, 0};
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) throw Error("cannot open weights '" + path + "': " + std::strerror(errno));
-  const size_t n = std::fread(magic, 1, 2, f);
-  std::fclose(f);
-  if (n == 2 && magic[0] == 'P' && magic[1] == 'K') return load_torch_checkpoint(path);
-  TensorFile st = read_safetensors(path);
+  std::shared_ptr<const MappedFile> file = MappedFile::open(path);  // throws naming the path
+  if (file->size() >= 2 && file->data()[0] == 'P' && file->data()[1] == 'K') {
+    WeightFile wf = from_torch_checkpoint(read_torch_checkpoint(file), path);
+    wf.mapping = std::move(file);
+    return wf;
+  }
+  TensorFile st = read_safetensors(file);
   WeightFile wf;
   wf.format = "safetensors";
   for (auto& [key, t] : st.tensors) {
@@ -86,6 +101,7 @@ WeightFile load_weight_file(const std::string& path) {
   }
   wf.metadata = std::move(st.metadata);
   wf.keepalive = std::move(st.keepalive);
+  wf.mapping = std::move(file);
   return wf;
 }
 

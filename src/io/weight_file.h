@@ -15,6 +15,8 @@
 
 namespace sam3 {
 
+class MappedFile;  // io/mmap_file.h
+
 struct WeightFile {
   std::map<std::string, Tensor> tensors;          // image-model keys, "detector." stripped
   std::vector<std::string> skipped;               // keys left out (tracker.*, sam2_convs.*, ...)
@@ -25,6 +27,12 @@ struct WeightFile {
   std::map<std::string, std::string> metadata;    // safetensors __metadata__ (empty for .pt)
   std::string format;                             // "torch" or "safetensors"
   std::shared_ptr<const void> keepalive;          // the mapping
+  std::shared_ptr<const MappedFile> mapping;      // the same mapping (null for data not read from a file)
+
+  // Gives back the resident pages of a tensor borrowed from this file once it has been converted and will not be
+  // read again (MappedFile::release: a later read would fetch the same bytes from the file). A tensor that is not
+  // borrowed from the mapping (owned, or another file's) is left alone.
+  void release(const Tensor& t) const;
 };
 
 // Reads a torch checkpoint (zip + pickle) and applies the layout rule above. Contiguous tensors are borrowed

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace sam3::kernels {
 
@@ -22,6 +23,44 @@ void quantize_weights_s8(const float* w, int64_t N, int64_t K, int8_t* q, float*
     scale[n] = s;
     colsum[n] = sum;
   }
+}
+
+bool s8_row_sums(const int8_t* q, int64_t N, int64_t K, int32_t* colsum) {
+  for (int64_t n = 0; n < N; ++n) {
+    const int8_t* row = q + n * K;
+    int32_t sum = 0;
+    int lowest = 0;  // min over the row (both loops vectorise)
+    for (int64_t k = 0; k < K; ++k) sum += row[k];
+    for (int64_t k = 0; k < K; ++k) lowest = std::min<int>(lowest, row[k]);
+    if (lowest == -128) return false;
+    colsum[n] = sum;
+  }
+  return true;
+}
+
+const float* f16_value_table() {
+  static const std::vector<float> table = [] {
+    std::vector<float> t(65536);
+    for (uint32_t h = 0; h < 65536; ++h) t[h] = f16_value(static_cast<uint16_t>(h));
+    return t;
+  }();
+  return table.data();
+}
+
+uint16_t f16_bits(float f) {
+  uint32_t x;
+  std::memcpy(&x, &f, 4);
+  const auto sign = static_cast<uint16_t>((x >> 16) & 0x8000u);
+  const uint32_t ax = x & 0x7fffffffu;
+  if (ax > 0x7f800000u) return static_cast<uint16_t>(sign | 0x7e00u | ((ax >> 13) & 0x3ffu));  // NaN, quiet
+  if (ax >= 0x477ff000u) return static_cast<uint16_t>(sign | 0x7c00u);  // >= 65520: rounds to inf
+  if (ax < 0x38800000u) {  // below 2^-14: a subnormal (or zero) f16, |f| · 2^24 rounded to an integer (ties even)
+    float a;
+    std::memcpy(&a, &ax, 4);
+    return static_cast<uint16_t>(sign | static_cast<uint16_t>(std::nearbyint(a * 16777216.0f)));
+  }
+  const uint32_t r = ax + 0xfffu + ((ax >> 13) & 1u) - (112u << 23);  // rebias 127 -> 15, round the 13 dropped bits
+  return static_cast<uint16_t>(sign | (r >> 13));
 }
 
 void quantize_row_u8(const float* x, int64_t K, int levels, uint8_t* q, float* scale, int32_t* zero) {

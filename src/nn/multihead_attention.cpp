@@ -18,12 +18,18 @@ MultiheadAttention MultiheadAttention::load(const ParamScope& p, int64_t dim, in
   MultiheadAttention m;
   m.dim = dim;
   m.heads = heads;
-  m.in_weight = p.get("in_proj_weight", {3 * dim, dim});
+  const StoredWeight w = p.matmul_weight("in_proj_weight", {3 * dim, dim});
+  m.in_weight = w.weight;
   m.in_bias = p.get("in_proj_bias", {3 * dim});
+  if (p.precision() != Precision::F32 && !p.collecting()) {
+    bool borrows = false;
+    for (int i = 0; i < 3; ++i) {
+      m.in_packed[i] = pack_rows(w, i * dim, (i + 1) * dim, p.precision());
+      borrows = borrows || ops::packed_weight_borrows(*m.in_packed[i]);
+    }
+    if (!borrows) p.release(w.weight);
+  }
   m.out_proj = Linear::load(p.sub("out_proj"), dim, dim);
-  if (p.precision() != Precision::F32 && !p.collecting())
-    for (int i = 0; i < 3; ++i)
-      m.in_packed[i] = ops::pack_weight(m.in_weight.slice0(i * dim, (i + 1) * dim), p.precision());
   return m;
 }
 

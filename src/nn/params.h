@@ -10,6 +10,7 @@
 // tensors in the checkpoint's order (the upstream __init__ registration order), declare the checkpoint tensors they
 // never read with unused(), and look at tensor data only when !collecting().
 #pragma once
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -27,6 +28,16 @@ struct TensorSpec {
   std::string name;
   Shape shape;
   DType dtype = DType::F32;
+  // A matmul weight (ParamScope::matmul_weight: a Linear weight, an attention in_proj_weight): the precision the
+  // scope it was asked through packs it to; F32 (used as stored) for everything else. What `sam3 convert` stores
+  // each weight as follows from it (docs/weights.md).
+  Precision packed = Precision::F32;
+};
+
+// A matmul weight as the file stores it (ParamScope::matmul_weight).
+struct StoredWeight {
+  Tensor weight;  // [out, in]: F32, or a converted file's BF16 / I8 / F16
+  Tensor scale;   // I8 only: the per-output-channel scale, F32 [out]
 };
 
 // What a collecting ParamScope records: the specs in request order. The tensors it hands out have the requested
@@ -38,8 +49,8 @@ class WeightCollector {
 
  private:
   friend class ParamScope;
-  // The tensor for `key`; a repeated key must repeat its shape and dtype and is recorded once.
-  const Tensor& record(const std::string& key, const Shape& shape, DType dtype);
+  // The tensor for `key`; a repeated key must repeat its shape, dtype and packed precision and is recorded once.
+  const Tensor& record(const std::string& key, const Shape& shape, DType dtype, Precision packed = Precision::F32);
 
   std::vector<TensorSpec> specs_;
   std::map<std::string, Tensor> tensors_;
@@ -49,8 +60,12 @@ class WeightCollector {
 
 class ParamScope {
  public:
-  // `tensors` must outlive the scope; `source` names the file in messages.
-  ParamScope(const TensorMap& tensors, std::string source, std::string prefix = "");
+  // Called with a loaded tensor whose data was converted (packed) and will not be read again: the loader may give
+  // its memory back (WeightFile::release).
+  using Release = std::function<void(const Tensor&)>;
+
+  // `tensors` must outlive the scope; `source` names the file in messages; `release` may be empty (keep all).
+  ParamScope(const TensorMap& tensors, std::string source, std::string prefix = "", Release release = {});
   // A collecting scope: `collector` (which must outlive the scope) records every get() and unused().
   explicit ParamScope(WeightCollector& collector, std::string prefix = "");
 
@@ -65,6 +80,16 @@ class ParamScope {
   // The tensor prefix+name, which must have exactly this shape and dtype. Collecting: records the spec and returns
   // a zero tensor of that shape and dtype.
   const Tensor& get(const std::string& name, const Shape& shape, DType dtype = DType::F32) const;
+  // The matmul weight prefix+name [out, in] of a Linear layer or an attention projection, which its module packs to
+  // precision() (ops::pack_weight) unless that is F32. Besides F32 it accepts what a converted file stores for
+  // precision() (docs/weights.md): BF16 for BF16; I8 with its scale prefix+name+".scale" (F32 [out]) for Int8; F16
+  // for BF16 or Int8 (pack_weight converts it; for F32 the loader expands F16 first). Anything else throws
+  // sam3::Error naming the key, its dtype and the precision. Collecting: records the F32 spec with
+  // `packed = precision()` and returns a zero F32 tensor.
+  StoredWeight matmul_weight(const std::string& name, const Shape& shape) const;
+  // The loader's release hook for a tensor this scope handed out (see Release); does nothing without one.
+  void release(const Tensor& t) const;
+
   // A checkpoint tensor the module never reads (e.g. the geometry encoder's points_* projections). Collecting:
   // records the spec; loading: does nothing (strict validation, validate_weights, still requires it).
   void unused(const std::string& name, const Shape& shape, DType dtype = DType::F32) const;
@@ -85,6 +110,7 @@ class ParamScope {
 
   const TensorMap* tensors_;     // null when collecting
   WeightCollector* collector_;  // null when loading
+  std::shared_ptr<const Release> release_;  // null: keep everything
   std::string source_;
   std::string prefix_;
   Precision precision_ = Precision::F32;
