@@ -9,11 +9,13 @@ CKPT="${1:?usage: bench/precision_table.sh CHECKPOINT [THREADS]}"
 THREADS="${2:-2}"
 OUT="${OUT:-/tmp/sam3-bench}"
 mkdir -p "$OUT"
-for d in f32 bf16 int8; do
-  OMP_WAIT_POLICY=passive build/sam3 bench -m "$CKPT" --threads "$THREADS" --dtype "$d" >"$OUT/$d.txt" 2>"$OUT/$d.err"
-done
+if [ -z "${RENDER_ONLY:-}" ]; then  # RENDER_ONLY=1: only print the table from the outputs already in $OUT
+  for d in f32 bf16 int8; do
+    OMP_WAIT_POLICY=passive build/sam3 bench -m "$CKPT" --threads "$THREADS" --dtype "$d" >"$OUT/$d.txt" 2>"$OUT/$d.err"
+  done
+fi
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
-isa=$(build/sam3 info 2>/dev/null | sed -n 's/.*isa[^:]*: *//p' | head -1)
+isa=$(sed -n 's/^sam3 bench: .*(\(.*\)).*/\1/p' "$OUT/f32.err" | head -1)
 echo "Measured $(date -u +%Y-%m-%d) on $cpu ($(nproc) CPUs${isa:+, $isa}), $THREADS threads, full-size random checkpoint."
 echo
 echo "| precision | matmul rate (GFLOP/s) | load | encode | encode / FLOP time at that rate | prompt (text cached, 1 box) | prompt / FLOP time | 8 prompts / 1 | peak RSS | load avg |"
@@ -21,15 +23,15 @@ echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for d in f32 bf16 int8; do
   f="$OUT/$d.txt"
   awk -v d="$d" '
-    /^load average \(1 min\) at start/ { la = $6 }
-    /^matmul 5184x4736x1024/ && $3 == d { rate = $(NF-1) " " ; if ($0 ~ /emulated/) rate = $(NF-3) " (emulated)" }
+    /^load average \(1 min\) at start/ { la = $7 }
+    /^matmul 5184x4736x1024/ && $3 == d { rate = ($0 ~ /emulated/) ? $(NF-5) " (emulated)" : $(NF-1) }
     /^checkpoint load:/ { load = $3 " s" }
     /^  total / && !enc { enc = $2 " s"; }
     /^goal: .* encode <=/ { match($0, /encode = [0-9.]+ x/); er = substr($0, RSTART + 9, RLENGTH - 11) "x" }
-    /peak RSS:/ { rss = $NF " GiB"; sub(/ GiB GiB/, " GiB", rss) }
+    /peak RSS:/ { rss = $(NF-1) " GiB" }
     /^goal: a prompt/ { match($0, /\(([0-9.]+) s = ([0-9.]+) x\)/); split(substr($0, RSTART + 1, RLENGTH - 2), p, " ");
                         pt = p[1] " s"; pr = p[4] "x" }
-    /^8 prompts/ { e8 = $(NF-7) "x" }
+    /^8 prompts/ { match($0, /= [0-9.]+ x/); e8 = substr($0, RSTART + 2, RLENGTH - 4) "x" }
     END { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", d, rate, load, enc, er, pt, pr, e8, rss, la }
   ' "$f"
 done
