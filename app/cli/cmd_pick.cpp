@@ -11,6 +11,7 @@
 
 #include "commands.h"
 #include "model_options.h"
+#include "command_image.h"
 #include "core/error.h"
 #include "core/parallel.h"
 #include "core/timer.h"
@@ -167,23 +168,10 @@ int cmd_pick(int argc, char** argv) {
   if (!model->supports_pick())
     throw Error(mo.path + " has no interactive weights (tracker.sam_prompt_encoder.*, tracker.sam_mask_decoder.*)");
 
-  Image image;
-  double decode_ms = 0;
-  if (!image_path.empty()) {
-    const auto t0 = Clock::now();
-    image = decode_image_file(image_path);
-    decode_ms = ms_since(t0);
-  }
   ImageState state(model);
-  const auto t_enc = Clock::now();
-  if (!embedding_path.empty()) {
-    state.set_embedding(model->load_embedding(embedding_path));
-  } else {
-    EncodeParams ep = encode_default_params();
-    ep.n_threads = n_threads;
-    state.set_image(image, ep);
-  }
-  const double encode_ms = ms_since(t_enc);
+  const CommandImage ci = set_command_image(state, image_path, embedding_path, n_threads, "sam3 pick");
+  const Image& image = ci.image;
+  const double decode_ms = ci.decode_ms, encode_ms = ci.encode_ms;
 
   PickParams pp = pick_default_params();
   pp.n_threads = n_threads;

@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "model_options.h"
 #include "prompt_options.h"
+#include "command_image.h"
 #include "core/error.h"
 #include "core/parallel.h"
 #include "core/timer.h"
@@ -101,31 +102,10 @@ int cmd_segment(int argc, char** argv) {
   std::fprintf(stderr, "sam3 segment: loading %s ...\n", mo.path.c_str());
   std::shared_ptr<const Model> model = load_model(mo, "sam3 segment");
 
-  Image image;
-  double decode_ms = 0, encode_ms = 0;
-  if (!image_path.empty()) {
-    const auto t0 = Clock::now();
-    image = decode_image_file(image_path);
-    decode_ms = ms_since(t0);
-  }
   ImageState state(model);
-  const auto t_enc = Clock::now();
-  if (!embedding_path.empty()) {
-    state.set_embedding(model->load_embedding(embedding_path));
-    if (!image.empty() && (state.embedding().image_width() != image.width ||
-                           state.embedding().image_height() != image.height))
-      throw Error("the embedding " + embedding_path + " was made from a " +
-                  std::to_string(state.embedding().image_width()) + "x" +
-                  std::to_string(state.embedding().image_height()) + " image, but " + image_path + " is " +
-                  std::to_string(image.width) + "x" + std::to_string(image.height));
-  } else {
-    std::fprintf(stderr, "sam3 segment: encoding %s (%lldx%lld) ...\n", image_path.c_str(),
-                 static_cast<long long>(image.width), static_cast<long long>(image.height));
-    EncodeParams ep = encode_default_params();
-    ep.n_threads = n_threads;
-    state.set_image(image, ep);  // the decoded pixels, read in place
-  }
-  encode_ms = ms_since(t_enc);
+  const CommandImage ci = set_command_image(state, image_path, embedding_path, n_threads, "sam3 segment");
+  const Image& image = ci.image;
+  const double decode_ms = ci.decode_ms, encode_ms = ci.encode_ms;
   const int W = state.embedding().image_width(), H = state.embedding().image_height();
 
   const std::vector<Prompt> prompts = to_prompts(pending, W, H);

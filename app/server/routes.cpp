@@ -319,21 +319,26 @@ void delete_session(ServerContext& ctx, const Request& req, Response& res) {
   send_json(res, 200, Json{{"session_id", id}, {"deleted", true}});
 }
 
-void segment_session(ServerContext& ctx, const Request& req, Response& res) {
-  const auto t0 = Clock::now();
-  const SegmentRequest sr = parse_segment_request(req.body);
-  std::shared_ptr<Session> s = find_session(ctx, req.matches[1]);
-  const Session::Snapshot snap = s->snapshot();
+// A session that prompts can use now: still encoding or failed -> 409 with its status (and progress).
+void require_ready(Session& s) {
+  const Session::Snapshot snap = s.snapshot();
   if (snap.status == SessionStatus::Encoding)
     throw HttpError(409,
-                    "session " + s->id + " is still encoding (" +
-                        std::to_string(static_cast<int>(snap.progress * 100)) + "%); poll GET /v1/sessions/" + s->id +
+                    "session " + s.id + " is still encoding (" +
+                        std::to_string(static_cast<int>(snap.progress * 100)) + "%); poll GET /v1/sessions/" + s.id +
                         " until its status is ready",
                     Json{{"status", "encoding"},
                          {"progress", std::round(snap.progress * 1000.0) / 1000.0},
                          {"queued", !snap.started}});
   if (snap.status == SessionStatus::Failed)
-    throw HttpError(409, "encoding session " + s->id + " failed: " + snap.error, Json{{"status", "failed"}});
+    throw HttpError(409, "encoding session " + s.id + " failed: " + snap.error, Json{{"status", "failed"}});
+}
+
+void segment_session(ServerContext& ctx, const Request& req, Response& res) {
+  const auto t0 = Clock::now();
+  const SegmentRequest sr = parse_segment_request(req.body);
+  std::shared_ptr<Session> s = find_session(ctx, req.matches[1]);
+  require_ready(*s);
 
   // Prompts seen before on this session are answered from their kept raw outputs; the others go to the worker.
   const size_t n = sr.prompts.size();
@@ -409,17 +414,7 @@ void pick_session(ServerContext& ctx, const Request& req, Response& res) {
                              " has no interactive weights (tracker.sam_prompt_encoder.*, tracker.sam_mask_decoder.*): "
                              "pick needs a checkpoint that has them");
   std::shared_ptr<Session> s = find_session(ctx, req.matches[1]);
-  const Session::Snapshot snap = s->snapshot();
-  if (snap.status == SessionStatus::Encoding)
-    throw HttpError(409,
-                    "session " + s->id + " is still encoding (" +
-                        std::to_string(static_cast<int>(snap.progress * 100)) + "%); poll GET /v1/sessions/" + s->id +
-                        " until its status is ready",
-                    Json{{"status", "encoding"},
-                         {"progress", std::round(snap.progress * 1000.0) / 1000.0},
-                         {"queued", !snap.started}});
-  if (snap.status == SessionStatus::Failed)
-    throw HttpError(409, "encoding session " + s->id + " failed: " + snap.error, Json{{"status", "failed"}});
+  require_ready(*s);
   if (!pr.mask_from.empty()) {
     int n_masks = 0;
     if (!s->pick_logits(pr.mask_from, pr.mask_index, &pr.prompt.mask_logits, &n_masks))
