@@ -92,13 +92,9 @@ int cmd_batch(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
-  auto usage_error = [](const std::string& msg) {
-    std::fprintf(stderr, "sam3 batch: error: %s\nRun with --help for more information.\n", msg.c_str());
-    return 2;
-  };
-  if (texts.empty() && box_file.empty()) return usage_error("no prompt: give a text (-t) and/or --box-file");
+  if (texts.empty() && box_file.empty()) return usage_error("sam3 batch", "no prompt: give a text (-t) and/or --box-file");
   for (const std::string& t : texts)
-    if (t.find_first_not_of(" \t\r\n") == std::string::npos) return usage_error("empty text prompt (-t '" + t + "')");
+    if (t.find_first_not_of(" \t\r\n") == std::string::npos) return usage_error("sam3 batch", "empty text prompt (-t '" + t + "')");
 
   const std::vector<std::string> files = list_image_files(inputs);
   if (files.empty()) throw std::runtime_error("the inputs hold no images (.jpg, .jpeg, .png)");

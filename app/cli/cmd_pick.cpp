@@ -126,16 +126,12 @@ int cmd_pick(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
-  auto usage_error = [](const std::string& msg) {
-    std::fprintf(stderr, "sam3 pick: error: %s\nRun with --help for more information.\n", msg.c_str());
-    return 2;
-  };
   if (image_path.empty() && embedding_path.empty())
-    return usage_error("give an image (-i) or an embedding (--embedding)");
+    return usage_error("sam3 pick", "give an image (-i) or an embedding (--embedding)");
   if (points.empty() && neg_points.empty() && box_arg.empty() && mask_logits.empty())
-    return usage_error("no prompt: give --point, --neg-point, --box and/or --mask-logits");
-  if (multimask && single) return usage_error("--multimask and --single exclude each other");
-  if (!overlay_path.empty() && image_path.empty()) return usage_error("--overlay needs the image (-i)");
+    return usage_error("sam3 pick", "no prompt: give --point, --neg-point, --box and/or --mask-logits");
+  if (multimask && single) return usage_error("sam3 pick", "--multimask and --single exclude each other");
+  if (!overlay_path.empty() && image_path.empty()) return usage_error("sam3 pick", "--overlay needs the image (-i)");
 
   // The clicks in command-line order; the box; the previous logits. Checked before the model is loaded.
   PickPrompt prompt;

@@ -70,14 +70,10 @@ int cmd_segment(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
-  auto usage_error = [](const std::string& msg) {
-    std::fprintf(stderr, "sam3 segment: error: %s\nRun with --help for more information.\n", msg.c_str());
-    return 2;
-  };
-  if (image_path.empty() && embedding_path.empty()) return usage_error("give an image (-i) or an embedding (--embedding)");
-  if (po.empty()) return usage_error("no prompt: give a text (-t) and/or exemplar boxes (--box, --neg-box)");
-  if (!overlay_path.empty() && image_path.empty()) return usage_error("--overlay needs the image (-i)");
-  if (const std::string bad = po.blank_text_error(); !bad.empty()) return usage_error(bad);
+  if (image_path.empty() && embedding_path.empty()) return usage_error("sam3 segment", "give an image (-i) or an embedding (--embedding)");
+  if (po.empty()) return usage_error("sam3 segment", "no prompt: give a text (-t) and/or exemplar boxes (--box, --neg-box)");
+  if (!overlay_path.empty() && image_path.empty()) return usage_error("sam3 segment", "--overlay needs the image (-i)");
+  if (const std::string bad = po.blank_text_error(); !bad.empty()) return usage_error("sam3 segment", bad);
   const std::vector<PixelPrompt> pending = po.prompts(app);
 
   // Outputs never overwrite an input (or each other); each is written atomically (temporary file + rename).
@@ -93,7 +89,7 @@ int cmd_segment(int argc, char** argv) {
       check_not_an_input(outputs[i].second, inputs, "output " + outputs[i].first);
       for (size_t k = 0; k < i; ++k)
         if (!outputs[i].second.empty() && outputs[i].second == outputs[k].second)
-          return usage_error(outputs[k].first + " and " + outputs[i].first + " name the same file '" +
+          return usage_error("sam3 segment", outputs[k].first + " and " + outputs[i].first + " name the same file '" +
                              outputs[i].second + "'");
     }
   }

@@ -1,6 +1,7 @@
 // sam3.cpp — `sam3` subcommands. Each lives in its own cmd_<name>.cpp and returns the process exit code.
 #pragma once
 #include <memory>
+#include <string>
 
 namespace sam3 {
 class Model;
@@ -25,5 +26,8 @@ void bench_prompt_stages(std::shared_ptr<const Model> model, int n_threads, doub
 void bench_pick_stages(std::shared_ptr<const Model> model, int n_threads, int runs);
 int cmd_serve(int argc, char** argv);  // cmd_serve.cpp (the server itself: app/server)
 int cmd_tokenize(int argc, char** argv);
+
+// A usage error found after parsing: "<command>: error: <message>" and the --help hint on stderr; returns 2 (main.cpp).
+int usage_error(const char* command, const std::string& message);
 
 }  // namespace sam3::cli

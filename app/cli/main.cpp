@@ -5,6 +5,15 @@
 
 #include "commands.h"
 
+namespace sam3::cli {
+
+int usage_error(const char* command, const std::string& message) {
+  std::fprintf(stderr, "%s: error: %s\nRun with --help for more information.\n", command, message.c_str());
+  return 2;
+}
+
+}  // namespace sam3::cli
+
 namespace {
 
 struct Command {
