@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -40,7 +41,11 @@ class ServerHostile : public ::testing::Test {
     auto r = c.Get("/health");
     ASSERT_TRUE(r) << "/health did not answer";
     EXPECT_EQ(r->status, 200);
+#ifndef SAM3_SANITIZED  // under ASan the RSS holds its shadow memory and quarantine (CMakeLists.txt)
     EXPECT_LT(server_->peak_rss_kib(), 512 * 1024) << "peak RSS over 512 MiB";
+#else
+    std::printf("peak RSS %lld KiB (not bounded in sanitizer builds)\n", static_cast<long long>(server_->peak_rss_kib()));
+#endif
   }
   static ServerProcess* server_;
 };

@@ -215,11 +215,16 @@ TEST(ServerLoad, ConcurrentClientsWithinLimitsAndDeterministic) {
   EXPECT_GT(health_polls.load(), 10);
   EXPECT_LE(max_queue.load(), 4);
   // The tiny model, 12 MiB of sessions and 16 clients' requests in flight: far below this unless memory leaks.
+  EXPECT_EQ(sessions_after, 0);
+#ifndef SAM3_SANITIZED  // under ASan the RSS holds its shadow memory and quarantine (CMakeLists.txt); LSan checks leaks
   EXPECT_LT(peak_kib, 1024 * 1024) << "peak RSS " << peak_kib << " KiB";
   // No leak: with the sessions gone the resident memory is back within 32 MiB of where it started (allowance for
   // allocator fragmentation and the text-feature cache, which keeps the few texts of this test).
-  EXPECT_EQ(sessions_after, 0);
   EXPECT_LT(rss_after - rss_before, int64_t{32} << 20) << "RSS before " << rss_before << ", after " << rss_after;
+#else
+  std::printf("peak RSS %lld KiB, RSS after - before %lld bytes (not bounded in sanitizer builds)\n",
+              static_cast<long long>(peak_kib), static_cast<long long>(rss_after - rss_before));
+#endif
   EXPECT_EQ(server.stop(), 0) << server.log();
 }
 
