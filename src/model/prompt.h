@@ -31,6 +31,10 @@ struct ImagePromptCache {
   std::shared_ptr<const GeometryFeatures> no_box_geometry;  // the geometry tokens of a box-free prompt (CLS only)
   Tensor fusion_prefix;  // the fusion encoder's image-only start (FusionEncoder::image_prefix), [HW, d]
   bool matches(const Tensor& i, const Tensor& p) const { return img.raw() == i.raw() && pos.raw() == p.raw(); }
+  // Empties the cache when it was filled for another image; then it belongs to (i, p).
+  void follow(const Tensor& i, const Tensor& p) {
+    if (!matches(i, p)) *this = ImagePromptCache{i, p, nullptr, Tensor()};
+  }
 };
 
 // The concatenation above: text tokens then geometry tokens, the masks likewise.

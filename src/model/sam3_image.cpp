@@ -45,7 +45,7 @@ EncodedPrompt Sam3Image::encode_prompt(const std::vector<int64_t>& ids, const st
   GeometryFeatures geometry;
   bool geometry_cached = false;
   if (boxes.empty()) {
-    if (!image_cache.matches(img, pos)) image_cache = ImagePromptCache{img, pos, nullptr, Tensor()};
+    image_cache.follow(img, pos);
     geometry_cached = image_cache.no_box_geometry != nullptr;
     if (!geometry_cached)
       image_cache.no_box_geometry =
@@ -75,7 +75,7 @@ DetectorOutputs Sam3Image::forward_grounding(const ImageFeatures& image, const E
   GroundingTimings unused;
   GroundingTimings& t = timings ? *timings : unused;
   Stopwatch sw;
-  if (!image_cache.matches(feat, pos)) image_cache = ImagePromptCache{feat, pos, nullptr, Tensor()};
+  image_cache.follow(feat, pos);
   if (!image_cache.fusion_prefix.defined()) image_cache.fusion_prefix = fusion_encoder_.image_prefix(feat, pos, ctx);
   const FusionEncoderOutput enc = fusion_encoder_.forward(feat, pos, pv, ctx, &image_cache.fusion_prefix);
   t.fusion = sw.lap_seconds();
