@@ -11,6 +11,7 @@
 
 #include "commands.h"
 #include "model_options.h"
+#include "prompt_options.h"
 #include "command_image.h"
 #include "core/error.h"
 #include "core/parallel.h"
@@ -34,24 +35,6 @@ Prompts (pixels of the original image, x to the right, y down):
                     predicted IoU; F:k takes mask k)
 A single click gives 3 candidate masks (--single for one), anything else one mask (--multimask for 3).
 Output: a summary on stdout; -o writes the result document (schema sam3.segment/1, docs/pick.md), "-o -" prints it.)";
-
-std::vector<float> parse_numbers(const std::string& opt, const std::string& s, size_t n) {
-  std::vector<float> v;
-  size_t start = 0;
-  for (size_t k = 0; k < n; ++k) {
-    const size_t end = k + 1 < n ? s.find(',', start) : s.size();
-    if (end == std::string::npos) throw Error(opt + " '" + s + "': expected " + std::to_string(n) + " numbers");
-    const std::string part = s.substr(start, end - start);
-    char* stop = nullptr;
-    const double x = std::strtod(part.c_str(), &stop);
-    while (stop && (*stop == ' ' || *stop == '\t')) ++stop;
-    if (part.find_first_not_of(" \t") == std::string::npos || !stop || *stop != '\0' || !std::isfinite(x))
-      throw Error(opt + " '" + s + "': '" + part + "' is not a number");
-    v.push_back(static_cast<float>(x));
-    start = end + 1;
-  }
-  return v;
-}
 
 // "F" or "F:k": the logits of mask k (default: the highest "iou") of a --logits-out file.
 std::vector<float> read_mask_logits(const std::string& arg) {
@@ -141,12 +124,12 @@ int cmd_pick(int argc, char** argv) {
       if (o != p_opt && o != n_opt) continue;
       const bool pos = o == p_opt;
       const std::string& s = pos ? points.at(pi++) : neg_points.at(ni++);
-      const std::vector<float> xy = parse_numbers(pos ? "--point" : "--neg-point", s, 2);
+      const std::vector<float> xy = parse_numbers(pos ? "--point" : "--neg-point", s, 2, "2 numbers");
       prompt.points.push_back({xy[0], xy[1], pos});
     }
   }
   if (!box_arg.empty()) {
-    const std::vector<float> b = parse_numbers("--box", box_arg, 4);
+    const std::vector<float> b = parse_numbers("--box", box_arg, 4, "4 numbers");
     try {
       PromptBox::check_user_xyxy(b[0], b[1], b[2], b[3]);
     } catch (const Error& e) {

@@ -1,6 +1,7 @@
 // sam3.cpp — the prompt options of `sam3 segment` and `sam3 compare` (see prompt_options.h).
 #include "prompt_options.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 
@@ -21,25 +22,14 @@ How -t and boxes make prompts:
 
 namespace {
 
-// "x0,y0,x1,y1" -> four finite numbers (whitespace allowed around them), checked now (PromptBox::check_user_xyxy)
-// so that a degenerate box fails before the model is loaded; the image-dependent checks come with the image.
+// "x0,y0,x1,y1", checked now (PromptBox::check_user_xyxy) so that a degenerate box fails before the model is
+// loaded; the image-dependent checks come with the image.
 PixelBox parse_box(const std::string& s, bool positive) {
   PixelBox b{{0, 0, 0, 0}, positive, s};
-  const std::string opt = positive ? "--box" : "--neg-box";
-  size_t start = 0;
-  for (int k = 0; k < 4; ++k) {
-    const size_t end = k < 3 ? s.find(',', start) : s.size();
-    if (end == std::string::npos)
-      throw Error(opt + " '" + s + "': expected four numbers x0,y0,x1,y1 (pixels of the original image)");
-    const std::string part = s.substr(start, end - start);
-    char* stop = nullptr;
-    const double v = std::strtod(part.c_str(), &stop);
-    while (stop && (*stop == ' ' || *stop == '\t')) ++stop;
-    if (part.find_first_not_of(" \t") == std::string::npos || !stop || *stop != '\0' || !std::isfinite(v))
-      throw Error(opt + " '" + s + "': '" + part + "' is not a number (expected x0,y0,x1,y1)");
-    b.xyxy[k] = static_cast<float>(v);
-    start = end + 1;
-  }
+  const std::vector<float> v = parse_numbers(positive ? "--box" : "--neg-box", s, 4,
+                                             "four numbers x0,y0,x1,y1 (pixels of the original image)",
+                                             " (expected x0,y0,x1,y1)");
+  std::copy(v.begin(), v.end(), b.xyxy);
   try {
     PromptBox::check_user_xyxy(b.xyxy[0], b.xyxy[1], b.xyxy[2], b.xyxy[3]);
   } catch (const Error& e) {
@@ -49,6 +39,25 @@ PixelBox parse_box(const std::string& s, bool positive) {
 }
 
 }  // namespace
+
+std::vector<float> parse_numbers(const std::string& opt, const std::string& s, size_t n, const std::string& expected,
+                                 const std::string& hint) {
+  std::vector<float> v;
+  size_t start = 0;
+  for (size_t k = 0; k < n; ++k) {
+    const size_t end = k + 1 < n ? s.find(',', start) : s.size();
+    if (end == std::string::npos) throw Error(opt + " '" + s + "': expected " + expected);
+    const std::string part = s.substr(start, end - start);
+    char* stop = nullptr;
+    const double x = std::strtod(part.c_str(), &stop);
+    while (stop && (*stop == ' ' || *stop == '\t')) ++stop;
+    if (part.find_first_not_of(" \t") == std::string::npos || !stop || *stop != '\0' || !std::isfinite(x))
+      throw Error(opt + " '" + s + "': '" + part + "' is not a number" + hint);
+    v.push_back(static_cast<float>(x));
+    start = end + 1;
+  }
+  return v;
+}
 
 PromptBox PixelBox::to_prompt_box(int w, int h) const {
   try {

@@ -43,6 +43,11 @@ struct PromptOptions {
   std::vector<PixelPrompt> prompts(const CLI::App& app) const;
 };
 
+// "a,b,c,..." -> exactly n finite numbers (whitespace allowed around each). Errors name `opt` and the argument:
+// "<opt> '<s>': expected <expected>" when there are too few, "<opt> '<s>': '<part>' is not a number<hint>".
+std::vector<float> parse_numbers(const std::string& opt, const std::string& s, size_t n, const std::string& expected,
+                                 const std::string& hint = "");
+
 // The library's prompts for a w x h image (boxes clipped; a box wholly outside is an error naming the option).
 std::vector<Prompt> to_prompts(const std::vector<PixelPrompt>& pending, int w, int h);
 
