@@ -8,12 +8,7 @@ GOLDEN="${SAM3_GOLDEN_DIR:-../shared/golden}"
 TINY_PT="$GOLDEN/tiny/sam3_random.pt"
 TINY_CFG="$GOLDEN/tiny/config.json"
 IMG="$GOLDEN/images/groceries.jpg"
-fail=0
-ok() { echo "ok   $1"; }
-bad() { echo "FAIL $1"; fail=1; }
-check() {  # check NAME EXPECTED ACTUAL
-  if [ "$2" != "$3" ]; then bad "$1"; echo "  want: $2"; echo "  got:  $3"; else ok "$1"; fi
-}
+. "$(dirname "$0")/lib/common.sh"  # fail, ok, bad, check, has
 cmp_() { "$SAM3" compare -m "$TINY_PT" --config "$TINY_CFG" -i "$IMG" -t child -t "paper bag" --threads 2 "$@"; }
 field() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 

@@ -11,15 +11,7 @@ TINY_CFG="$GOLDEN/tiny/config.json"
 IMG="$GOLDEN/images/groceries.jpg"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-fail=0
-ok() { echo "ok   $1"; }
-bad() { echo "FAIL $1"; fail=1; }
-check() {  # check NAME EXPECTED ACTUAL
-  if [ "$2" != "$3" ]; then bad "$1"; echo "  want: $2"; echo "  got:  $3"; else ok "$1"; fi
-}
-has() {  # has NAME PATTERN TEXT: TEXT contains the fixed string PATTERN
-  if grep -qF -- "$2" <<<"$3"; then ok "$1"; else bad "$1"; echo "  '$2' not in:"; sed 's/^/    /' <<<"$3" | head -20; fi
-}
+. "$(dirname "$0")/lib/common.sh"  # fail, ok, bad, check, has
 field() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 # 1. Convert to each storage dtype.

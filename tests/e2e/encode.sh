@@ -8,15 +8,7 @@ TINY_PT="$GOLDEN/tiny/sam3_random.pt"
 TINY_CFG="$GOLDEN/tiny/config.json"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-fail=0
-ok() { echo "ok   $1"; }
-bad() { echo "FAIL $1"; fail=1; }
-check() {  # check NAME EXPECTED ACTUAL
-  if [ "$2" != "$3" ]; then bad "$1"; echo "  want: $2"; echo "  got:  $3"; else ok "$1"; fi
-}
-has() {  # has NAME PATTERN TEXT: TEXT contains the fixed string PATTERN
-  if grep -qF -- "$2" <<<"$3"; then ok "$1"; else bad "$1"; echo "  '$2' not in:"; sed 's/^/    /' <<<"$3" | head -20; fi
-}
+. "$(dirname "$0")/lib/common.sh"  # fail, ok, bad, check, has
 # The JSON header of a safetensors file (u64 length, then the JSON).
 header() { n=$(od -An -t u8 -N 8 "$1" | tr -d ' '); dd if="$1" bs=1 skip=8 count="$n" 2>/dev/null; }
 

@@ -8,15 +8,7 @@ TINY_PT="$GOLDEN/tiny/sam3_random.pt"
 TINY_CFG="$GOLDEN/tiny/config.json"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-fail=0
-ok() { echo "ok   $1"; }
-bad() { echo "FAIL $1"; fail=1; }
-check() {  # check NAME EXPECTED ACTUAL
-  if [ "$2" != "$3" ]; then bad "$1"; echo "  want: $2"; echo "  got:  $3"; else ok "$1"; fi
-}
-has() {  # has NAME PATTERN TEXT: TEXT contains the fixed string PATTERN
-  if grep -qF -- "$2" <<<"$3"; then ok "$1"; else bad "$1"; echo "  '$2' not in:"; sed 's/^/    /' <<<"$3" | head -20; fi
-}
+. "$(dirname "$0")/lib/common.sh"  # fail, ok, bad, check, has
 
 # 1. The tiny checkpoint against its config: parameter count 4,497,742 (config.json num_parameters_image_model).
 out=$("$SAM3" info "$TINY_PT" --config "$TINY_CFG"); rc=$?

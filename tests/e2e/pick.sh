@@ -12,12 +12,7 @@ CFG="$GOLDEN/tiny_pvs/config.json"
 IMG="$GOLDEN/images/test_image.jpg"  # 1280x720
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-fail=0
-ok() { echo "ok   $1"; }
-bad() { echo "FAIL $1"; fail=1; }
-has() {  # has NAME PATTERN TEXT
-  if grep -qF -- "$2" <<<"$3"; then ok "$1"; else bad "$1"; echo "  '$2' not in:"; sed 's/^/    /' <<<"$3" | head -20; fi
-}
+. "$(dirname "$0")/lib/common.sh"  # fail, ok, bad, check, has
 near() {  # near NAME A B TOL
   if awk -v a="$2" -v b="$3" -v t="$4" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; then ok "$1 ($2 ~ $3)";
   else bad "$1: $2 vs $3 (tol $4)"; fi

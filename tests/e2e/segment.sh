@@ -10,15 +10,7 @@ TINY_CFG="$GOLDEN/tiny/config.json"
 IMG="$GOLDEN/images/test_image.jpg"  # 1280x720
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-fail=0
-ok() { echo "ok   $1"; }
-bad() { echo "FAIL $1"; fail=1; }
-check() {  # check NAME EXPECTED ACTUAL
-  if [ "$2" != "$3" ]; then bad "$1"; echo "  want: $2"; echo "  got:  $3"; else ok "$1"; fi
-}
-has() {  # has NAME PATTERN TEXT: TEXT contains the fixed string PATTERN
-  if grep -qF -- "$2" <<<"$3"; then ok "$1"; else bad "$1"; echo "  '$2' not in:"; sed 's/^/    /' <<<"$3" | head -20; fi
-}
+. "$(dirname "$0")/lib/common.sh"  # fail, ok, bad, check, has
 le() {  # le NAME A B: A <= B (numbers)
   if awk -v a="$2" -v b="$3" 'BEGIN { exit !(a <= b) }'; then ok "$1 ($2 <= $3)"; else bad "$1: $2 > $3"; fi
 }
