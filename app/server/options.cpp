@@ -65,6 +65,8 @@ void add_server_options(CLI::App& app, ServerOptions& o) {
                  "seconds a client may stay silent while sending a request or reading an answer")
       ->capture_default_str()
       ->check(CLI::Range(1, 3600));
+  // Not in --help: the server tests hold the worker with it to see a session that is still encoding (worker.h).
+  app.add_option("--test-hold-file", o.test_hold_file)->group("");
 }
 
 }  // namespace sam3::server

@@ -31,6 +31,7 @@ struct ServerOptions {
   int max_sessions_per_client = 0;  // sessions one client (remote address) may hold; 0: no limit
   int max_encodes_per_client = 0;   // of them, still encoding; 0: no limit
   int timeout_s = 10;          // idle time allowed while reading a request or writing an answer
+  std::string test_hold_file;  // tests only (hidden --test-hold-file): the worker starts no task while it exists
 
   int64_t max_upload_bytes() const { return max_upload_mb * 1024 * 1024; }
   int64_t max_session_bytes() const { return max_session_memory_mb * 1024 * 1024; }

@@ -58,7 +58,7 @@ int run_server(const ServerOptions& opts) {
   std::shared_ptr<const Model> model = Model::load(opts.model_path, mp);
   const int n_threads = opts.n_threads > 0 ? opts.n_threads : default_thread_count();
 
-  Worker worker(model, n_threads, static_cast<size_t>(opts.queue_size));
+  Worker worker(model, n_threads, static_cast<size_t>(opts.queue_size), opts.test_hold_file);
   SessionStore store(static_cast<size_t>(opts.max_sessions), opts.max_session_bytes());
   ServerContext ctx{opts, model->info(), worker, store, openapi_json()};
 

@@ -1,13 +1,20 @@
 // sam3.cpp — the inference worker: a bounded FIFO of tasks and the one thread that runs them.
 #include "worker.h"
 
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdio>
 #include <exception>
 
 namespace sam3::server {
 
-Worker::Worker(std::shared_ptr<const Model> model, int n_threads, size_t capacity)
-    : model_(std::move(model)), n_threads_(n_threads), capacity_(capacity), thread_([this] { run(); }) {}
+Worker::Worker(std::shared_ptr<const Model> model, int n_threads, size_t capacity, std::string hold_file)
+    : model_(std::move(model)),
+      n_threads_(n_threads),
+      capacity_(capacity),
+      hold_file_(std::move(hold_file)),
+      thread_([this] { run(); }) {}
 
 Worker::~Worker() { stop(); }
 
@@ -50,6 +57,8 @@ void Worker::run() {
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      while (!stopping_ && !hold_file_.empty() && access(hold_file_.c_str(), F_OK) == 0)
+        cv_.wait_for(lock, std::chrono::milliseconds(5));  // held by a test (see the constructor)
       if (stopping_) return;
       task = std::move(queue_.front());
       queue_.pop_front();

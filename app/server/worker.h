@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
 
 #include "sam3/sam3.h"
@@ -26,8 +27,10 @@ class Worker {
  public:
   using Task = std::function<void(WorkerContext&)>;
 
-  // Starts the thread. `capacity`: tasks that may wait (the running one not counted).
-  Worker(std::shared_ptr<const Model> model, int n_threads, size_t capacity);
+  // Starts the thread. `capacity`: tasks that may wait (the running one not counted). `hold_file` (tests only,
+  // `sam3 serve --test-hold-file`): while a file of that name exists, no task starts (they wait in the queue), so a
+  // test can observe the 'still encoding' state deterministically; empty: never held.
+  Worker(std::shared_ptr<const Model> model, int n_threads, size_t capacity, std::string hold_file = {});
   ~Worker();  // stop(): the waiting tasks are dropped (their futures report broken promises), the running one ends
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -57,6 +60,7 @@ class Worker {
   std::shared_ptr<const Model> model_;
   const int n_threads_;
   const size_t capacity_;
+  const std::string hold_file_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Task> queue_;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <set>
 
 #include "io/image_decode.h"
@@ -25,7 +26,8 @@ class ServerApi : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     server_ = new ServerProcess({"--threads", std::to_string(kThreads), "--max-upload-mb", "1", "--max-pixels",
-                                 "1000000", "--max-sessions", "16", "--queue-size", "16"});
+                                 "1000000", "--max-sessions", "16", "--queue-size", "16", "--test-hold-file",
+                                 hold_file()});
   }
   static void TearDownTestSuite() {
     EXPECT_EQ(server_->stop(), 0) << server_->log();  // SIGTERM: clean exit
@@ -42,6 +44,14 @@ class ServerApi : public ::testing::Test {
     const std::string id = body_json(r).value("session_id", "");
     EXPECT_EQ(wait_ready(c, id).value("status", ""), "ready");
     return id;
+  }
+
+  // While this file exists the server's worker starts no task (sam3 serve --test-hold-file); normally absent.
+  static std::string hold_file() {
+    static const std::string path =
+        (std::getenv("TMPDIR") && *std::getenv("TMPDIR") ? std::string(std::getenv("TMPDIR")) : std::string("/tmp")) +
+        "/sam3_server_api_hold_" + std::to_string(getpid());
+    return path;
   }
 
   static ServerProcess* server_;
@@ -356,26 +366,32 @@ TEST_F(ServerApi, BoxesCheckedAndClippedLikeTheCli) {
 
 TEST_F(ServerApi, SegmentWhileEncodingIs409) {
   httplib::Client c = server_->client();
-  const std::string g = groceries();
-  // Queue several encodes back to back; the last one is still waiting or encoding when prompted at once.
-  bool saw_409 = false;
-  for (int attempt = 0; attempt < 5 && !saw_409; ++attempt) {
-    std::string id;
-    for (int i = 0; i < 4; ++i) id = body_json(create_session(c, g))["session_id"];
-    auto r = post_json(c, "/v1/sessions/" + id + "/segment", Json{{"prompts", Json::array({Json{{"text", "a"}}})}});
+  // The worker is held (--test-hold-file exists), so the session stays in 'encoding' until the file is removed:
+  // the 409 is certain, not a race against the encode.
+  struct Hold {
+    Hold() { std::ofstream(hold_file()).put('\n'); }
+    ~Hold() { release(); }
+    void release() { std::remove(hold_file().c_str()); }  // an ASSERT that returns early must not leave it held
+  } hold;
+  auto created = create_session(c, groceries());
+  ASSERT_TRUE(created && created->status == 201) << (created ? created->body : "no answer");
+  const std::string id = body_json(created)["session_id"];
+  const Json segment = Json{{"prompts", Json::array({Json{{"text", "a"}}})}};
+  for (int i = 0; i < 2; ++i) {  // still 409 a moment later: nothing ran
+    auto r = post_json(c, "/v1/sessions/" + id + "/segment", segment);
     ASSERT_TRUE(r);
-    if (r->status == 409) {
-      saw_409 = true;
-      const Json j = body_json(r);
-      EXPECT_EQ(j["status"], "encoding");
-      EXPECT_TRUE(j["progress"].is_number());
-      EXPECT_NE(j["error"].get<std::string>().find("still encoding"), std::string::npos);
-    } else {
-      EXPECT_EQ(r->status, 200) << r->body;
-    }
-    wait_ready(c, id);
+    ASSERT_EQ(r->status, 409) << r->body;
+    const Json j = body_json(r);
+    EXPECT_EQ(j["status"], "encoding");
+    EXPECT_TRUE(j["progress"].is_number());
+    EXPECT_NE(j["error"].get<std::string>().find("still encoding"), std::string::npos);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  EXPECT_TRUE(saw_409);
+  hold.release();
+  EXPECT_EQ(wait_ready(c, id).value("status", ""), "ready");
+  auto r = post_json(c, "/v1/sessions/" + id + "/segment", segment);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
 }
 
 TEST_F(ServerApi, OneShotSegment) {
