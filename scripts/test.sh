@@ -38,7 +38,7 @@ case "$mode" in
       exit 1
     fi
     [ -f $dir/CMakeCache.txt ] || CC=clang CXX=clang++ cmake -S . -B $dir -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-      -DSAM3_FUZZ=ON -DSAM3_BUILD_TESTS=OFF
+      -DSAM3_FUZZ=ON -DSAM3_BUILD_TESTS=OFF -DSAM3_PYTHON=OFF ${SAM3_CMAKE_ARGS:-}
     set -- -L fuzz "$@"
     ;;
 esac

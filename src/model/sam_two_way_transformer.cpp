@@ -61,8 +61,7 @@ Tensor SamAttention::forward(const Tensor& q, const Tensor& k, const Tensor& v, 
   return y;
 }
 
-SamTwoWayTransformer::SamTwoWayTransformer(const TwoWayTransformerConfig& cfg, int64_t dim, const nn::ParamScope& p)
-    : dim_(dim) {
+SamTwoWayTransformer::SamTwoWayTransformer(const TwoWayTransformerConfig& cfg, int64_t dim, const nn::ParamScope& p) {
   const double eps = nn::kLayerNormEps;
   for (int i = 0; i < cfg.depth; ++i) {
     const nn::ParamScope l = p.sub("layers").sub(i);

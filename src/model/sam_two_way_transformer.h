@@ -49,7 +49,6 @@ class SamTwoWayTransformer {
   std::vector<Block> layers_;
   SamAttention final_attn_;
   nn::LayerNorm norm_final_;
-  int64_t dim_ = 0;
 };
 
 }  // namespace sam3
