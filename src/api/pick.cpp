@@ -147,7 +147,10 @@ PickResult pick(ImageState& state, const PickPrompt& prompt, const PickParams& p
   // Post-processing: full-size masks (hole filling, bilinear, threshold) and the clamped low-res logits.
   const int64_t k = dec.masks.size(0);
   const Tensor low = clamp_low_res(dec.masks, head.config().low_res_logit_clamp);
-  const Tensor full = postprocess_pick_masks(dec.masks, head.config(), H, W, ctx);
+  // Each candidate is up-sampled into one scratch bitmap, measured, and encoded to runs before the next.
+  const Tensor filled = fill_mask_holes(dec.masks, head.config().max_hole_area, head.config().mask_threshold, ctx);
+  Tensor up = Tensor::empty({static_cast<int64_t>(H), static_cast<int64_t>(W)});
+  Tensor bitmap = Tensor::empty({static_cast<int64_t>(H), static_cast<int64_t>(W)}, DType::U8);
   if (ctx.dumping()) {
     ctx.dump("out.low_res_masks", low);
     Tensor iou = Tensor::empty({k});
@@ -158,7 +161,8 @@ PickResult pick(ImageState& state, const PickPrompt& prompt, const PickParams& p
     PickMask pm;
     pm.iou = dec.iou[static_cast<size_t>(i)];
     pm.low_res_logits.assign(low.f32() + i * L * L, low.f32() + (i + 1) * L * L);
-    const uint8_t* src = full.data<uint8_t>() + i * static_cast<int64_t>(W) * H;
+    upsample_pick_mask(filled, i, head.config(), up, bitmap.data<uint8_t>(), ctx);
+    const uint8_t* src = bitmap.data<uint8_t>();
     // Area and tight box: per row in parallel (first / last set pixel, count), then reduced.
     std::vector<int> first(static_cast<size_t>(H), W), last(static_cast<size_t>(H), -1);
     std::vector<int64_t> count(static_cast<size_t>(H), 0);
@@ -191,11 +195,7 @@ PickResult pick(ImageState& state, const PickPrompt& prompt, const PickParams& p
       pm.box[2] = static_cast<float>(x1 + 1);
       pm.box[3] = static_cast<float>(y1 + 1);
     }
-    if (params.masks) {
-      pm.mask.width = W;
-      pm.mask.height = H;
-      pm.mask.data.assign(src, src + static_cast<int64_t>(W) * H);
-    }
+    if (params.masks) pm.mask = Mask::from_bitmap(src, W, H);
     r.masks.push_back(std::move(pm));
   }
   dump.flush("pick");
@@ -228,7 +228,7 @@ std::string pick_result_to_json(const PickResult& r, const ResultJsonParams& par
     inst["box"] =
         Json::array({json_float(pm.box[0]), json_float(pm.box[1]), json_float(pm.box[2]), json_float(pm.box[3])});
     inst["area"] = pm.area;
-    if (!pm.mask.data.empty()) inst["mask"] = mask_to_json(pm.mask);
+    if (!pm.mask.empty()) inst["mask"] = mask_to_json(pm.mask);
     instances.push_back(std::move(inst));
   }
   prompt["instances"] = std::move(instances);
