@@ -8,9 +8,9 @@
 #include "api/internal.h"
 #include "core/dump.h"
 #include "core/error.h"
-#include "core/parallel.h"
 #include "core/timer.h"
 #include "io/result_json.h"
+#include "io/rle.h"
 #include "model/sam_postprocess.h"
 
 namespace sam3 {
@@ -162,40 +162,17 @@ PickResult pick(ImageState& state, const PickPrompt& prompt, const PickParams& p
     pm.iou = dec.iou[static_cast<size_t>(i)];
     pm.low_res_logits.assign(low.f32() + i * L * L, low.f32() + (i + 1) * L * L);
     upsample_pick_mask(filled, i, head.config(), up, bitmap.data<uint8_t>(), ctx);
-    const uint8_t* src = bitmap.data<uint8_t>();
-    // Area and tight box: per row in parallel (first / last set pixel, count), then reduced.
-    std::vector<int> first(static_cast<size_t>(H), W), last(static_cast<size_t>(H), -1);
-    std::vector<int64_t> count(static_cast<size_t>(H), 0);
-    parallel_for(ctx.n_threads, H, [&](int64_t y) {
-      const uint8_t* row = src + y * W;
-      int64_t c = 0;
-      int f = W, l = -1;
-      for (int x = 0; x < W; ++x)
-        if (row[x]) {
-          ++c;
-          f = std::min(f, x);
-          l = x;
-        }
-      first[static_cast<size_t>(y)] = f;
-      last[static_cast<size_t>(y)] = l;
-      count[static_cast<size_t>(y)] = c;
-    });
-    int x0 = W, y0 = H, x1 = -1, y1 = -1;
-    for (int y = 0; y < H; ++y) {
-      if (!count[static_cast<size_t>(y)]) continue;
-      pm.area += count[static_cast<size_t>(y)];
-      x0 = std::min(x0, first[static_cast<size_t>(y)]);
-      x1 = std::max(x1, last[static_cast<size_t>(y)]);
-      y0 = std::min(y0, y);
-      y1 = y;
-    }
-    if (pm.area > 0) {
+    Mask mask = Mask::from_bitmap(bitmap.data<uint8_t>(), W, H);
+    // Area and tight box (x1, y1 exclusive) from the runs.
+    pm.area = mask.area();
+    int64_t x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+    if (rle_counts_bounds(mask.counts, H, &x0, &y0, &x1, &y1)) {
       pm.box[0] = static_cast<float>(x0);
       pm.box[1] = static_cast<float>(y0);
       pm.box[2] = static_cast<float>(x1 + 1);
       pm.box[3] = static_cast<float>(y1 + 1);
     }
-    if (params.masks) pm.mask = Mask::from_bitmap(src, W, H);
+    if (params.masks) pm.mask = std::move(mask);
     r.masks.push_back(std::move(pm));
   }
   dump.flush("pick");

@@ -169,6 +169,34 @@ int64_t rle_counts_intersection(const std::vector<uint32_t>& a, const std::vecto
   return inter;
 }
 
+bool rle_counts_bounds(const std::vector<uint32_t>& counts, int64_t h, int64_t* x0, int64_t* y0, int64_t* x1,
+                       int64_t* y1) {
+  if (h <= 0) return false;
+  int64_t bx0 = INT64_MAX, by0 = INT64_MAX, bx1 = -1, by1 = -1, pos = 0;
+  for (size_t i = 0; i < counts.size(); ++i) {
+    const int64_t len = counts[i];
+    if (i % 2 == 1 && len > 0) {  // 1s over the column-major positions [pos, pos + len)
+      const int64_t first = pos, last = pos + len - 1;
+      bx0 = std::min(bx0, first / h);
+      bx1 = std::max(bx1, last / h);
+      if (first / h == last / h) {
+        by0 = std::min(by0, first % h);
+        by1 = std::max(by1, last % h);
+      } else {  // from a column's row first % h to the next one's row last % h, or further: rows 0 .. h-1
+        by0 = 0;
+        by1 = h - 1;
+      }
+    }
+    pos += len;
+  }
+  if (bx1 < 0) return false;
+  *x0 = bx0;
+  *y0 = by0;
+  *x1 = bx1;
+  *y1 = by1;
+  return true;
+}
+
 Rle rle_encode(const uint8_t* mask, int64_t h, int64_t w) {
   Rle r;
   r.counts = rle_counts_encode(mask, h, w);

@@ -34,6 +34,10 @@ int64_t rle_counts_area(const std::vector<uint32_t>& counts);
 // Foreground pixels two masks share, from their runs (a merge of the two run lists, O(runs)). Throws sam3::Error
 // if the counts do not sum to the same total.
 int64_t rle_counts_intersection(const std::vector<uint32_t>& a, const std::vector<uint32_t>& b);
+// The tight box of the foreground of an h-row mask: the first and last column and row holding a 1, inclusive
+// (a run of 1s that spans columns covers every row). False, and the box untouched, when there is none. O(runs).
+bool rle_counts_bounds(const std::vector<uint32_t>& counts, int64_t h, int64_t* x0, int64_t* y0, int64_t* x1,
+                       int64_t* y1);
 // Sum of the runs (== h*w for a valid mask).
 int64_t rle_counts_total(const std::vector<uint32_t>& counts);
 // pycocotools' compressed counts string of these runs.

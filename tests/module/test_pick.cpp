@@ -154,6 +154,21 @@ TEST_P(PickCase, MatchesFixture) {
     EXPECT_LE(d, kMaxMaskPixelDiff) << "mask " << i;
     EXPECT_LE(std::llabs(r.masks[i].area - counts.data<int64_t>()[i]), kMaxMaskPixelDiff) << "mask " << i;
     EXPECT_EQ(static_cast<int64_t>(r.masks[i].low_res_logits.size()), 72 * 72);
+    // Area and box (read from the runs) = the mask's pixel count and tight box, x1 and y1 exclusive.
+    const std::vector<uint8_t> bitmap = r.masks[i].mask.to_bitmap();
+    const int W = r.image_width, H = r.image_height;
+    int64_t area = 0;
+    float box[4] = {0, 0, 0, 0};
+    for (int y = 0; y < H; ++y)
+      for (int x = 0; x < W; ++x) {
+        if (!bitmap[static_cast<size_t>(y) * W + x]) continue;
+        if (area++ == 0) box[0] = box[2] = static_cast<float>(x), box[1] = static_cast<float>(y);
+        box[0] = std::min(box[0], static_cast<float>(x));
+        box[2] = std::max(box[2], static_cast<float>(x + 1));
+        box[3] = static_cast<float>(y + 1);
+      }
+    EXPECT_EQ(r.masks[i].area, area) << "mask " << i;
+    for (int k = 0; k < 4; ++k) EXPECT_EQ(r.masks[i].box[k], box[k]) << "mask " << i << " box " << k;
   }
 }
 

@@ -1,9 +1,10 @@
 // Tests for sam3::Mask (a mask held as COCO run lengths, sam3.h) and the run arithmetic under it (io/rle.h:
-// rle_counts_encode / decode / area / intersection). The expected runs come from a naive column-major encoder
+// rle_counts_encode / decode / area / intersection / bounds). The expected runs come from a naive column-major encoder
 // written here (maskApi.c's rleEncode loop, as the library had it before it encoded row by row), and from hand
 // derivations on the edge cases.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 #include <vector>
@@ -56,6 +57,26 @@ Mask check_round_trip(const std::vector<uint8_t>& m, int h, int w, const std::st
   EXPECT_EQ(mask.area(), area) << what;
   EXPECT_EQ(rle_counts_intersection(mask.counts, mask.counts), area) << what;
   EXPECT_EQ(mask_to_coco_rle(mask), rle_to_string(Rle{h, w, naive_encode(m, h, w)})) << what;
+  // The tight box from the runs = the first / last row and column holding a 1.
+  int64_t bx0 = w, by0 = h, bx1 = -1, by1 = -1;
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      if (m[static_cast<size_t>(y * w + x)]) {
+        bx0 = std::min<int64_t>(bx0, x);
+        bx1 = std::max<int64_t>(bx1, x);
+        by0 = std::min<int64_t>(by0, y);
+        by1 = std::max<int64_t>(by1, y);
+      }
+  int64_t b[4] = {-7, -7, -7, -7};
+  EXPECT_EQ(rle_counts_bounds(mask.counts, h, &b[0], &b[1], &b[2], &b[3]), area > 0) << what;
+  if (area > 0) {
+    EXPECT_EQ(b[0], bx0) << what;
+    EXPECT_EQ(b[1], by0) << what;
+    EXPECT_EQ(b[2], bx1) << what;
+    EXPECT_EQ(b[3], by1) << what;
+  } else {
+    EXPECT_EQ(b[0], -7) << what << ": the box is left untouched";
+  }
   return mask;
 }
 
