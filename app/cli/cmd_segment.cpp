@@ -117,8 +117,8 @@ int cmd_segment(int argc, char** argv) {
   if (!semantic_path.empty()) {
     for (size_t i = 0; i < result.prompts.size(); ++i) {
       const Mask& m = result.prompts[i].semantic;
-      std::vector<uint8_t> grey(m.data.size());
-      for (size_t k = 0; k < grey.size(); ++k) grey[k] = m.data[k] ? 255 : 0;
+      std::vector<uint8_t> grey = m.to_bitmap();
+      for (uint8_t& v : grey) v = v ? 255 : 0;
       write_png_file(indexed_path(semantic_path, i, result.prompts.size()), grey.data(), m.width, m.height, 1);
     }
   }

@@ -174,11 +174,12 @@ void encode_session(WorkerContext& w, Session& s, std::shared_ptr<RgbImage>& ima
   }
 }
 
-// Instance masks are full-resolution bitmaps until the answer is formatted, so one answer may hold at most this many
-// mask pixels (kept instances x image pixels, all its prompts together; a byte each). A low threshold on a large
-// image can ask for far more (32 prompts x 200 queries x 12 MP = 77 GB): that is a 413 asking for a higher
-// threshold, decided from the instance count before any mask is made.
-constexpr int64_t kMaxAnswerMaskPixels = int64_t{1} << 29;  // 512 Mi pixels (512 MiB)
+// One answer may make at most this many mask pixels (kept instances x image pixels, all its prompts together). The
+// library holds each mask as runs (encoded from a per-thread scratch bitmap as it is made), so this bounds the
+// up-sampling work and the size of the answer rather than bitmaps in memory. A low threshold on a large image can
+// ask for far more (32 prompts x 200 queries x 12 MP = 77 G pixels): that is a 413 asking for a higher threshold,
+// decided from the instance count before any mask is made.
+constexpr int64_t kMaxAnswerMaskPixels = int64_t{1} << 29;  // 512 Mi pixels
 
 // Fills in the instance masks of results computed without them (from their raw outputs, at their threshold), after
 // checking that all of them together stay within kMaxAnswerMaskPixels. Runs on the worker.

@@ -291,11 +291,26 @@ struct SegmentParams {
 };
 SegmentParams segment_default_params();
 
-// A binary mask at the original image size, row-major, one byte per pixel (0 or 1).
+// A binary mask at the original image size, held as run lengths: COCO's uncompressed RLE, the counts of
+// pycocotools' mask.encode before compression. The pixels are read in COLUMN-major order (x outer, y inner) as
+// alternating runs of 0s and 1s, the first a run of 0s (of length 0 when pixel (0, 0) is set); the runs sum to
+// width·height. Masks are encoded as they are made (segment, rethreshold, pick: a per-thread scratch bitmap, encoded
+// at once), so a result holds 4 bytes a run (an object crossing a column adds two) instead of a byte a pixel; a
+// bitmap exists only when asked for (to_bitmap).
 struct Mask {
   int width = 0, height = 0;
-  std::vector<uint8_t> data;  // data[y·width + x]
-  int64_t area() const;       // number of 1 pixels
+  std::vector<uint32_t> counts;  // the runs; empty when no mask was made (an all-0 mask is {width·height})
+
+  bool empty() const { return counts.empty(); }  // no mask was made (SegmentParams::masks false, ...)
+  int64_t area() const;                          // number of 1 pixels (the sum of the odd-indexed runs)
+  // Row-major height·width bytes, 0 or 1 (bitmap[y·width + x]). Throws sam3::Error if the runs do not sum to
+  // width·height. The second form writes into height·width bytes the caller owns.
+  std::vector<uint8_t> to_bitmap() const;
+  void to_bitmap(uint8_t* out) const;
+  // The runs of a row-major height·width bitmap (nonzero = inside). Linear in the pixels.
+  static Mask from_bitmap(const uint8_t* rowmajor, int width, int height);
+  bool operator==(const Mask& o) const { return width == o.width && height == o.height && counts == o.counts; }
+  bool operator!=(const Mask& o) const { return !(*this == o); }
 };
 
 // One detected instance (a kept query).
@@ -407,7 +422,8 @@ RgbImage read_image_file(const std::string& path, int64_t max_pixels = 100'000'0
 // The overlay `sam3 segment --overlay` draws (masks blended in distinct colours, boxes, scores, exemplar boxes) over
 // `image`, which must have the result's size, encoded as a PNG file's bytes.
 std::vector<uint8_t> render_overlay_png(const ImageView& image, const SegmentResult& result);
-// pycocotools' compressed RLE "counts" string of a mask (mask.encode: column-major runs, zeros first).
+// pycocotools' compressed RLE "counts" string of a mask (mask.encode: column-major runs, zeros first), written from
+// the mask's runs. Throws sam3::Error if they do not sum to width·height.
 std::string mask_to_coco_rle(const Mask& mask);
 
 // ==== Datasets: COCO results of many images (`sam3 batch`, Python's sam3.dask; docs/batch.md) ======================

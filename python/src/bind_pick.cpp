@@ -113,13 +113,12 @@ void bind_pick(py::module_& m, py::class_<PyModel>& model) {
           "masks",
           [](const PyPick& p) -> py::object {
             const PickResult& r = p.r;
-            if (r.masks.empty() || r.masks[0].mask.data.empty()) return py::none();
+            if (r.masks.empty() || r.masks[0].mask.empty()) return py::none();
             const py::ssize_t H = r.image_height, W = r.image_width;
             auto a = array<bool>({static_cast<py::ssize_t>(r.masks.size()), H, W});
-            bool* d = a.mutable_data();
+            uint8_t* d = reinterpret_cast<uint8_t*>(a.mutable_data());  // numpy bool: one byte, 0 or 1
             const size_t n = static_cast<size_t>(H * W);
-            for (size_t k = 0; k < r.masks.size(); ++k)
-              for (size_t j = 0; j < n; ++j) d[k * n + j] = r.masks[k].mask.data[j] != 0;
+            for (size_t k = 0; k < r.masks.size(); ++k) r.masks[k].mask.to_bitmap(d + k * n);
             return std::move(a);
           },
           "bool (K, H, W): the masks at the image's size (None with masks=False).")

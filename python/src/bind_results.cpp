@@ -20,10 +20,10 @@ struct PyPrompt {
 py::array_t<bool> masks_array(const std::vector<const Mask*>& masks, int H, int W) {
   py::array_t<bool> a(
       {static_cast<py::ssize_t>(masks.size()), static_cast<py::ssize_t>(H), static_cast<py::ssize_t>(W)});
-  bool* out = a.mutable_data();
+  // numpy's bool is one byte, 0 or 1: each mask is decoded from its runs straight into the array.
+  uint8_t* out = reinterpret_cast<uint8_t*>(a.mutable_data());
   const size_t n = static_cast<size_t>(H) * static_cast<size_t>(W);
-  for (size_t k = 0; k < masks.size(); ++k)
-    for (size_t j = 0; j < n; ++j) out[k * n + j] = masks[k]->data[j] != 0;
+  for (size_t k = 0; k < masks.size(); ++k) masks[k]->to_bitmap(out + k * n);
   return a;
 }
 
@@ -42,7 +42,7 @@ py::object masks_of(const PyPrompt& p) {
 
 py::object semantic_of(const PyPrompt& p) {
   const PromptResult& r = p.r();
-  if (r.semantic.data.empty()) return py::none();
+  if (r.semantic.empty()) return py::none();
   if (p.parent->masks == "rle") return mask_to_rle_dict(r.semantic);
   return masks_array({&r.semantic}, r.image_height, r.image_width)[py::int_(0)];
 }

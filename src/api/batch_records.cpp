@@ -133,7 +133,7 @@ std::string batch_image_record(const SegmentResult& result, int64_t image_id, co
              {"bbox", Json::array({json_float(in.box[0]), json_float(in.box[1]), json_float(in.box[2] - in.box[0]),
                                    json_float(in.box[3] - in.box[1])})},
              {"score", json_float(in.score)}};
-      if (!in.mask.data.empty()) {
+      if (!in.mask.empty()) {
         a["area"] = in.mask.area();
         a["segmentation"] = mask_to_json(in.mask);
       }

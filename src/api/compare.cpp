@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "io/rle.h"
 #include "sam3/sam3.h"
 
 namespace sam3 {
@@ -31,12 +32,9 @@ std::vector<double> embedding_cosines(const ImageEmbedding& a, const ImageEmbedd
 
 namespace {
 
+// IoU of two masks of the same size, from their runs (no bitmap).
 double mask_iou(const Mask& a, const Mask& b) {
-  int64_t inter = 0, uni = 0;
-  for (size_t i = 0; i < a.data.size(); ++i) {
-    inter += a.data[i] & b.data[i];
-    uni += a.data[i] | b.data[i];
-  }
+  const int64_t inter = rle_counts_intersection(a.counts, b.counts), uni = a.area() + b.area() - inter;
   return uni ? static_cast<double>(inter) / static_cast<double>(uni) : 1.0;
 }
 
@@ -74,7 +72,8 @@ PromptComparison compare_prompt_results(const PromptResult& a, const PromptResul
       c.max_box_delta_px = std::max(c.max_box_delta_px, d);
       c.max_box_delta_input = std::max(c.max_box_delta_input, d / side * input_size);
     }
-    if (!ia->mask.data.empty() && ia->mask.data.size() == ib->mask.data.size()) {
+    if (!ia->mask.empty() && !ib->mask.empty() && ia->mask.width == ib->mask.width &&
+        ia->mask.height == ib->mask.height) {
       const double iou = mask_iou(ia->mask, ib->mask);
       ++c.masks_compared;
       iou_sum += iou;

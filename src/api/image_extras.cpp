@@ -33,10 +33,11 @@ std::vector<uint8_t> render_overlay_png(const ImageView& image, const SegmentRes
 }
 
 std::string mask_to_coco_rle(const Mask& mask) {
-  if (mask.data.size() != static_cast<size_t>(mask.width) * static_cast<size_t>(mask.height))
-    throw Error("mask_to_coco_rle: the mask holds " + std::to_string(mask.data.size()) + " bytes for " +
-                std::to_string(mask.width) + "x" + std::to_string(mask.height) + " pixels");
-  return rle_to_string(rle_encode(mask.data.data(), mask.height, mask.width));
+  const int64_t total = rle_counts_total(mask.counts);
+  if (mask.width < 0 || mask.height < 0 || total != int64_t{mask.width} * mask.height)
+    throw Error("mask_to_coco_rle: the mask's runs cover " + std::to_string(total) + " pixels, not " +
+                std::to_string(mask.width) + "x" + std::to_string(mask.height));
+  return rle_counts_to_string(mask.counts);
 }
 
 }  // namespace sam3

@@ -8,9 +8,9 @@
 #include "api/internal.h"
 #include "core/dump.h"
 #include "core/error.h"
-#include "core/parallel.h"
 #include "core/timer.h"
 #include "io/result_json.h"
+#include "io/rle.h"
 #include "model/sam_postprocess.h"
 
 namespace sam3 {
@@ -147,7 +147,10 @@ PickResult pick(ImageState& state, const PickPrompt& prompt, const PickParams& p
   // Post-processing: full-size masks (hole filling, bilinear, threshold) and the clamped low-res logits.
   const int64_t k = dec.masks.size(0);
   const Tensor low = clamp_low_res(dec.masks, head.config().low_res_logit_clamp);
-  const Tensor full = postprocess_pick_masks(dec.masks, head.config(), H, W, ctx);
+  // Each candidate is up-sampled into one scratch bitmap, measured, and encoded to runs before the next.
+  const Tensor filled = fill_mask_holes(dec.masks, head.config().max_hole_area, head.config().mask_threshold, ctx);
+  Tensor up = Tensor::empty({static_cast<int64_t>(H), static_cast<int64_t>(W)});
+  Tensor bitmap = Tensor::empty({static_cast<int64_t>(H), static_cast<int64_t>(W)}, DType::U8);
   if (ctx.dumping()) {
     ctx.dump("out.low_res_masks", low);
     Tensor iou = Tensor::empty({k});
@@ -158,44 +161,18 @@ PickResult pick(ImageState& state, const PickPrompt& prompt, const PickParams& p
     PickMask pm;
     pm.iou = dec.iou[static_cast<size_t>(i)];
     pm.low_res_logits.assign(low.f32() + i * L * L, low.f32() + (i + 1) * L * L);
-    const uint8_t* src = full.data<uint8_t>() + i * static_cast<int64_t>(W) * H;
-    // Area and tight box: per row in parallel (first / last set pixel, count), then reduced.
-    std::vector<int> first(static_cast<size_t>(H), W), last(static_cast<size_t>(H), -1);
-    std::vector<int64_t> count(static_cast<size_t>(H), 0);
-    parallel_for(ctx.n_threads, H, [&](int64_t y) {
-      const uint8_t* row = src + y * W;
-      int64_t c = 0;
-      int f = W, l = -1;
-      for (int x = 0; x < W; ++x)
-        if (row[x]) {
-          ++c;
-          f = std::min(f, x);
-          l = x;
-        }
-      first[static_cast<size_t>(y)] = f;
-      last[static_cast<size_t>(y)] = l;
-      count[static_cast<size_t>(y)] = c;
-    });
-    int x0 = W, y0 = H, x1 = -1, y1 = -1;
-    for (int y = 0; y < H; ++y) {
-      if (!count[static_cast<size_t>(y)]) continue;
-      pm.area += count[static_cast<size_t>(y)];
-      x0 = std::min(x0, first[static_cast<size_t>(y)]);
-      x1 = std::max(x1, last[static_cast<size_t>(y)]);
-      y0 = std::min(y0, y);
-      y1 = y;
-    }
-    if (pm.area > 0) {
+    upsample_pick_mask(filled, i, head.config(), up, bitmap.data<uint8_t>(), ctx);
+    Mask mask = Mask::from_bitmap(bitmap.data<uint8_t>(), W, H);
+    // Area and tight box (x1, y1 exclusive) from the runs.
+    pm.area = mask.area();
+    int64_t x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+    if (rle_counts_bounds(mask.counts, H, &x0, &y0, &x1, &y1)) {
       pm.box[0] = static_cast<float>(x0);
       pm.box[1] = static_cast<float>(y0);
       pm.box[2] = static_cast<float>(x1 + 1);
       pm.box[3] = static_cast<float>(y1 + 1);
     }
-    if (params.masks) {
-      pm.mask.width = W;
-      pm.mask.height = H;
-      pm.mask.data.assign(src, src + static_cast<int64_t>(W) * H);
-    }
+    if (params.masks) pm.mask = std::move(mask);
     r.masks.push_back(std::move(pm));
   }
   dump.flush("pick");
@@ -228,7 +205,7 @@ std::string pick_result_to_json(const PickResult& r, const ResultJsonParams& par
     inst["box"] =
         Json::array({json_float(pm.box[0]), json_float(pm.box[1]), json_float(pm.box[2]), json_float(pm.box[3])});
     inst["area"] = pm.area;
-    if (!pm.mask.data.empty()) inst["mask"] = mask_to_json(pm.mask);
+    if (!pm.mask.empty()) inst["mask"] = mask_to_json(pm.mask);
     instances.push_back(std::move(inst));
   }
   prompt["instances"] = std::move(instances);

@@ -1,5 +1,5 @@
 // sam3.cpp — the prompt and result value types of the public API: PromptBox (pixel corners <-> the processor's
-// normalised cxcywh; the one check of a user's pixel box), Mask, and the segmentation defaults.
+// normalised cxcywh; the one check of a user's pixel box) and the segmentation defaults (Mask: mask.cpp).
 // ref: sam3/model/box_ops.py (box_xyxy_to_cxcywh)
 #include <algorithm>
 #include <cmath>
@@ -23,12 +23,6 @@ std::string box_str(float x0, float y0, float x1, float y1) {  // "[50, 2, 10, 4
 }  // namespace
 
 SegmentParams segment_default_params() { return SegmentParams{}; }
-
-int64_t Mask::area() const {
-  int64_t n = 0;
-  for (uint8_t v : data) n += v != 0;
-  return n;
-}
 
 PromptBox PromptBox::from_xyxy(float x0, float y0, float x1, float y1, int image_width, int image_height,
                                bool positive) {

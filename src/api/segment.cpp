@@ -5,6 +5,7 @@
 // ref: sam3/model/sam3_image_processor.py (Sam3Processor.set_text_prompt, add_geometric_prompt, _forward_grounding),
 //      sam3/model/sam3_image.py (Sam3Image.forward_grounding, _encode_prompt)
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 
@@ -42,17 +43,34 @@ std::vector<BoxPrompt> model_boxes(const Prompt& p, const std::string& who) {
   return out;
 }
 
-// numpy.packbits (big bit order) of n masks [n, H·W] -> [n, ceil(H·W/8)], as final.masks_packbits.
+// numpy.packbits (big bit order) of n masks [n, H·W] -> [n, ceil(H·W/8)], as final.masks_packbits (each mask
+// decoded from its runs in turn into one scratch bitmap).
 Tensor packbits(const std::vector<Instance>& inst, int64_t pixels) {
   const int64_t n = static_cast<int64_t>(inst.size()), row = (pixels + 7) / 8;
   Tensor t = Tensor::zeros({n, row}, DType::U8);
+  std::vector<uint8_t> m;
   for (int64_t i = 0; i < n; ++i) {
-    const std::vector<uint8_t>& m = inst[static_cast<size_t>(i)].mask.data;
+    const Mask& mask = inst[static_cast<size_t>(i)].mask;
+    if (mask.empty()) continue;
+    m.resize(static_cast<size_t>(pixels));
+    mask.to_bitmap(m.data());
     uint8_t* o = t.data<uint8_t>() + i * row;
-    for (int64_t p = 0; p < pixels && p < static_cast<int64_t>(m.size()); ++p)
+    for (int64_t p = 0; p < pixels; ++p)
       if (m[static_cast<size_t>(p)]) o[p / 8] = static_cast<uint8_t>(o[p / 8] | (0x80 >> (p % 8)));
   }
   return t;
+}
+
+// One thread's scratch for the mask it is making: the up-sampled logits and the bitmap, [H, W] each.
+struct MaskScratch {
+  Tensor logits, bitmap;
+  MaskScratch(int64_t H, int64_t W) : logits(Tensor::empty({H, W})), bitmap(Tensor::empty({H, W}, DType::U8)) {}
+};
+
+// logits [h, w] -> the mask at H × W (upsample_mask's arithmetic, in the scratch), encoded to runs.
+Mask make_mask(const float* logits, int64_t h, int64_t w, int64_t H, int64_t W, MaskScratch& s, int n_threads) {
+  upsample_mask(logits, h, w, H, W, s.logits.f32(), s.bitmap.data<uint8_t>(), n_threads);
+  return Mask::from_bitmap(s.bitmap.data<uint8_t>(), static_cast<int>(W), static_cast<int>(H));
 }
 
 void dump_final(Dumper& dump, const PromptResult& r) {
@@ -96,30 +114,27 @@ void fill_detections(PromptResult& r, const PromptOutputs& o, float threshold, b
     in.score = r.probs[static_cast<size_t>(q)];
     const std::array<float, 4> b = box_to_pixels(o.raw.pred_boxes.f32() + q * 4, W, H);
     std::copy(b.begin(), b.end(), in.box);
-    if (masks) {
-      in.mask.width = static_cast<int>(W);
-      in.mask.height = static_cast<int>(H);
-      in.mask.data.resize(static_cast<size_t>(H * W));
-    }
   }
-  // One mask per thread when there are several (one parallel region instead of one per mask); a single mask uses
-  // all threads inside. Same arithmetic either way.
+  // Each mask is up-sampled into its thread's scratch and encoded to runs at once, so at most one bitmap per thread
+  // exists at any time, never one per kept mask. Several masks: one mask per thread (one parallel region, the next
+  // mask taken from a counter); a single mask uses all threads inside. Same arithmetic either way.
   const int64_t n_masks = masks ? static_cast<int64_t>(keep.size()) : 0;
-  auto upsample = [&](int64_t n, int threads) {
-    upsample_mask(pm.f32() + keep[static_cast<size_t>(n)] * mh * mw, mh, mw, H, W, nullptr,
-                  r.instances[static_cast<size_t>(n)].mask.data.data(), threads);
-  };
-  if (n_masks >= 2 && n_threads > 1)
-    parallel_for_dynamic(n_threads, n_masks, [&](int64_t n) { upsample(n, 1); });
-  else
-    for (int64_t n = 0; n < n_masks; ++n) upsample(n, n_threads);
+  const int workers = n_masks >= 2 && n_threads > 1 ? static_cast<int>(std::min<int64_t>(n_threads, n_masks)) : 1;
+  std::vector<MaskScratch> scratch;
+  if (n_masks > 0)
+    for (int t = 0; t < workers; ++t) scratch.emplace_back(H, W);
+  std::atomic<int64_t> next{0};
+  parallel_for(workers, workers, [&](int64_t t) {
+    for (int64_t n = next++; n < n_masks; n = next++)
+      r.instances[static_cast<size_t>(n)].mask = make_mask(pm.f32() + keep[static_cast<size_t>(n)] * mh * mw, mh, mw,
+                                                           H, W, scratch[static_cast<size_t>(t)],
+                                                           workers > 1 ? 1 : n_threads);
+  });
   r.semantic = Mask{};
   if (semantic && o.raw.semantic_seg.defined() && o.raw.semantic_seg.numel() > 0) {
     const Tensor& s = o.raw.semantic_seg;  // [1, h, w]
-    r.semantic.width = static_cast<int>(W);
-    r.semantic.height = static_cast<int>(H);
-    r.semantic.data.resize(static_cast<size_t>(H * W));
-    upsample_mask(s.f32(), s.size(-2), s.size(-1), H, W, nullptr, r.semantic.data.data(), n_threads);
+    if (scratch.empty()) scratch.emplace_back(H, W);
+    r.semantic = make_mask(s.f32(), s.size(-2), s.size(-1), H, W, scratch.front(), n_threads);
   }
 }
 

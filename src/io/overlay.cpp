@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <vector>
 
 #include "core/error.h"
 
@@ -117,15 +118,19 @@ Image render_overlay(const Image& image, const SegmentResult& result, const Over
   const uint8_t white[3] = {255, 255, 255}, black[3] = {0, 0, 0};
   const bool several = result.prompts.size() > 1;
 
-  // Masks first (all prompts), then outlines and labels on top so none is hidden under another mask.
+  // Masks first (all prompts), then outlines and labels on top so none is hidden under another mask. Each mask is
+  // decoded from its runs in turn into one scratch bitmap.
   int colour = 0;
+  std::vector<uint8_t> bitmap;
   for (const PromptResult& p : result.prompts) {
     for (const Instance& in : p.instances) {
       uint8_t c[3];
       overlay_colour(colour++, c);
-      if (static_cast<int64_t>(in.mask.data.size()) != HW) continue;
+      if (in.mask.empty() || in.mask.width != image.width || in.mask.height != image.height) continue;
+      bitmap.resize(static_cast<size_t>(HW));
+      in.mask.to_bitmap(bitmap.data());
       for (int64_t i = 0; i < HW; ++i) {
-        if (!in.mask.data[static_cast<size_t>(i)]) continue;
+        if (!bitmap[static_cast<size_t>(i)]) continue;
         uint8_t* px = out.pixels.data() + i * 3;
         for (int k = 0; k < 3; ++k) px[k] = static_cast<uint8_t>(std::lround((1 - a) * px[k] + a * c[k]));
       }

@@ -37,8 +37,7 @@ Json timings_to_json(const PromptTimings& t) {
 double json_float(float f) { return num(f); }
 
 Json mask_to_json(const Mask& mask) {
-  const Rle rle = rle_encode(mask.data.data(), mask.height, mask.width);
-  return Json{{"size", Json::array({mask.height, mask.width})}, {"counts", rle_to_string(rle)}};
+  return Json{{"size", Json::array({mask.height, mask.width})}, {"counts", rle_counts_to_string(mask.counts)}};
 }
 
 Mask mask_from_json(const Json& j) {
@@ -50,7 +49,7 @@ Mask mask_from_json(const Json& j) {
   Mask m;
   m.height = static_cast<int>(h);
   m.width = static_cast<int>(w);
-  m.data = rle_decode(rle_from_string(j["counts"].get<std::string>(), h, w));
+  m.counts = rle_from_string(j["counts"].get<std::string>(), h, w).counts;
   return m;
 }
 
@@ -66,7 +65,7 @@ Json prompt_result_to_json(const PromptResult& r) {
   Json inst = Json::array();
   for (const Instance& in : r.instances) {
     Json o{{"query", in.query}, {"score", num(in.score)}, {"box", box_array(in.box)}};
-    if (!in.mask.data.empty()) {
+    if (!in.mask.empty()) {
       o["area"] = in.mask.area();
       o["mask"] = mask_to_json(in.mask);
     }
@@ -74,7 +73,7 @@ Json prompt_result_to_json(const PromptResult& r) {
   }
   Json j{{"text", r.prompt.text}, {"text_encoded", r.text_used}, {"boxes", std::move(boxes)},
          {"threshold", num(r.threshold)}, {"instances", std::move(inst)}};
-  if (!r.semantic.data.empty()) {
+  if (!r.semantic.empty()) {
     Json s = mask_to_json(r.semantic);
     s["area"] = r.semantic.area();
     j["semantic"] = std::move(s);

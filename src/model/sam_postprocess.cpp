@@ -28,22 +28,18 @@ Tensor fill_mask_holes(const Tensor& logits, double max_hole_area, double thresh
   return out;
 }
 
-Tensor postprocess_pick_masks(const Tensor& logits, const PvsConfig& cfg, int64_t height, int64_t width,
-                              const RunContext& ctx) {
-  const int64_t k = logits.size(0);
-  const Tensor filled = fill_mask_holes(logits, cfg.max_hole_area, cfg.mask_threshold, ctx);
-  Tensor up = Tensor::empty({k, height, width});
-  ops::upsample_bilinear(filled, up, ctx);
-  Tensor masks = Tensor::empty({k, height, width}, DType::U8);
+void upsample_pick_mask(const Tensor& filled, int64_t i, const PvsConfig& cfg, Tensor& up, uint8_t* mask_out,
+                        const RunContext& ctx) {
+  const int64_t L0 = filled.size(-2), L1 = filled.size(-1), height = up.size(0), width = up.size(1);
+  const Tensor one = Tensor::borrow(const_cast<float*>(filled.f32()) + i * L0 * L1, {L0, L1}, DType::F32);
+  ops::upsample_bilinear(one, up, ctx);
   const float thr = static_cast<float>(cfg.mask_threshold);
   const float* src = up.f32();
-  uint8_t* dst = masks.data<uint8_t>();
-  parallel_for(ctx.n_threads, k * height, [&](int64_t row) {
+  parallel_for(ctx.n_threads, height, [&](int64_t row) {
     const float* v = src + row * width;
-    uint8_t* o = dst + row * width;
+    uint8_t* o = mask_out + row * width;
     for (int64_t x = 0; x < width; ++x) o[x] = v[x] > thr ? 1 : 0;
   });
-  return masks;
 }
 
 Tensor clamp_low_res(const Tensor& logits, double clamp) {

@@ -107,7 +107,7 @@ bool expect_identical(const std::shared_ptr<const Model>& a, const std::shared_p
         EXPECT_EQ(pa.instances[i].query, pb.instances[i].query);
         EXPECT_EQ(pa.instances[i].score, pb.instances[i].score);
         for (int k = 0; k < 4; ++k) EXPECT_EQ(pa.instances[i].box[k], pb.instances[i].box[k]);
-        EXPECT_EQ(pa.instances[i].mask.data, pb.instances[i].mask.data);
+        EXPECT_TRUE(pa.instances[i].mask == pb.instances[i].mask);
       }
       instances += static_cast<int>(pa.instances.size());
     }
@@ -189,7 +189,7 @@ TEST(Convert, InteractiveHeadIsCarriedOver) {
   for (size_t i = 0; i < ra.masks.size(); ++i) {
     EXPECT_EQ(ra.masks[i].iou, rb.masks[i].iou);
     EXPECT_EQ(ra.masks[i].low_res_logits, rb.masks[i].low_res_logits);
-    EXPECT_EQ(ra.masks[i].mask.data, rb.masks[i].mask.data);
+    EXPECT_TRUE(ra.masks[i].mask == rb.masks[i].mask);
   }
   EXPECT_TRUE(load(convert(dir, "f16", pt, cfg), "f32", cfg)->supports_pick());
 }

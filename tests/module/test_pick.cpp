@@ -93,10 +93,11 @@ PickPrompt fixture_prompt(const TensorFile& c, bool multimask) {
 // Pixels where our mask differs from the fixture's packbits rows (numpy packbits: MSB first).
 int64_t mask_diff(const Mask& ours, const uint8_t* packed) {
   int64_t diff = 0;
-  const int64_t n = static_cast<int64_t>(ours.data.size());
+  const std::vector<uint8_t> bitmap = ours.to_bitmap();
+  const int64_t n = static_cast<int64_t>(bitmap.size());
   for (int64_t i = 0; i < n; ++i) {
     const int bit = (packed[i / 8] >> (7 - i % 8)) & 1;
-    diff += bit != ours.data[static_cast<size_t>(i)];
+    diff += bit != bitmap[static_cast<size_t>(i)];
   }
   return diff;
 }
@@ -153,6 +154,21 @@ TEST_P(PickCase, MatchesFixture) {
     EXPECT_LE(d, kMaxMaskPixelDiff) << "mask " << i;
     EXPECT_LE(std::llabs(r.masks[i].area - counts.data<int64_t>()[i]), kMaxMaskPixelDiff) << "mask " << i;
     EXPECT_EQ(static_cast<int64_t>(r.masks[i].low_res_logits.size()), 72 * 72);
+    // Area and box (read from the runs) = the mask's pixel count and tight box, x1 and y1 exclusive.
+    const std::vector<uint8_t> bitmap = r.masks[i].mask.to_bitmap();
+    const int W = r.image_width, H = r.image_height;
+    int64_t area = 0;
+    float box[4] = {0, 0, 0, 0};
+    for (int y = 0; y < H; ++y)
+      for (int x = 0; x < W; ++x) {
+        if (!bitmap[static_cast<size_t>(y) * W + x]) continue;
+        if (area++ == 0) box[0] = box[2] = static_cast<float>(x), box[1] = static_cast<float>(y);
+        box[0] = std::min(box[0], static_cast<float>(x));
+        box[2] = std::max(box[2], static_cast<float>(x + 1));
+        box[3] = static_cast<float>(y + 1);
+      }
+    EXPECT_EQ(r.masks[i].area, area) << "mask " << i;
+    for (int k = 0; k < 4; ++k) EXPECT_EQ(r.masks[i].box[k], box[k]) << "mask " << i << " box " << k;
   }
 }
 
@@ -213,7 +229,7 @@ TEST(Pick, DefaultsUpFrontFeaturesAndSavedEmbedding) {
     ASSERT_EQ(b.masks.size(), a.masks.size());
     for (size_t i = 0; i < a.masks.size(); ++i) {
       EXPECT_EQ(b.masks[i].iou, a.masks[i].iou);
-      EXPECT_EQ(b.masks[i].mask.data, a.masks[i].mask.data);
+      EXPECT_TRUE(b.masks[i].mask == a.masks[i].mask);
     }
   }
   // An embedding saved without the features (and without the trunk, which is never saved) cannot be picked on.

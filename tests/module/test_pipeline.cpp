@@ -145,9 +145,9 @@ void expect_same(const PromptResult& a, const PromptResult& b, const std::string
     EXPECT_EQ(a.instances[n].query, b.instances[n].query) << what;
     EXPECT_EQ(a.instances[n].score, b.instances[n].score) << what;
     for (int k = 0; k < 4; ++k) EXPECT_EQ(a.instances[n].box[k], b.instances[n].box[k]) << what;
-    EXPECT_TRUE(a.instances[n].mask.data == b.instances[n].mask.data) << what << " mask " << n;
+    EXPECT_TRUE(a.instances[n].mask == b.instances[n].mask) << what << " mask " << n;
   }
-  EXPECT_TRUE(a.semantic.data == b.semantic.data) << what << " semantic";
+  EXPECT_TRUE(a.semantic == b.semantic) << what << " semantic";
 }
 
 // ---- the ten fixture cases, from the JPEG through the public API ------------------------------------------------
@@ -187,7 +187,7 @@ TEST_P(PipelineCase, ImageFileToFinal) {
       EXPECT_LE(d, kBoxTolPx) << fc.name << ": box " << n << " coordinate " << k;
     }
     const std::vector<uint8_t> ref = fixture_mask(c.get("final.masks_packbits"), n, HW);
-    const int64_t diff = count_diff(in.mask.data, ref);
+    const int64_t diff = count_diff(in.mask.to_bitmap(), ref);
     EXPECT_LE(diff, kMaxMaskPixelDiff) << fc.name << ": mask " << n;
     EXPECT_LE(std::llabs(in.mask.area() - c.get("final.mask_pixel_counts").data<int64_t>()[n]), kMaxMaskPixelDiff);
     worst = std::max(worst, diff);
@@ -200,7 +200,7 @@ TEST_P(PipelineCase, ImageFileToFinal) {
     const Mask m = mask_from_json(j["instances"][n]["mask"]);
     EXPECT_EQ(m.width, img.width);
     EXPECT_EQ(m.height, img.height);
-    EXPECT_TRUE(m.data == r.instances[n].mask.data) << "JSON round trip, mask " << n;
+    EXPECT_TRUE(m == r.instances[n].mask) << "JSON round trip, mask " << n;
     EXPECT_EQ(j["instances"][n]["score"].get<float>(), r.instances[n].score);
     EXPECT_EQ(j["instances"][n]["area"].get<int64_t>(), r.instances[n].mask.area());
   }
@@ -407,9 +407,9 @@ TEST(Pipeline, OtherConfigAndOddSizedPng) {
       for (float v : in.box) EXPECT_TRUE(std::isfinite(v));
       EXPECT_EQ(in.mask.width, 97);
       EXPECT_EQ(in.mask.height, 61);
-      EXPECT_EQ(in.mask.data.size(), 97u * 61u);
+      EXPECT_EQ(in.mask.to_bitmap().size(), 97u * 61u);
     }
-    EXPECT_EQ(p.semantic.data.size(), 97u * 61u);
+    EXPECT_EQ(p.semantic.to_bitmap().size(), 97u * 61u);
     EXPECT_GT(p.timings.fusion_ms, 0);
   }
   // The embedding of another config is refused by the tiny model's state.

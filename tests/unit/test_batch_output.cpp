@@ -48,9 +48,8 @@ SegmentResult result_2x3() {
   in.box[1] = 1;
   in.box[2] = 2.5f;
   in.box[3] = 2;
-  in.mask.width = 3;
-  in.mask.height = 2;
-  in.mask.data = {1, 0, 0, 0, 0, 1};
+  const uint8_t bitmap[] = {1, 0, 0, 0, 0, 1};
+  in.mask = Mask::from_bitmap(bitmap, 3, 2);
   r.prompts[0].instances.push_back(in);
   return r;
 }

@@ -27,9 +27,8 @@ SegmentResult two_prompts() {
     in.score = 0.75f;
     in.box[2] = 2;
     in.box[3] = 1;
-    in.mask.width = 4;
-    in.mask.height = 3;
-    in.mask.data = {0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0};
+    const uint8_t bitmap[] = {0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0};
+    in.mask = Mask::from_bitmap(bitmap, 4, 3);
     p.instances.push_back(in);
     p.semantic = in.mask;
     r.prompts.push_back(p);
