@@ -108,6 +108,26 @@ void linear(const Tensor& x, const Tensor& w, const Tensor* b, Tensor& y, const 
   run(ctx, kernels::ref::linear, kernels::cpu::linear, x.f32(), w.f32(), b ? b->f32() : nullptr, y.f32(), M, N, K);
 }
 
+void linear_add(const Tensor& x, const Tensor& w, const Tensor& addend, Tensor& y, const RunContext& ctx) {
+  const char* op = "linear_add";
+  require_f32(x, op, "x");
+  require_f32(w, op, "w");
+  require_f32(addend, op, "addend");
+  require_f32(y, op, "y");
+  if (x.dim() < 1) fail(op, "x must have at least one dimension");
+  if (w.dim() != 2) fail(op, "w must be [N,K], got " + shape_str(w.shape()));
+  const int64_t K = x.size(-1), N = w.size(0);
+  if (w.size(1) != K) fail(op, "w " + shape_str(w.shape()) + " does not match x " + shape_str(x.shape()));
+  const int64_t M = check_linear_io(x, K, N, nullptr, y);
+  if (addend.dim() < 1 || addend.numel() != M * N || addend.size(-1) != N)
+    fail(op, "addend " + shape_str(addend.shape()) + " must hold y's " + shape_str(y.shape()) + " elements");
+  if (addend.raw() != y.raw() && overlaps(addend.raw(), addend.nbytes(), y.raw(), y.nbytes()))
+    fail(op, "addend must be y itself or not overlap it");
+  if (overlaps(addend.raw(), addend.nbytes(), x.raw(), x.nbytes())) fail(op, "addend must not overlap x");
+  if (M == 0 || N == 0) return;
+  run(ctx, kernels::ref::linear_add, kernels::cpu::linear_add, x.f32(), w.f32(), addend.f32(), y.f32(), M, N, K);
+}
+
 std::shared_ptr<const PackedWeight> pack_weight(const Tensor& w, Precision precision) {
   return pack_weight(w, nullptr, precision);
 }
@@ -298,6 +318,26 @@ void layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, float 
   if (x.numel() == 0) return;
   run(ctx, kernels::ref::layer_norm, kernels::cpu::layer_norm, x.f32(), gamma.f32(), beta.f32(), eps, y.f32(),
       x.numel() / C, C);
+}
+
+void bias_layer_norm(const Tensor& x, const Tensor& bias, const Tensor& gamma, const Tensor& beta, float eps, Tensor& y,
+                     const RunContext& ctx) {
+  const char* op = "bias_layer_norm";
+  require_f32(x, op, "x");
+  require_f32(bias, op, "bias");
+  require_f32(gamma, op, "gamma");
+  require_f32(beta, op, "beta");
+  require_f32(y, op, "y");
+  if (x.dim() < 1) fail(op, "x must have at least one dimension");
+  const int64_t C = x.size(-1);
+  for (const auto& [t, name] : {std::pair<const Tensor*, const char*>{&bias, "bias"}, {&gamma, "gamma"}, {&beta, "beta"}})
+    if (t->shape() != Shape{C}) fail(op, std::string(name) + " must be [" + std::to_string(C) + "], got " + shape_str(t->shape()));
+  if (y.shape() != x.shape()) fail(op, "y " + shape_str(y.shape()) + " must have x's shape " + shape_str(x.shape()));
+  if (y.raw() != x.raw() && overlaps(x.raw(), x.nbytes(), y.raw(), y.nbytes())) fail(op, "y must be x or not overlap it");
+  if (!(eps >= 0)) fail(op, "eps must be >= 0");
+  if (x.numel() == 0) return;
+  run(ctx, kernels::ref::bias_layer_norm, kernels::cpu::bias_layer_norm, x.f32(), bias.f32(), gamma.f32(), beta.f32(),
+      eps, y.f32(), x.numel() / C, C);
 }
 
 void gelu_inplace(Tensor& x, const RunContext& ctx) {

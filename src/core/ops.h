@@ -22,6 +22,10 @@ namespace sam3::ops {
 
 // y[M,N] = x[M,K] · w[N,K]ᵀ + b[N]   (torch.nn.Linear; b may be null or undefined). x may have any leading dims.
 void linear(const Tensor& x, const Tensor& w, const Tensor* b, Tensor& y, const RunContext& ctx);
+// y[M,N] = x[M,K] · w[N,K]ᵀ + addend[M,N]: a residual, or per-row terms computed ahead (e.g. the projection of a
+// positional encoding that is the same for every image, plus the bias). addend may be y itself (accumulate in place),
+// neither may overlap x. x may have any leading dims; addend and y are [..., N] with x's row count.
+void linear_add(const Tensor& x, const Tensor& w, const Tensor& addend, Tensor& y, const RunContext& ctx);
 
 // ---- reduced precision (docs/precision.md) ------------------------------------------------------------------------
 
@@ -69,6 +73,10 @@ void matmul(const Tensor& a, const Tensor& b, Tensor& y, const RunContext& ctx);
 
 // y = LayerNorm over the last dim C: (x-μ)/sqrt(var+eps)·γ + β (biased variance). x, y: [..., C]; y may alias x.
 void layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps, Tensor& y, const RunContext& ctx);
+// y = LayerNorm(x + bias) with bias [C] added to every row first (a linear layer's bias deferred to the norm that
+// follows its residual add); y may alias x.
+void bias_layer_norm(const Tensor& x, const Tensor& bias, const Tensor& gamma, const Tensor& beta, float eps, Tensor& y,
+                     const RunContext& ctx);
 
 // torch.nn.GroupNorm (+ optional fused ReLU): x[C,H,W] (or [1,C,H,W]) split into `groups` groups of C/groups
 // channels; mean and biased variance over (C/groups × H × W); y = (x-μ)/sqrt(var+eps)·γ[c] + β[c]; y may alias x.

@@ -14,6 +14,9 @@ namespace sam3::kernels::cpu {
 void linear(const float* x, const float* w, const float* b, float* y, int64_t M, int64_t N, int64_t K,
             int n_threads);
 void matmul(const float* a, const float* b, float* y, int64_t M, int64_t N, int64_t K, int n_threads);
+// y[M,N] = x[M,K] · w[N,K]ᵀ + addend[M,N]: addend copied into y (skipped when it is y), then one sgemm with beta = 1.
+void linear_add(const float* x, const float* w, const float* addend, float* y, int64_t M, int64_t N, int64_t K,
+                int n_threads);
 
 // y[M,N] = x[M,K] · wᵀ + b with a reduced-precision weight (kernels/packed_weight.h): oneDNN on the packed copy
 // (the matrix units where the CPU has them), or, for bf16 where oneDNN has no kernel, bf16-rounded inputs times the
@@ -31,6 +34,9 @@ void sgemm(bool a_trans, bool b_trans, int64_t M, int64_t N, int64_t K, const fl
 // Threads over rows / groups.
 void layer_norm(const float* x, const float* gamma, const float* beta, float eps, float* y, int64_t rows,
                 int64_t C, int n_threads);
+// LayerNorm(x + bias[C]) per row (the row + bias written to y, then normalised there; y may alias x).
+void bias_layer_norm(const float* x, const float* bias, const float* gamma, const float* beta, float eps, float* y,
+                     int64_t rows, int64_t C, int n_threads);
 void group_norm(const float* x, int64_t c, int64_t hw, int64_t groups, const float* gamma, const float* beta,
                 float eps, bool relu, float* y, int n_threads);
 

@@ -20,12 +20,17 @@ void linear(const float* x, const float* w, const float* b, float* y, int64_t M,
 void linear_bf16(const float* x, const uint16_t* w, const float* b, float* y, int64_t M, int64_t N, int64_t K);
 void linear_int8(const float* x, const int8_t* w, const float* w_scale, const int32_t* colsum, int levels,
                  const float* b, float* y, int64_t M, int64_t N, int64_t K);
+// y[M,N] = x[M,K] · w[N,K]ᵀ + addend[M,N]  (addend may be y)
+void linear_add(const float* x, const float* w, const float* addend, float* y, int64_t M, int64_t N, int64_t K);
 // y[M,N] = a[M,K] · b[K,N]
 void matmul(const float* a, const float* b, float* y, int64_t M, int64_t N, int64_t K);
 
 // y[rows,C] = LayerNorm(x[rows,C]) · gamma[C] + beta[C]; y may alias x.
 void layer_norm(const float* x, const float* gamma, const float* beta, float eps, float* y, int64_t rows,
                 int64_t C);
+// y[rows,C] = LayerNorm(x[rows,C] + bias[C]) · gamma[C] + beta[C]; y may alias x.
+void bias_layer_norm(const float* x, const float* bias, const float* gamma, const float* beta, float eps, float* y,
+                     int64_t rows, int64_t C);
 // x[c, hw] in `groups` groups -> y (may alias x), optional ReLU.
 void group_norm(const float* x, int64_t c, int64_t hw, int64_t groups, const float* gamma, const float* beta,
                 float eps, bool relu, float* y);
