@@ -138,8 +138,10 @@ PickResult pick(ImageState& state, const PickPrompt& prompt, const PickParams& p
   }
   const bool single_click = prompt.points.size() == 1 && !prompt.has_box && prompt.mask_logits.empty();
   r.multimask = prompt.multimask == -1 ? single_click : prompt.multimask == 1;
-  const SamDecoderOutput dec =
-      head.predict(*st.pvs, pts, mask_in.numel() > 0 && mask_in.raw() ? &mask_in : nullptr, r.multimask, ctx);
+  const Tensor* mask_ptr = mask_in.numel() > 0 && mask_in.raw() ? &mask_in : nullptr;
+  if (!mask_ptr && !st.pick_click)  // once per image, in the first such pick's decoder time
+    st.pick_click = std::make_shared<const SamImageTokens>(head.click_tokens(*st.pvs, ctx));
+  const SamDecoderOutput dec = head.predict(*st.pvs, pts, mask_ptr, r.multimask, ctx, st.pick_click.get());
   r.object_score_logit = dec.object_score_logit;
   r.timings.decoder_ms = sw.ms();
   sw = Stopwatch();

@@ -12,11 +12,11 @@
 
 namespace sam3 {
 
-SamMaskDecoder::SamMaskDecoder(const PvsConfig& cfg, const nn::ParamScope& p)
+SamMaskDecoder::SamMaskDecoder(const PvsConfig& cfg, const nn::ParamScope& p, const Tensor& image_pe_tokens)
     : cfg_(cfg),
       dim_(cfg.prompt_embed_dim),
       num_mask_tokens_(cfg.num_multimask_outputs + 1),
-      transformer_(cfg.two_way_transformer, cfg.prompt_embed_dim, p.sub("transformer")) {
+      transformer_(cfg.two_way_transformer, cfg.prompt_embed_dim, p.sub("transformer"), image_pe_tokens) {
   const int64_t C = dim_;
   iou_token_ = p.sub("iou_token").get("weight", {1, C});
   mask_tokens_ = p.sub("mask_tokens").get("weight", {num_mask_tokens_, C});
@@ -47,13 +47,23 @@ Tensor SamMaskDecoder::conv_s1(const Tensor& level1, const RunContext& ctx) cons
   return y;
 }
 
-SamDecoderOutput SamMaskDecoder::forward(const Tensor& image_embed, const Tensor& image_pe_tokens, const Tensor& sparse,
-                                         const Tensor& dense, const Tensor& feat_s0, const Tensor& feat_s1,
-                                         bool multimask, const RunContext& ctx) const {
-  const int64_t C = dim_, E = image_embed.size(-1), nt = sparse.size(0);
+SamImageTokens SamMaskDecoder::image_tokens(const Tensor& image_embed, const Tensor& dense, bool for_cache,
+                                            const RunContext& ctx) const {
+  const int64_t C = dim_, E = image_embed.size(-1);
   check_tensor(image_embed, {1, C, E, E}, DType::F32, "SamMaskDecoder image_embed");
-  check_tensor(image_pe_tokens, {E * E, C}, DType::F32, "SamMaskDecoder image_pe tokens");
   check_tensor(dense, {1, C, E, E}, DType::F32, "SamMaskDecoder dense");
+  SamImageTokens t;
+  t.src = for_cache ? Tensor::empty({E * E, C}) : ctx.scratch({E * E, C});
+  nn::transpose_add(image_embed.f32(), dense.f32(), C, E * E, t.src.f32(), ctx.n_threads);
+  if (for_cache) t.kvq = transformer_.first_block_kvq(t.src, ctx);
+  return t;
+}
+
+SamDecoderOutput SamMaskDecoder::forward(const SamImageTokens& image, const Tensor& sparse, const Tensor& feat_s0,
+                                         const Tensor& feat_s1, bool multimask, const RunContext& ctx) const {
+  const int64_t C = dim_, nt = sparse.size(0);
+  const int64_t E = cfg_.image_embedding_size;
+  check_tensor(image.src, {E * E, C}, DType::F32, "SamMaskDecoder image tokens");
   check_tensor(feat_s0, {C / 8, 4 * E, 4 * E}, DType::F32, "SamMaskDecoder feat_s0");
   check_tensor(feat_s1, {C / 4, 2 * E, 2 * E}, DType::F32, "SamMaskDecoder feat_s1");
 
@@ -67,12 +77,8 @@ SamDecoderOutput SamMaskDecoder::forward(const Tensor& image_embed, const Tensor
   std::memcpy(t + 2 * C, mask_tokens_.f32(), static_cast<size_t>(num_mask_tokens_ * C) * sizeof(float));
   if (nt > 0) std::memcpy(t + n_out * C, sparse.f32(), static_cast<size_t>(nt * C) * sizeof(float));
 
-  // src = image_embed + dense, as tokens [HW, C]; pos likewise.
-  Tensor src_tokens = ctx.scratch({E * E, C});
-  nn::transpose_add(image_embed.f32(), dense.f32(), C, E * E, src_tokens.f32(), ctx.n_threads);
-  const Tensor& pos_tokens = image_pe_tokens;
   Tensor hs, keys;
-  transformer_.forward(src_tokens, pos_tokens, tokens, hs, keys, ctx);
+  transformer_.forward(image, tokens, hs, keys, ctx);
 
   // Upscaling: act(ln(dc1(src) + feat_s1)), then act(dc2(.) + feat_s0).
   Tensor src_map = ctx.scratch({C, E, E});

@@ -1,6 +1,12 @@
 // sam3.cpp — SAM's two-way transformer: prompt tokens and image tokens attend to each other (token self-attention,
 // token->image, MLP, image->token per block, then a final token->image attention), with attention layers that
 // project to a down-sampled width.
+//
+// The projections of the HW image tokens are the costly part. Per block they read the same keys: token->image's
+// k_proj(keys + pe) and v_proj(keys), image->token's q_proj(keys + pe). They run as one product keys · [Wk; Wv; Wq]ᵀ
+// plus a per-row addend [pe·Wkᵀ + bk | bv | pe·Wqᵀ + bq] computed once at construction (the positional encoding
+// depends only on the grid), and the final attention's k / v likewise. For picks without a mask input the first
+// block's product depends only on the image: image_tokens() computes it once per image for the caller to cache.
 // ref: sam3/sam/transformer.py (TwoWayTransformer, TwoWayAttentionBlock, Attention), sam3/sam/common.py (MLPBlock)
 #pragma once
 #include <cstdint>
@@ -23,16 +29,31 @@ struct SamAttention {
   static SamAttention load(const nn::ParamScope& p, int64_t dim, int64_t heads, int64_t downsample);
   // q [Lq, dim], k / v [Lk, dim] -> [Lq, dim], from ctx's scratch (valid until the caller's ArenaScope ends).
   Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, const RunContext& ctx) const;
+  // SDPA on projected rows (row strides in floats, `internal` values each) -> [lq, internal] from ctx's scratch.
+  Tensor attend(const float* q, int64_t q_row, int64_t lq, const float* k, int64_t k_row, const float* v, int64_t v_row,
+                int64_t lk, const RunContext& ctx) const;
+};
+
+// The image side of a pick that has no mask input: the same for every such pick on one image.
+struct SamImageTokens {
+  Tensor src;  // [HW, C] image_embed + dense prompt embedding, as tokens
+  Tensor kvq;  // [HW, 3·I] the first block's fused projections of src (undefined: computed per pick)
+  size_t bytes() const { return (src.raw() ? src.nbytes() : 0) + (kvq.raw() ? kvq.nbytes() : 0); }
 };
 
 class SamTwoWayTransformer {
  public:
-  // `p` is the scope "tracker.sam_mask_decoder.transformer.".
-  SamTwoWayTransformer(const TwoWayTransformerConfig& cfg, int64_t dim, const nn::ParamScope& p);
+  // `p` is the scope "tracker.sam_mask_decoder.transformer."; image_pe [HW, C] the dense positional encoding as
+  // tokens (undefined while collecting the expected weights: nothing is precomputed then).
+  SamTwoWayTransformer(const TwoWayTransformerConfig& cfg, int64_t dim, const nn::ParamScope& p,
+                       const Tensor& image_pe);
 
-  // image [HW, C] tokens, image_pe [HW, C], points [T, C] -> (queries [T, C], keys [HW, C]), from ctx's scratch
-  // (valid until the caller's ArenaScope ends).
-  void forward(const Tensor& image, const Tensor& image_pe, const Tensor& points, Tensor& queries, Tensor& keys,
+  // The first block's fused projections of src [HW, C] -> [HW, 3·I] (heap, for a cache).
+  Tensor first_block_kvq(const Tensor& src, const RunContext& ctx) const;
+
+  // image.src [HW, C] (and image.kvq when defined), points [T, C] -> (queries [T, C], keys [HW, C]), from ctx's
+  // scratch (valid until the caller's ArenaScope ends).
+  void forward(const SamImageTokens& image, const Tensor& points, Tensor& queries, Tensor& keys,
                const RunContext& ctx) const;
 
  private:
@@ -45,11 +66,15 @@ class SamTwoWayTransformer {
     nn::LayerNorm norm3, norm4;
     SamAttention cross_image_to_token;
     bool skip_first_layer_pe = false;
+    Tensor kvq_w;    // [3·I, C]  token->image k_proj, v_proj; image->token q_proj
+    Tensor kvq_add;  // [HW, 3·I] pe·Wkᵀ + bk | bv | pe·Wqᵀ + bq
   };
   std::vector<Block> layers_;
   SamAttention final_attn_;
   nn::LayerNorm norm_final_;
-  int64_t dim_ = 0;
+  Tensor final_kv_w_;    // [2·I, C] final_attn_token_to_image k_proj, v_proj
+  Tensor final_kv_add_;  // [HW, 2·I]
+  int64_t dim_ = 0, hw_ = 0;
 };
 
 }  // namespace sam3
