@@ -429,6 +429,54 @@ void conv_transpose2d_k2s2(const Tensor& x, const Tensor& w, const Tensor* b, Te
       b ? b->f32() : nullptr, y.f32());
 }
 
+void deconv_ln_gelu(const Tensor& x, int64_t h, int64_t w, const Tensor& wt, const Tensor& b, const Tensor& addend,
+                    const Tensor& gamma, const Tensor& beta, float eps, Tensor& y, const RunContext& ctx) {
+  const char* op = "deconv_ln_gelu";
+  for (const auto& [t, name] : {std::pair<const Tensor*, const char*>{&x, "x"}, {&wt, "w"}, {&b, "b"}, {&addend, "addend"},
+                                {&gamma, "gamma"}, {&beta, "beta"}, {&y, "y"}})
+    require_f32(*t, op, name);
+  if (h <= 0 || w <= 0 || x.dim() != 2 || x.size(0) != h * w)
+    fail(op, "x must be the " + std::to_string(h) + "x" + std::to_string(w) + " tokens [H·W, Cin], got " +
+                 shape_str(x.shape()));
+  const int64_t cin = x.size(1);
+  if (wt.dim() != 4 || wt.size(0) != cin || wt.size(2) != 2 || wt.size(3) != 2)
+    fail(op, "w must be [" + std::to_string(cin) + ", Cout, 2, 2], got " + shape_str(wt.shape()));
+  const int64_t cout = wt.size(1);
+  for (const auto& [t, name] : {std::pair<const Tensor*, const char*>{&b, "b"}, {&gamma, "gamma"}, {&beta, "beta"}})
+    if (t->shape() != Shape{cout}) fail(op, std::string(name) + " must be [" + std::to_string(cout) + "], got " + shape_str(t->shape()));
+  if (addend.shape() != Shape{cout, 2 * h, 2 * w})
+    fail(op, "addend must be " + shape_str({cout, 2 * h, 2 * w}) + ", got " + shape_str(addend.shape()));
+  check_chw_out(y, op, cout, 2 * h, 2 * w);
+  if (overlaps(x.raw(), x.nbytes(), y.raw(), y.nbytes()) || overlaps(addend.raw(), addend.nbytes(), y.raw(), y.nbytes()))
+    fail(op, "y must not overlap x or addend");
+  if (!(eps >= 0)) fail(op, "eps must be >= 0");
+  run(ctx, kernels::ref::deconv_ln_gelu, kernels::cpu::deconv_ln_gelu, x.f32(), h, w, cin, wt.f32(), cout, b.f32(),
+      addend.f32(), gamma.f32(), beta.f32(), eps, y.f32());
+}
+
+void deconv_gelu_project(const Tensor& x, const Tensor& wt, const Tensor& b, const Tensor& addend, const Tensor& proj,
+                         Tensor& y, const RunContext& ctx) {
+  const char* op = "deconv_gelu_project";
+  for (const auto& [t, name] : {std::pair<const Tensor*, const char*>{&x, "x"}, {&wt, "w"}, {&b, "b"}, {&addend, "addend"},
+                                {&proj, "proj"}, {&y, "y"}})
+    require_f32(*t, op, name);
+  int64_t cin, h, wi;
+  chw(x, op, "x", &cin, &h, &wi);
+  if (wt.dim() != 4 || wt.size(0) != cin || wt.size(2) != 2 || wt.size(3) != 2)
+    fail(op, "w must be [" + std::to_string(cin) + ", Cout, 2, 2], got " + shape_str(wt.shape()));
+  const int64_t cout = wt.size(1);
+  if (b.shape() != Shape{cout}) fail(op, "b must be [" + std::to_string(cout) + "], got " + shape_str(b.shape()));
+  if (addend.shape() != Shape{cout, 2 * h, 2 * wi})
+    fail(op, "addend must be " + shape_str({cout, 2 * h, 2 * wi}) + ", got " + shape_str(addend.shape()));
+  if (proj.dim() != 2 || proj.size(1) != cout)
+    fail(op, "proj must be [M, " + std::to_string(cout) + "], got " + shape_str(proj.shape()));
+  check_chw_out(y, op, proj.size(0), 2 * h, 2 * wi);
+  for (const Tensor* t : {&x, &addend, &proj})
+    if (overlaps(t->raw(), t->nbytes(), y.raw(), y.nbytes())) fail(op, "y must not overlap its inputs");
+  run(ctx, kernels::ref::deconv_gelu_project, kernels::cpu::deconv_gelu_project, x.f32(), cin, h, wi, wt.f32(), cout,
+      b.f32(), addend.f32(), proj.f32(), proj.size(0), y.f32());
+}
+
 void max_pool2d_k2s2(const Tensor& x, Tensor& y, const RunContext& ctx) {
   const char* op = "max_pool2d_k2s2";
   require_f32(x, op, "x");

@@ -141,6 +141,17 @@ void conv2d(const Tensor& x, const Tensor& w, const Tensor* b, int stride, int p
 // -> y[Cout,2H,2W].
 void conv_transpose2d_k2s2(const Tensor& x, const Tensor& w, const Tensor* b, Tensor& y, const RunContext& ctx);
 
+// SAM's mask-decoder upscaling steps, each a conv_transpose2d_k2s2 (w [Cin, Cout, 2, 2], b [Cout]) fused with what
+// follows it, plus addend [Cout, 2H, 2W] (the high-resolution features):
+// y [Cout, 2H, 2W] = GELU(LayerNorm2d(convT(x) + b + addend)), x the H·W tokens [H·W, Cin] of an H x W map, the norm
+// over each pixel's channels (gamma, beta [Cout]); y must not overlap x or addend.
+void deconv_ln_gelu(const Tensor& x, int64_t h, int64_t w, const Tensor& wt, const Tensor& b, const Tensor& addend,
+                    const Tensor& gamma, const Tensor& beta, float eps, Tensor& y, const RunContext& ctx);
+// y [M, 2H, 2W] = Σ_c proj[m, c] · GELU(convT(x) + b + addend)[c], x [Cin, H, W], proj [M, Cout] (the mask
+// product of SAM's hypernetwork outputs with the upscaled embedding, which is never materialised).
+void deconv_gelu_project(const Tensor& x, const Tensor& wt, const Tensor& b, const Tensor& addend, const Tensor& proj,
+                         Tensor& y, const RunContext& ctx);
+
 // Max pooling, kernel 2, stride 2: x[C,H,W] -> y[C,H/2,W/2] (floor).
 void max_pool2d_k2s2(const Tensor& x, Tensor& y, const RunContext& ctx);
 

@@ -54,6 +54,12 @@ void conv2d(const float* x, int64_t cin, int64_t h, int64_t w_in, const float* w
 // One sgemm [4·Cout, H·W] = wᵀ · x, then scatter into the 2× grid (+ bias).
 void conv_transpose2d_k2s2(const float* x, int64_t cin, int64_t h, int64_t w_in, const float* w, int64_t cout,
                            const float* b, float* y, int n_threads);
+// SAM's upscaling steps (kernels/ref.h), sgemm per band of input rows, then per output row the scatter with the
+// bias, addend and what follows (LayerNorm2d + GELU; GELU + projection) while the row is in cache.
+void deconv_ln_gelu(const float* x, int64_t h, int64_t w_in, int64_t cin, const float* w, int64_t cout, const float* b,
+                    const float* addend, const float* gamma, const float* beta, float eps, float* y, int n_threads);
+void deconv_gelu_project(const float* x, int64_t cin, int64_t h, int64_t w_in, const float* w, int64_t cout,
+                         const float* b, const float* addend, const float* proj, int64_t m, float* y, int n_threads);
 void max_pool2d_k2s2(const float* x, int64_t c, int64_t h, int64_t w_in, float* y, int n_threads);
 void upsample_nearest(const float* x, int64_t c, int64_t h, int64_t w, const float* addend, int64_t oh, int64_t ow,
                       float* y, int n_threads);

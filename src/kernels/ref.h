@@ -51,6 +51,14 @@ void conv2d(const float* x, int64_t cin, int64_t h, int64_t w_in, const float* w
 // y[Cout,2H,2W] from x[Cin,H,W], w[Cin,Cout,2,2], b[Cout] (b may be null).
 void conv_transpose2d_k2s2(const float* x, int64_t cin, int64_t h, int64_t w_in, const float* w, int64_t cout,
                            const float* b, float* y);
+// SAM's upscaling steps (convT = the k2 s2 transposed convolution above, w [Cin,Cout,2,2], b [Cout], addend
+// [Cout,2H,2W]). y[Cout,2H,2W] = GELU(LayerNorm2d(convT(x) + b + addend)) with x as tokens [H·W, Cin] and the norm
+// over the channels of each pixel (gamma, beta [Cout]).
+void deconv_ln_gelu(const float* x, int64_t h, int64_t w_in, int64_t cin, const float* w, int64_t cout, const float* b,
+                    const float* addend, const float* gamma, const float* beta, float eps, float* y);
+// y[M,2H,2W] = Σ_co proj[m, co] · GELU(convT(x) + b + addend)[co], x [Cin,H,W], proj [M, Cout].
+void deconv_gelu_project(const float* x, int64_t cin, int64_t h, int64_t w_in, const float* w, int64_t cout,
+                         const float* b, const float* addend, const float* proj, int64_t m, float* y);
 // y[C,H/2,W/2] = max over 2×2 blocks of x[C,H,W] (floor).
 void max_pool2d_k2s2(const float* x, int64_t c, int64_t h, int64_t w_in, float* y);
 // y[c, oh, ow] = x[c, nearest] (+ addend[c, oh, ow] when not null).

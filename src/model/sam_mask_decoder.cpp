@@ -80,20 +80,7 @@ SamDecoderOutput SamMaskDecoder::forward(const SamImageTokens& image, const Tens
   Tensor hs, keys;
   transformer_.forward(image, tokens, hs, keys, ctx);
 
-  // Upscaling: act(ln(dc1(src) + feat_s1)), then act(dc2(.) + feat_s0).
-  Tensor src_map = ctx.scratch({C, E, E});
-  nn::transpose_add(keys.f32(), nullptr, E * E, C, src_map.f32(), ctx.n_threads);
-  Tensor u1 = ctx.scratch({C / 4, 2 * E, 2 * E});
-  up0_.forward(src_map, u1, ctx);
-  ops::add(u1, feat_s1, u1, ctx);
-  layer_norm_2d(u1, up_ln_w_, up_ln_b_, ctx);
-  ops::gelu_inplace(u1, ctx);
-  Tensor u2 = ctx.scratch({C / 8, 4 * E, 4 * E});
-  up1_.forward(u1, u2, ctx);
-  ops::add(u2, feat_s0, u2, ctx);
-  ops::gelu_inplace(u2, ctx);
-
-  // Hypernetworks: one MLP per mask token -> hyper_in [M, C/8]; masks = hyper_in · upscaled [M, 16·E·E].
+  // Hypernetworks: one MLP per mask token -> hyper_in [M, C/8].
   const int64_t M = num_mask_tokens_, L = 4 * E;
   Tensor hyper_in = ctx.scratch({M, C / 8});
   for (int64_t i = 0; i < M; ++i) {
@@ -101,9 +88,12 @@ SamDecoderOutput SamMaskDecoder::forward(const SamImageTokens& image, const Tens
     const Tensor h = hyper_[static_cast<size_t>(i)].forward(tok, ctx);
     std::memcpy(hyper_in.f32() + i * (C / 8), h.f32(), static_cast<size_t>(C / 8) * sizeof(float));
   }
+  // Upscaling: u1 = act(ln(dc1(keys) + feat_s1)) read from the key tokens; masks = hyper_in · act(dc2(u1) + feat_s0)
+  // [M, L, L], the upscaled embedding never stored.
+  Tensor u1 = ctx.scratch({C / 4, 2 * E, 2 * E});
+  ops::deconv_ln_gelu(keys, E, E, up0_.weight, up0_.bias, feat_s1, up_ln_w_, up_ln_b_, 1e-6f, u1, ctx);
   Tensor masks = ctx.scratch({M, L, L});
-  Tensor masks_flat = masks.reshape({M, L * L});
-  ops::matmul(hyper_in, u2.reshape({C / 8, L * L}), masks_flat, ctx);
+  ops::deconv_gelu_project(u1, up1_.weight, up1_.bias, feat_s0, hyper_in, masks, ctx);
 
   // IoU head (sigmoid output) and object score head.
   const Tensor iou_logits = iou_head_.forward(hs.slice0(1, 2), ctx);
