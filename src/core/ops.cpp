@@ -565,6 +565,20 @@ void upsample_bilinear(const Tensor& x, Tensor& y, const RunContext& ctx) {
       y.f32(), y.size(-2), y.size(-1));
 }
 
+void upsample_bilinear_threshold(const Tensor& x, float thr, Tensor& y, const RunContext& ctx) {
+  const char* op = "upsample_bilinear_threshold";
+  require_f32(x, op, "x");
+  if (y.dtype() != DType::U8) fail(op, "y must be U8");
+  if ((x.dim() != 2 && x.dim() != 3) || x.size(-1) <= 0 || x.size(-2) <= 0)
+    fail(op, "x must be a non-empty [n, h, w] or [h, w], got " + shape_str(x.shape()));
+  const int64_t n = x.dim() == 3 ? x.size(0) : 1;
+  if (y.dim() != x.dim() || (x.dim() == 3 && y.size(0) != n) || y.size(-2) <= 0 || y.size(-1) <= 0)
+    fail(op, "y " + shape_str(y.shape()) + " does not fit x " + shape_str(x.shape()));
+  if (!std::isfinite(thr)) fail(op, "the threshold must be finite");
+  run(ctx, kernels::ref::upsample_bilinear_threshold_u8, kernels::cpu::upsample_bilinear_threshold_u8, x.f32(), n,
+      x.size(-2), x.size(-1), thr, y.data<uint8_t>(), y.size(-2), y.size(-1));
+}
+
 void resize_aa(const U8Planes& in, Tensor& y, const RunContext& ctx) {
   const char* op = "resize_aa";
   if (!in.data || in.channels <= 0 || in.height <= 0 || in.width <= 0) fail(op, "empty input image");

@@ -162,6 +162,9 @@ void upsample_nearest(const Tensor& x, const Tensor* addend, Tensor& y, const Ru
 // Plain bilinear resize (align_corners=False, no antialias) of n float maps: x F32 [n, h, w] (or [h, w]) ->
 // y [n, H, W] (or [H, W]), bit-exact with torch's CPU kernel (the arithmetic: kernels/resize_taps.h).
 void upsample_bilinear(const Tensor& x, Tensor& y, const RunContext& ctx);
+// y (U8, [n, out_h, out_w] or [out_h, out_w]) = upsample_bilinear(x) > thr as 0 / 1, the float maps never stored
+// (the same decisions as thresholding upsample_bilinear's output).
+void upsample_bilinear_threshold(const Tensor& x, float thr, Tensor& y, const RunContext& ctx);
 
 // A uint8 image as `channels` planes with arbitrary element strides: value(c, y, x) = data[c*c_stride + y*y_stride
 // + x*x_stride]. HWC interleaved RGB: {1, 3*W, 3}; CHW planes: {H*W, W, 1}.

@@ -69,6 +69,10 @@ void resize_aa_f32(const ops::U8Planes& in, int64_t out_h, int64_t out_w, float*
 void resize_aa_u8(const ops::U8Planes& in, int64_t out_h, int64_t out_w, uint8_t* out, int n_threads);
 void upsample_bilinear_f32(const float* in, int64_t n, int64_t h, int64_t w, float* out, int64_t out_h,
                            int64_t out_w, int n_threads);
+// Its threshold (v > thr -> 1, else 0) without the float maps; the same results. With thr = 0 whole runs of output
+// columns whose four taps share a sign are decided without the arithmetic (the masks' interiors).
+void upsample_bilinear_threshold_u8(const float* in, int64_t n, int64_t h, int64_t w, float thr, uint8_t* out,
+                                    int64_t out_h, int64_t out_w, int n_threads);
 
 void roi_align(const RoiAlignArgs& a, int n_threads);
 

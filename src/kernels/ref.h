@@ -72,6 +72,9 @@ void resize_aa_u8(const ops::U8Planes& in, int64_t out_h, int64_t out_w, uint8_t
 // Plain bilinear of n float maps: in [n, h, w] -> out [n, out_h, out_w].
 void upsample_bilinear_f32(const float* in, int64_t n, int64_t h, int64_t w, float* out, int64_t out_h,
                            int64_t out_w);
+// in > thr after the plain bilinear above: out [n, out_h, out_w] of 0 / 1.
+void upsample_bilinear_threshold_u8(const float* in, int64_t n, int64_t h, int64_t w, float thr, uint8_t* out,
+                                    int64_t out_h, int64_t out_w);
 
 // x[c,h,w], boxes[n,4] -> y[n,c,out_h,out_w] (geometry: kernels/roi_align_geometry.h).
 void roi_align(const RoiAlignArgs& a);

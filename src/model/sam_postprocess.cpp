@@ -32,17 +32,8 @@ Tensor postprocess_pick_masks(const Tensor& logits, const PvsConfig& cfg, int64_
                               const RunContext& ctx) {
   const int64_t k = logits.size(0);
   const Tensor filled = fill_mask_holes(logits, cfg.max_hole_area, cfg.mask_threshold, ctx);
-  Tensor up = Tensor::empty({k, height, width});
-  ops::upsample_bilinear(filled, up, ctx);
   Tensor masks = Tensor::empty({k, height, width}, DType::U8);
-  const float thr = static_cast<float>(cfg.mask_threshold);
-  const float* src = up.f32();
-  uint8_t* dst = masks.data<uint8_t>();
-  parallel_for(ctx.n_threads, k * height, [&](int64_t row) {
-    const float* v = src + row * width;
-    uint8_t* o = dst + row * width;
-    for (int64_t x = 0; x < width; ++x) o[x] = v[x] > thr ? 1 : 0;
-  });
+  ops::upsample_bilinear_threshold(filled, static_cast<float>(cfg.mask_threshold), masks, ctx);
   return masks;
 }
 
