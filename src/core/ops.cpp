@@ -360,6 +360,20 @@ void add(const Tensor& a, const Tensor& b, Tensor& y, const RunContext& ctx) {
   run(ctx, kernels::ref::add, kernels::cpu::add, a.f32(), b.f32(), y.f32(), a.numel());
 }
 
+void few_query_attention(const FewQueryAttentionArgs& a, const RunContext& ctx) {
+  const char* op = "few_query_attention";
+  if (!a.q || !a.x || !a.k_add || !a.wk || !a.wv || !a.bv || !a.out) fail(op, "every pointer must be set");
+  if (a.lq < 0 || a.lk < 1 || a.c < 1 || a.internal < 1 || a.n_heads < 1 || a.internal % a.n_heads != 0)
+    fail(op, "bad sizes: lq " + std::to_string(a.lq) + ", lk " + std::to_string(a.lk) + ", c " + std::to_string(a.c) +
+                 ", internal " + std::to_string(a.internal) + ", heads " + std::to_string(a.n_heads));
+  if (a.x_row < a.c || a.k_add_row < a.internal) fail(op, "row strides must cover a row");
+  if (overlaps(a.out, static_cast<size_t>(a.lq * a.internal) * sizeof(float), a.q,
+               static_cast<size_t>(a.lq * a.internal) * sizeof(float)))
+    fail(op, "out must not overlap q");
+  if (a.lq == 0) return;
+  run(ctx, kernels::ref::few_query_attention, kernels::cpu::few_query_attention, a);
+}
+
 void attention(const AttentionArgs& a, const RunContext& ctx) {
   const char* op = "attention";
   if (a.n_heads < 1 || a.head_dim < 1 || a.lq < 0 || a.lk < 0)

@@ -118,6 +118,25 @@ struct AttentionArgs {
 };
 void attention(const AttentionArgs& args, const RunContext& ctx);
 
+// Attention of a few queries over many keys whose projections are never formed (SAM's token -> image attention):
+// K = x·wkᵀ + k_add and V = x·wvᵀ + bv, x [lk, C] (row stride x_row), k_add [lk, I] (row stride k_add_row: what
+// does not depend on x, e.g. the positional encoding's projection plus the bias, computed ahead), wk / wv [I, C],
+// bv [I]; q [lq, I] already projected, I split into n_heads heads. out [lq, I] = softmax(scale·q_h·K_hᵀ)·V_h per
+// head, computed as scores = (q_h·wk_h)·xᵀ + q_h·k_add_hᵀ and out_h = (P_h·x)·wv_hᵀ + bv_h (P's rows sum to 1):
+// O(lq·heads·lk·C) instead of the projections' O(lk·C·I).
+struct FewQueryAttentionArgs {
+  const float* q = nullptr;  // [lq, internal]
+  const float* x = nullptr;  // [lk, c], rows x_row apart
+  const float* k_add = nullptr;  // [lk, internal], rows k_add_row apart
+  const float* wk = nullptr;     // [internal, c]
+  const float* wv = nullptr;     // [internal, c]
+  const float* bv = nullptr;     // [internal]
+  float* out = nullptr;          // [lq, internal]
+  int64_t lq = 0, lk = 0, c = 0, internal = 0, n_heads = 1, x_row = 0, k_add_row = 0;
+  float scale = 1.0f;
+};
+void few_query_attention(const FewQueryAttentionArgs& args, const RunContext& ctx);
+
 // 2-D axial rotary position embedding (ViT RoPE), in place on q or k. Each head vector is viewed as head_dim/2
 // complex numbers made of adjacent pairs (re = x[2j], im = x[2j+1]) and multiplied by row p of a complex table:
 //   z_j <- z_j * (table[p, j, 0] + i*table[p, j, 1]),   p = pos ? pos[i] : i mod table_rows.

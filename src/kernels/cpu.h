@@ -46,6 +46,8 @@ void add(const float* a, const float* b, float* y, int64_t n, int n_threads);
 
 // Fused flash-style attention (online softmax), parallel over (head, query tile).
 void attention(const ops::AttentionArgs& a, int n_threads);
+// The low-rank form of ops.h: scores [heads·lq, lk] by two sgemms, row softmax, P·x by one sgemm.
+void few_query_attention(const ops::FewQueryAttentionArgs& a, int n_threads);
 void rope(const ops::RopeArgs& a, int n_threads);
 
 // im2col + sgemm (1×1 stride-1 convs skip im2col).

@@ -43,6 +43,8 @@ void add(const float* a, const float* b, float* y, int64_t n);
 
 // Softmax attention exactly as documented in ops.h. A query whose keys are all masked gets a zero output.
 void attention(const ops::AttentionArgs& a);
+// As documented in ops.h: K and V formed explicitly (double), then plain softmax attention.
+void few_query_attention(const ops::FewQueryAttentionArgs& a);
 void rope(const ops::RopeArgs& a);
 
 // y[Cout,Ho,Wo] = conv(x[Cin,H,W], w[Cout,Cin,kh,kw]) + b[Cout] (b may be null), zero padding.

@@ -55,7 +55,7 @@ SamImageTokens SamMaskDecoder::image_tokens(const Tensor& image_embed, const Ten
   SamImageTokens t;
   t.src = for_cache ? Tensor::empty({E * E, C}) : ctx.scratch({E * E, C});
   nn::transpose_add(image_embed.f32(), dense.f32(), C, E * E, t.src.f32(), ctx.n_threads);
-  if (for_cache) t.kvq = transformer_.first_block_kvq(t.src, ctx);
+  if (for_cache) transformer_.first_block(t, ctx);
   return t;
 }
 

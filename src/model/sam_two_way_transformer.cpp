@@ -25,42 +25,35 @@ const Tensor& f32_weight(const nn::Linear& l) {
   return l.weight;
 }
 
-// The weights of `ls` ([I_j, C] each) stacked row-wise -> [Σ I_j, C].
-Tensor stack_weights(const std::vector<const nn::Linear*>& ls) {
-  int64_t rows = 0;
-  for (const nn::Linear* l : ls) rows += l->out_features;
-  Tensor w = Tensor::empty({rows, ls.front()->in_features});
-  float* dst = w.f32();
-  for (const nn::Linear* l : ls) {
-    const Tensor& src = f32_weight(*l);
-    std::memcpy(dst, src.f32(), src.nbytes());
-    dst += src.numel();
-  }
-  return w;
+// pe·wᵀ + b of a projection of keys + pe: [HW, out].
+Tensor pe_projection(const Tensor& pe, const nn::Linear& l) {
+  Tensor y = Tensor::empty({pe.size(0), l.out_features});
+  ops::linear(pe, f32_weight(l), &l.bias, y, RunContext{1});
+  return y;
 }
 
-// The per-row addend of the stacked product: for each layer j, columns pe·W_jᵀ + b_j when it reads keys + pe,
-// b_j on every row when it reads the keys alone. pe [HW, C] -> [HW, Σ I_j].
-Tensor row_addend(const Tensor& pe, const std::vector<std::pair<const nn::Linear*, bool>>& ls) {
-  const int64_t hw = pe.size(0);
-  int64_t cols = 0;
-  for (const auto& l : ls) cols += l.first->out_features;
-  Tensor a = Tensor::empty({hw, cols});
-  const RunContext ctx{1};
-  int64_t c0 = 0;
-  for (const auto& [l, with_pe] : ls) {
-    const int64_t n = l->out_features;
-    const float* b = l->bias.f32();
-    Tensor part;
-    if (with_pe) {
-      part = Tensor::empty({hw, n});
-      ops::linear(pe, f32_weight(*l), &l->bias, part, ctx);
-    }
-    for (int64_t r = 0; r < hw; ++r)
-      std::memcpy(a.f32() + r * cols + c0, with_pe ? part.f32() + r * n : b, static_cast<size_t>(n) * sizeof(float));
-    c0 += n;
-  }
-  return a;
+// Token->image attention of the projected queries qp [T, I] over the image tokens x [HW, C], whose keys are
+// k_proj(x + pe) (k_add = pe·Wkᵀ + bk) and values v_proj(x) -> [T, I].
+Tensor few_query(const SamAttention& a, const Tensor& qp, const Tensor& x, const Tensor& k_add, const RunContext& ctx) {
+  Tensor o = ctx.scratch({qp.size(0), a.internal});
+  ops::FewQueryAttentionArgs f;
+  f.q = qp.f32();
+  f.x = x.f32();
+  f.k_add = k_add.f32();
+  f.wk = a.k_proj.weight.f32();
+  f.wv = a.v_proj.weight.f32();
+  f.bv = a.v_proj.bias.f32();
+  f.out = o.f32();
+  f.lq = qp.size(0);
+  f.lk = x.size(0);
+  f.c = x.size(1);
+  f.internal = a.internal;
+  f.n_heads = a.heads;
+  f.x_row = x.size(1);
+  f.k_add_row = a.internal;
+  f.scale = 1.0f / std::sqrt(static_cast<float>(a.internal / a.heads));
+  ops::few_query_attention(f, ctx);
+  return o;
 }
 
 }  // namespace
@@ -140,30 +133,43 @@ SamTwoWayTransformer::SamTwoWayTransformer(const TwoWayTransformerConfig& cfg, i
   norm_final_ = nn::LayerNorm::load(p.sub("norm_final_attn"), dim, eps);
   if (p.collecting() || !image_pe.defined() || !image_pe.raw()) return;
 
-  // The image-token projections stacked, with their positional-encoding terms and biases as per-row addends.
+  // The positional encoding's share of the image-token projections (with their biases), per model.
   check_tensor(image_pe, {image_pe.size(0), dim}, DType::F32, "SamTwoWayTransformer image_pe");
   hw_ = image_pe.size(0);
   for (Block& b : layers_) {
     const SamAttention &t2i = b.cross_token_to_image, &i2t = b.cross_image_to_token;
-    b.kvq_w = stack_weights({&t2i.k_proj, &t2i.v_proj, &i2t.q_proj});
-    b.kvq_add = row_addend(image_pe, {{&t2i.k_proj, true}, {&t2i.v_proj, false}, {&i2t.q_proj, true}});
-    (void)f32_weight(i2t.out_proj);
+    b.k_add = pe_projection(image_pe, t2i.k_proj);
+    b.q_add = pe_projection(image_pe, i2t.q_proj);
+    for (const nn::Linear* l : {&t2i.v_proj, &i2t.out_proj}) (void)f32_weight(*l);
   }
-  final_kv_w_ = stack_weights({&final_attn_.k_proj, &final_attn_.v_proj});
-  final_kv_add_ = row_addend(image_pe, {{&final_attn_.k_proj, true}, {&final_attn_.v_proj, false}});
+  final_k_add_ = pe_projection(image_pe, final_attn_.k_proj);
+  (void)f32_weight(final_attn_.v_proj);
 }
 
-Tensor SamTwoWayTransformer::first_block_kvq(const Tensor& src, const RunContext& ctx) const {
+void SamTwoWayTransformer::first_block(SamImageTokens& t, const RunContext& ctx) const {
   const Block& b = layers_.front();
-  Tensor kvq = Tensor::empty({src.size(0), b.kvq_w.size(0)});
-  ops::linear_add(src, b.kvq_w, b.kvq_add, kvq, ctx);
-  return kvq;
+  const SamAttention &t2i = b.cross_token_to_image, &i2t = b.cross_image_to_token;
+  const int64_t hw = t.src.size(0);
+  t.k = Tensor::empty({hw, t2i.internal});
+  t.v = Tensor::empty({hw, t2i.internal});
+  t.q = Tensor::empty({hw, i2t.internal});
+  ops::linear_add(t.src, t2i.k_proj.weight, b.k_add, t.k, ctx);
+  t2i.v_proj.forward(t.src, t.v, ctx);
+  ops::linear_add(t.src, i2t.q_proj.weight, b.q_add, t.q, ctx);
 }
 
 void SamTwoWayTransformer::forward(const SamImageTokens& image, const Tensor& points, Tensor& queries, Tensor& keys,
                                    const RunContext& ctx) const {
-  if (!final_kv_w_.defined()) throw Error("SamTwoWayTransformer: built without the image positional encoding");
+  if (!final_k_add_.defined()) throw Error("SamTwoWayTransformer: built without the image positional encoding");
   check_tensor(image.src, {hw_, dim_}, DType::F32, "SamTwoWayTransformer image tokens");
+  const bool cached = image.q.defined() && image.q.raw() && !layers_.empty();
+  if (cached) {
+    const int64_t I = layers_.front().cross_token_to_image.internal;
+    check_tensor(image.k, {hw_, I}, DType::F32, "SamTwoWayTransformer cached keys");
+    check_tensor(image.v, {hw_, I}, DType::F32, "SamTwoWayTransformer cached values");
+    check_tensor(image.q, {hw_, layers_.front().cross_image_to_token.internal}, DType::F32,
+                 "SamTwoWayTransformer cached queries");
+  }
   // queries / keys live in the caller's arena scope; every block's temporaries in its own.
   queries = ctx.scratch(points.shape());
   std::memcpy(queries.f32(), points.f32(), points.nbytes());
@@ -172,6 +178,7 @@ void SamTwoWayTransformer::forward(const SamImageTokens& image, const Tensor& po
   const Tensor* cur = &image.src;  // the keys entering the block (the image tokens, then `keys`)
   for (const Block& b : layers_) {
     ArenaScope scope(ctx.arena);
+    const bool from_cache = cached && cur == &image.src;
     // Self attention (the first block has no positions and no residual).
     if (b.skip_first_layer_pe) {
       const Tensor o = b.self_attn.forward(queries, queries, queries, ctx);
@@ -182,23 +189,14 @@ void SamTwoWayTransformer::forward(const SamImageTokens& image, const Tensor& po
       ops::add(queries, o, queries, ctx);
     }
     b.norm1.forward(queries, queries, ctx);
-    // The image tokens' projections: [k_proj(keys + pe) | v_proj(keys) | q_proj(keys + pe)] (keys change only at
-    // the end of the block), from the cache for the first block when the caller has it.
-    const int64_t I = b.cross_token_to_image.internal, row = b.kvq_w.size(0), T = queries.size(0);
-    Tensor kvq;
-    if (cur == &image.src && image.kvq.defined() && image.kvq.raw()) {
-      check_tensor(image.kvq, {hw_, row}, DType::F32, "SamTwoWayTransformer cached projections");
-      kvq = image.kvq;
-    } else {
-      kvq = ctx.scratch({hw_, row});
-      ops::linear_add(*cur, b.kvq_w, b.kvq_add, kvq, ctx);
-    }
-    const float* kvq_p = kvq.f32();
-    // Tokens attend to the image.
+    const int64_t T = queries.size(0);
+    // Tokens attend to the image (keys + pe, keys): keys change only at the end of the block.
     {
       const SamAttention& a = b.cross_token_to_image;
       const Tensor qp = a.q_proj.forward(added(queries, query_pe, ctx), ctx);
-      const Tensor o = a.attend(qp.f32(), I, T, kvq_p, row, kvq_p + I, row, hw_, ctx);
+      const Tensor o = from_cache ? a.attend(qp.f32(), a.internal, T, image.k.f32(), a.internal, image.v.f32(),
+                                             a.internal, hw_, ctx)
+                                  : few_query(a, qp, *cur, b.k_add, ctx);
       ops::add(queries, a.out_proj.forward(o, ctx), queries, ctx);
       b.norm2.forward(queries, queries, ctx);
     }
@@ -212,13 +210,18 @@ void SamTwoWayTransformer::forward(const SamImageTokens& image, const Tensor& po
       ops::add(queries, o, queries, ctx);
       b.norm3.forward(queries, queries, ctx);
     }
-    // The image attends to the tokens: keys = norm4(keys + out_proj(o)), the product accumulated onto the keys and
-    // its bias added inside the norm.
+    // The image attends to the tokens: queries q_proj(keys + pe) = keys·Wqᵀ + q_add; keys = norm4(keys +
+    // out_proj(o)), the product accumulated onto the keys and its bias added inside the norm.
     {
       const SamAttention& a = b.cross_image_to_token;
+      Tensor qi = image.q;
+      if (!from_cache) {
+        qi = ctx.scratch({hw_, a.internal});
+        ops::linear_add(*cur, a.q_proj.weight, b.q_add, qi, ctx);
+      }
       const Tensor kp = a.k_proj.forward(added(queries, query_pe, ctx), ctx);
       const Tensor vp = a.v_proj.forward(queries, ctx);
-      const Tensor o = a.attend(kvq_p + 2 * I, row, hw_, kp.f32(), I, vp.f32(), I, T, ctx);
+      const Tensor o = a.attend(qi.f32(), a.internal, hw_, kp.f32(), a.internal, vp.f32(), a.internal, T, ctx);
       ops::linear_add(o, a.out_proj.weight, *cur, keys, ctx);
       ops::bias_layer_norm(keys, a.out_proj.bias, b.norm4.weight, b.norm4.bias, b.norm4.eps, keys, ctx);
     }
@@ -227,11 +230,8 @@ void SamTwoWayTransformer::forward(const SamImageTokens& image, const Tensor& po
   if (cur != &keys) std::memcpy(keys.f32(), cur->f32(), cur->nbytes());  // no blocks
   ArenaScope scope(ctx.arena);
   const SamAttention& a = final_attn_;
-  const int64_t I = a.internal, row = final_kv_w_.size(0), T = queries.size(0);
-  Tensor kv = ctx.scratch({hw_, row});
-  ops::linear_add(*cur, final_kv_w_, final_kv_add_, kv, ctx);
   const Tensor qp = a.q_proj.forward(added(queries, query_pe, ctx), ctx);
-  const Tensor o = a.attend(qp.f32(), I, T, kv.f32(), row, kv.f32() + I, row, hw_, ctx);
+  const Tensor o = few_query(a, qp, keys, final_k_add_, ctx);
   ops::add(queries, a.out_proj.forward(o, ctx), queries, ctx);
   norm_final_.forward(queries, queries, ctx);
 }

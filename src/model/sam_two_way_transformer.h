@@ -2,11 +2,12 @@
 // token->image, MLP, image->token per block, then a final token->image attention), with attention layers that
 // project to a down-sampled width.
 //
-// The projections of the HW image tokens are the costly part. Per block they read the same keys: token->image's
-// k_proj(keys + pe) and v_proj(keys), image->token's q_proj(keys + pe). They run as one product keys · [Wk; Wv; Wq]ᵀ
-// plus a per-row addend [pe·Wkᵀ + bk | bv | pe·Wqᵀ + bq] computed once at construction (the positional encoding
-// depends only on the grid), and the final attention's k / v likewise. For picks without a mask input the first
-// block's product depends only on the image: image_tokens() computes it once per image for the caller to cache.
+// The projections of the HW image tokens are the costly part. k_proj(keys + pe) = keys·Wkᵀ + (pe·Wkᵀ + bk): the
+// second term depends only on the grid and is computed once at construction, for token->image's keys and
+// image->token's queries. Token->image attention (8 or so prompt tokens over the HW image tokens) never forms its
+// keys and values: ops::few_query_attention folds Wk into the queries and Wv after the weighted sum. For picks
+// without a mask input the first block's projections depend only on the image: first_block() computes them once
+// per image for the caller to cache.
 // ref: sam3/sam/transformer.py (TwoWayTransformer, TwoWayAttentionBlock, Attention), sam3/sam/common.py (MLPBlock)
 #pragma once
 #include <cstdint>
@@ -37,8 +38,14 @@ struct SamAttention {
 // The image side of a pick that has no mask input: the same for every such pick on one image.
 struct SamImageTokens {
   Tensor src;  // [HW, C] image_embed + dense prompt embedding, as tokens
-  Tensor kvq;  // [HW, 3·I] the first block's fused projections of src (undefined: computed per pick)
-  size_t bytes() const { return (src.raw() ? src.nbytes() : 0) + (kvq.raw() ? kvq.nbytes() : 0); }
+  // The first block's projections of src, [HW, I] each (undefined: not cached, computed per pick): token->image's
+  // keys and values, image->token's queries.
+  Tensor k, v, q;
+  size_t bytes() const {
+    size_t n = 0;
+    for (const Tensor* t : {&src, &k, &v, &q}) n += t->raw() ? t->nbytes() : 0;
+    return n;
+  }
 };
 
 class SamTwoWayTransformer {
@@ -48,10 +55,10 @@ class SamTwoWayTransformer {
   SamTwoWayTransformer(const TwoWayTransformerConfig& cfg, int64_t dim, const nn::ParamScope& p,
                        const Tensor& image_pe);
 
-  // The first block's fused projections of src [HW, C] -> [HW, 3·I] (heap, for a cache).
-  Tensor first_block_kvq(const Tensor& src, const RunContext& ctx) const;
+  // The first block's projections of t.src [HW, C] into t.k, t.v, t.q (heap, for a cache).
+  void first_block(SamImageTokens& t, const RunContext& ctx) const;
 
-  // image.src [HW, C] (and image.kvq when defined), points [T, C] -> (queries [T, C], keys [HW, C]), from ctx's
+  // image.src [HW, C] (and image.k / v / q when defined), points [T, C] -> (queries [T, C], keys [HW, C]), from ctx's
   // scratch (valid until the caller's ArenaScope ends).
   void forward(const SamImageTokens& image, const Tensor& points, Tensor& queries, Tensor& keys,
                const RunContext& ctx) const;
@@ -66,14 +73,13 @@ class SamTwoWayTransformer {
     nn::LayerNorm norm3, norm4;
     SamAttention cross_image_to_token;
     bool skip_first_layer_pe = false;
-    Tensor kvq_w;    // [3·I, C]  token->image k_proj, v_proj; image->token q_proj
-    Tensor kvq_add;  // [HW, 3·I] pe·Wkᵀ + bk | bv | pe·Wqᵀ + bq
+    Tensor k_add;  // [HW, I] token->image pe·Wkᵀ + bk
+    Tensor q_add;  // [HW, I] image->token pe·Wqᵀ + bq
   };
   std::vector<Block> layers_;
   SamAttention final_attn_;
   nn::LayerNorm norm_final_;
-  Tensor final_kv_w_;    // [2·I, C] final_attn_token_to_image k_proj, v_proj
-  Tensor final_kv_add_;  // [HW, 2·I]
+  Tensor final_k_add_;  // [HW, I] final_attn_token_to_image pe·Wkᵀ + bk
   int64_t dim_ = 0, hw_ = 0;
 };
 
