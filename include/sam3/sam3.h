@@ -220,7 +220,8 @@ class ImageState {
   // allocator: the encoder's plan after set_image(), grown to the largest prompt's need by segment().
   size_t scratch_bytes() const;
   // Bytes of the interactive features a pick() computed and keeps for this image (0 before the first pick, or when
-  // the embedding already held them: ImageEmbedding::pick_bytes counts those).
+  // the embedding already held them: ImageEmbedding::pick_bytes counts those), plus what the picks without a mask
+  // input share (the image tokens and their first projections, ~13 MB at full size, kept after the first of them).
   size_t pick_bytes() const;
   // Frees that scratch memory (the next call allocates what it needs again). For callers that keep many states
   // alive, e.g. a server's sessions, so that an idle state holds only its embedding.

@@ -34,6 +34,7 @@ ImageEmbedding Model::encode_file(const std::string& image_path, const EncodePar
 void ImageState::set_image(const ImageView& image, const EncodeParams& params) {
   impl_->embedding = encode_image(*impl_->model, image, impl_->scratch, params);
   impl_->pvs = nullptr;
+  impl_->pick_click = nullptr;
 }
 
 }  // namespace sam3

@@ -17,7 +17,7 @@ bool ImageState::has_image() const { return !impl_->embedding.empty(); }
 size_t ImageState::scratch_bytes() const { return impl_->scratch.capacity(); }
 size_t ImageState::pick_bytes() const {
   const bool own = impl_->pvs && !(has_image() && impl_->embedding.impl().features.pvs == impl_->pvs);
-  return own ? impl_->pvs->bytes() : 0;
+  return (own ? impl_->pvs->bytes() : 0) + (impl_->pick_click ? impl_->pick_click->bytes() : 0);
 }
 void ImageState::release_scratch() { impl_->scratch = Arena(0, Arena::Growth::Grow); }
 
@@ -33,6 +33,7 @@ void ImageState::set_embedding(const ImageEmbedding& embedding) {
                 "', the model's config is '" + impl_->model->config_name() + "'");
   impl_->embedding = embedding;
   impl_->pvs = nullptr;
+  impl_->pick_click = nullptr;
 }
 
 }  // namespace sam3

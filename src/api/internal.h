@@ -44,6 +44,8 @@ struct ImageState::Impl {
   Arena scratch{0, Arena::Growth::Grow};  // the encoder's and the prompts' scratch: sized on first use, then reused
   ImagePromptCache prompt_cache;  // per-image work shared by prompts (model/prompt.h)
   std::shared_ptr<const PvsFeatures> pvs;  // the interactive features of this image, once a pick computed them
+  // With pvs: the image side of the picks without a mask input (Sam1TaskPredictor::click_tokens), once one ran.
+  std::shared_ptr<const SamImageTokens> pick_click;
 };
 
 // The raw outputs of one prompt (forward_grounding), what re-thresholding needs.

@@ -138,8 +138,10 @@ PickResult pick(ImageState& state, const PickPrompt& prompt, const PickParams& p
   }
   const bool single_click = prompt.points.size() == 1 && !prompt.has_box && prompt.mask_logits.empty();
   r.multimask = prompt.multimask == -1 ? single_click : prompt.multimask == 1;
-  const SamDecoderOutput dec =
-      head.predict(*st.pvs, pts, mask_in.numel() > 0 && mask_in.raw() ? &mask_in : nullptr, r.multimask, ctx);
+  const Tensor* mask_ptr = mask_in.numel() > 0 && mask_in.raw() ? &mask_in : nullptr;
+  if (!mask_ptr && !st.pick_click)  // once per image, in the first such pick's decoder time
+    st.pick_click = std::make_shared<const SamImageTokens>(head.click_tokens(*st.pvs, ctx));
+  const SamDecoderOutput dec = head.predict(*st.pvs, pts, mask_ptr, r.multimask, ctx, st.pick_click.get());
   r.object_score_logit = dec.object_score_logit;
   r.timings.decoder_ms = sw.ms();
   sw = Stopwatch();
@@ -149,7 +151,6 @@ PickResult pick(ImageState& state, const PickPrompt& prompt, const PickParams& p
   const Tensor low = clamp_low_res(dec.masks, head.config().low_res_logit_clamp);
   // Each candidate is up-sampled into one scratch bitmap, measured, and encoded to runs before the next.
   const Tensor filled = fill_mask_holes(dec.masks, head.config().max_hole_area, head.config().mask_threshold, ctx);
-  Tensor up = Tensor::empty({static_cast<int64_t>(H), static_cast<int64_t>(W)});
   Tensor bitmap = Tensor::empty({static_cast<int64_t>(H), static_cast<int64_t>(W)}, DType::U8);
   if (ctx.dumping()) {
     ctx.dump("out.low_res_masks", low);
@@ -161,7 +162,7 @@ PickResult pick(ImageState& state, const PickPrompt& prompt, const PickParams& p
     PickMask pm;
     pm.iou = dec.iou[static_cast<size_t>(i)];
     pm.low_res_logits.assign(low.f32() + i * L * L, low.f32() + (i + 1) * L * L);
-    upsample_pick_mask(filled, i, head.config(), up, bitmap.data<uint8_t>(), ctx);
+    upsample_pick_mask(filled, i, head.config(), bitmap.data<uint8_t>(), H, W, ctx);
     Mask mask = Mask::from_bitmap(bitmap.data<uint8_t>(), W, H);
     // Area and tight box (x1, y1 exclusive) from the runs.
     pm.area = mask.area();

@@ -108,6 +108,26 @@ void linear(const Tensor& x, const Tensor& w, const Tensor* b, Tensor& y, const 
   run(ctx, kernels::ref::linear, kernels::cpu::linear, x.f32(), w.f32(), b ? b->f32() : nullptr, y.f32(), M, N, K);
 }
 
+void linear_add(const Tensor& x, const Tensor& w, const Tensor& addend, Tensor& y, const RunContext& ctx) {
+  const char* op = "linear_add";
+  require_f32(x, op, "x");
+  require_f32(w, op, "w");
+  require_f32(addend, op, "addend");
+  require_f32(y, op, "y");
+  if (x.dim() < 1) fail(op, "x must have at least one dimension");
+  if (w.dim() != 2) fail(op, "w must be [N,K], got " + shape_str(w.shape()));
+  const int64_t K = x.size(-1), N = w.size(0);
+  if (w.size(1) != K) fail(op, "w " + shape_str(w.shape()) + " does not match x " + shape_str(x.shape()));
+  const int64_t M = check_linear_io(x, K, N, nullptr, y);
+  if (addend.dim() < 1 || addend.numel() != M * N || addend.size(-1) != N)
+    fail(op, "addend " + shape_str(addend.shape()) + " must hold y's " + shape_str(y.shape()) + " elements");
+  if (addend.raw() != y.raw() && overlaps(addend.raw(), addend.nbytes(), y.raw(), y.nbytes()))
+    fail(op, "addend must be y itself or not overlap it");
+  if (overlaps(addend.raw(), addend.nbytes(), x.raw(), x.nbytes())) fail(op, "addend must not overlap x");
+  if (M == 0 || N == 0) return;
+  run(ctx, kernels::ref::linear_add, kernels::cpu::linear_add, x.f32(), w.f32(), addend.f32(), y.f32(), M, N, K);
+}
+
 std::shared_ptr<const PackedWeight> pack_weight(const Tensor& w, Precision precision) {
   return pack_weight(w, nullptr, precision);
 }
@@ -300,6 +320,26 @@ void layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, float 
       x.numel() / C, C);
 }
 
+void bias_layer_norm(const Tensor& x, const Tensor& bias, const Tensor& gamma, const Tensor& beta, float eps, Tensor& y,
+                     const RunContext& ctx) {
+  const char* op = "bias_layer_norm";
+  require_f32(x, op, "x");
+  require_f32(bias, op, "bias");
+  require_f32(gamma, op, "gamma");
+  require_f32(beta, op, "beta");
+  require_f32(y, op, "y");
+  if (x.dim() < 1) fail(op, "x must have at least one dimension");
+  const int64_t C = x.size(-1);
+  for (const auto& [t, name] : {std::pair<const Tensor*, const char*>{&bias, "bias"}, {&gamma, "gamma"}, {&beta, "beta"}})
+    if (t->shape() != Shape{C}) fail(op, std::string(name) + " must be [" + std::to_string(C) + "], got " + shape_str(t->shape()));
+  if (y.shape() != x.shape()) fail(op, "y " + shape_str(y.shape()) + " must have x's shape " + shape_str(x.shape()));
+  if (y.raw() != x.raw() && overlaps(x.raw(), x.nbytes(), y.raw(), y.nbytes())) fail(op, "y must be x or not overlap it");
+  if (!(eps >= 0)) fail(op, "eps must be >= 0");
+  if (x.numel() == 0) return;
+  run(ctx, kernels::ref::bias_layer_norm, kernels::cpu::bias_layer_norm, x.f32(), bias.f32(), gamma.f32(), beta.f32(),
+      eps, y.f32(), x.numel() / C, C);
+}
+
 void gelu_inplace(Tensor& x, const RunContext& ctx) {
   require_f32(x, "gelu_inplace", "x");
   run(ctx, kernels::ref::gelu, kernels::cpu::gelu, x.f32(), x.numel());
@@ -318,6 +358,20 @@ void add(const Tensor& a, const Tensor& b, Tensor& y, const RunContext& ctx) {
     fail("add",
          "shapes differ: a " + shape_str(a.shape()) + ", b " + shape_str(b.shape()) + ", y " + shape_str(y.shape()));
   run(ctx, kernels::ref::add, kernels::cpu::add, a.f32(), b.f32(), y.f32(), a.numel());
+}
+
+void few_query_attention(const FewQueryAttentionArgs& a, const RunContext& ctx) {
+  const char* op = "few_query_attention";
+  if (!a.q || !a.x || !a.k_add || !a.wk || !a.wv || !a.bv || !a.out) fail(op, "every pointer must be set");
+  if (a.lq < 0 || a.lk < 1 || a.c < 1 || a.internal < 1 || a.n_heads < 1 || a.internal % a.n_heads != 0)
+    fail(op, "bad sizes: lq " + std::to_string(a.lq) + ", lk " + std::to_string(a.lk) + ", c " + std::to_string(a.c) +
+                 ", internal " + std::to_string(a.internal) + ", heads " + std::to_string(a.n_heads));
+  if (a.x_row < a.c || a.k_add_row < a.internal) fail(op, "row strides must cover a row");
+  if (overlaps(a.out, static_cast<size_t>(a.lq * a.internal) * sizeof(float), a.q,
+               static_cast<size_t>(a.lq * a.internal) * sizeof(float)))
+    fail(op, "out must not overlap q");
+  if (a.lq == 0) return;
+  run(ctx, kernels::ref::few_query_attention, kernels::cpu::few_query_attention, a);
 }
 
 void attention(const AttentionArgs& a, const RunContext& ctx) {
@@ -387,6 +441,54 @@ void conv_transpose2d_k2s2(const Tensor& x, const Tensor& w, const Tensor* b, Te
   if (overlaps(x.raw(), x.nbytes(), y.raw(), y.nbytes())) fail(op, "y must not overlap x");
   run(ctx, kernels::ref::conv_transpose2d_k2s2, kernels::cpu::conv_transpose2d_k2s2, x.f32(), cin, h, wi, w.f32(), cout,
       b ? b->f32() : nullptr, y.f32());
+}
+
+void deconv_ln_gelu(const Tensor& x, int64_t h, int64_t w, const Tensor& wt, const Tensor& b, const Tensor& addend,
+                    const Tensor& gamma, const Tensor& beta, float eps, Tensor& y, const RunContext& ctx) {
+  const char* op = "deconv_ln_gelu";
+  for (const auto& [t, name] : {std::pair<const Tensor*, const char*>{&x, "x"}, {&wt, "w"}, {&b, "b"}, {&addend, "addend"},
+                                {&gamma, "gamma"}, {&beta, "beta"}, {&y, "y"}})
+    require_f32(*t, op, name);
+  if (h <= 0 || w <= 0 || x.dim() != 2 || x.size(0) != h * w)
+    fail(op, "x must be the " + std::to_string(h) + "x" + std::to_string(w) + " tokens [H·W, Cin], got " +
+                 shape_str(x.shape()));
+  const int64_t cin = x.size(1);
+  if (wt.dim() != 4 || wt.size(0) != cin || wt.size(2) != 2 || wt.size(3) != 2)
+    fail(op, "w must be [" + std::to_string(cin) + ", Cout, 2, 2], got " + shape_str(wt.shape()));
+  const int64_t cout = wt.size(1);
+  for (const auto& [t, name] : {std::pair<const Tensor*, const char*>{&b, "b"}, {&gamma, "gamma"}, {&beta, "beta"}})
+    if (t->shape() != Shape{cout}) fail(op, std::string(name) + " must be [" + std::to_string(cout) + "], got " + shape_str(t->shape()));
+  if (addend.shape() != Shape{cout, 2 * h, 2 * w})
+    fail(op, "addend must be " + shape_str({cout, 2 * h, 2 * w}) + ", got " + shape_str(addend.shape()));
+  check_chw_out(y, op, cout, 2 * h, 2 * w);
+  if (overlaps(x.raw(), x.nbytes(), y.raw(), y.nbytes()) || overlaps(addend.raw(), addend.nbytes(), y.raw(), y.nbytes()))
+    fail(op, "y must not overlap x or addend");
+  if (!(eps >= 0)) fail(op, "eps must be >= 0");
+  run(ctx, kernels::ref::deconv_ln_gelu, kernels::cpu::deconv_ln_gelu, x.f32(), h, w, cin, wt.f32(), cout, b.f32(),
+      addend.f32(), gamma.f32(), beta.f32(), eps, y.f32());
+}
+
+void deconv_gelu_project(const Tensor& x, const Tensor& wt, const Tensor& b, const Tensor& addend, const Tensor& proj,
+                         Tensor& y, const RunContext& ctx) {
+  const char* op = "deconv_gelu_project";
+  for (const auto& [t, name] : {std::pair<const Tensor*, const char*>{&x, "x"}, {&wt, "w"}, {&b, "b"}, {&addend, "addend"},
+                                {&proj, "proj"}, {&y, "y"}})
+    require_f32(*t, op, name);
+  int64_t cin, h, wi;
+  chw(x, op, "x", &cin, &h, &wi);
+  if (wt.dim() != 4 || wt.size(0) != cin || wt.size(2) != 2 || wt.size(3) != 2)
+    fail(op, "w must be [" + std::to_string(cin) + ", Cout, 2, 2], got " + shape_str(wt.shape()));
+  const int64_t cout = wt.size(1);
+  if (b.shape() != Shape{cout}) fail(op, "b must be [" + std::to_string(cout) + "], got " + shape_str(b.shape()));
+  if (addend.shape() != Shape{cout, 2 * h, 2 * wi})
+    fail(op, "addend must be " + shape_str({cout, 2 * h, 2 * wi}) + ", got " + shape_str(addend.shape()));
+  if (proj.dim() != 2 || proj.size(1) != cout)
+    fail(op, "proj must be [M, " + std::to_string(cout) + "], got " + shape_str(proj.shape()));
+  check_chw_out(y, op, proj.size(0), 2 * h, 2 * wi);
+  for (const Tensor* t : {&x, &addend, &proj})
+    if (overlaps(t->raw(), t->nbytes(), y.raw(), y.nbytes())) fail(op, "y must not overlap its inputs");
+  run(ctx, kernels::ref::deconv_gelu_project, kernels::cpu::deconv_gelu_project, x.f32(), cin, h, wi, wt.f32(), cout,
+      b.f32(), addend.f32(), proj.f32(), proj.size(0), y.f32());
 }
 
 void max_pool2d_k2s2(const Tensor& x, Tensor& y, const RunContext& ctx) {
@@ -475,6 +577,20 @@ void upsample_bilinear(const Tensor& x, Tensor& y, const RunContext& ctx) {
     fail(op, "y " + shape_str(y.shape()) + " does not fit x " + shape_str(x.shape()));
   run(ctx, kernels::ref::upsample_bilinear_f32, kernels::cpu::upsample_bilinear_f32, x.f32(), n, x.size(-2), x.size(-1),
       y.f32(), y.size(-2), y.size(-1));
+}
+
+void upsample_bilinear_threshold(const Tensor& x, float thr, Tensor& y, const RunContext& ctx) {
+  const char* op = "upsample_bilinear_threshold";
+  require_f32(x, op, "x");
+  if (y.dtype() != DType::U8) fail(op, "y must be U8");
+  if ((x.dim() != 2 && x.dim() != 3) || x.size(-1) <= 0 || x.size(-2) <= 0)
+    fail(op, "x must be a non-empty [n, h, w] or [h, w], got " + shape_str(x.shape()));
+  const int64_t n = x.dim() == 3 ? x.size(0) : 1;
+  if (y.dim() != x.dim() || (x.dim() == 3 && y.size(0) != n) || y.size(-2) <= 0 || y.size(-1) <= 0)
+    fail(op, "y " + shape_str(y.shape()) + " does not fit x " + shape_str(x.shape()));
+  if (!std::isfinite(thr)) fail(op, "the threshold must be finite");
+  run(ctx, kernels::ref::upsample_bilinear_threshold_u8, kernels::cpu::upsample_bilinear_threshold_u8, x.f32(), n,
+      x.size(-2), x.size(-1), thr, y.data<uint8_t>(), y.size(-2), y.size(-1));
 }
 
 void resize_aa(const U8Planes& in, Tensor& y, const RunContext& ctx) {

@@ -22,6 +22,10 @@ namespace sam3::ops {
 
 // y[M,N] = x[M,K] · w[N,K]ᵀ + b[N]   (torch.nn.Linear; b may be null or undefined). x may have any leading dims.
 void linear(const Tensor& x, const Tensor& w, const Tensor* b, Tensor& y, const RunContext& ctx);
+// y[M,N] = x[M,K] · w[N,K]ᵀ + addend[M,N]: a residual, or per-row terms computed ahead (e.g. the projection of a
+// positional encoding that is the same for every image, plus the bias). addend may be y itself (accumulate in place),
+// neither may overlap x. x may have any leading dims; addend and y are [..., N] with x's row count.
+void linear_add(const Tensor& x, const Tensor& w, const Tensor& addend, Tensor& y, const RunContext& ctx);
 
 // ---- reduced precision (docs/precision.md) ------------------------------------------------------------------------
 
@@ -69,6 +73,10 @@ void matmul(const Tensor& a, const Tensor& b, Tensor& y, const RunContext& ctx);
 
 // y = LayerNorm over the last dim C: (x-μ)/sqrt(var+eps)·γ + β (biased variance). x, y: [..., C]; y may alias x.
 void layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps, Tensor& y, const RunContext& ctx);
+// y = LayerNorm(x + bias) with bias [C] added to every row first (a linear layer's bias deferred to the norm that
+// follows its residual add); y may alias x.
+void bias_layer_norm(const Tensor& x, const Tensor& bias, const Tensor& gamma, const Tensor& beta, float eps, Tensor& y,
+                     const RunContext& ctx);
 
 // torch.nn.GroupNorm (+ optional fused ReLU): x[C,H,W] (or [1,C,H,W]) split into `groups` groups of C/groups
 // channels; mean and biased variance over (C/groups × H × W); y = (x-μ)/sqrt(var+eps)·γ[c] + β[c]; y may alias x.
@@ -110,6 +118,25 @@ struct AttentionArgs {
 };
 void attention(const AttentionArgs& args, const RunContext& ctx);
 
+// Attention of a few queries over many keys whose projections are never formed (SAM's token -> image attention):
+// K = x·wkᵀ + k_add and V = x·wvᵀ + bv, x [lk, C] (row stride x_row), k_add [lk, I] (row stride k_add_row: what
+// does not depend on x, e.g. the positional encoding's projection plus the bias, computed ahead), wk / wv [I, C],
+// bv [I]; q [lq, I] already projected, I split into n_heads heads. out [lq, I] = softmax(scale·q_h·K_hᵀ)·V_h per
+// head, computed as scores = (q_h·wk_h)·xᵀ + q_h·k_add_hᵀ and out_h = (P_h·x)·wv_hᵀ + bv_h (P's rows sum to 1):
+// O(lq·heads·lk·C) instead of the projections' O(lk·C·I).
+struct FewQueryAttentionArgs {
+  const float* q = nullptr;  // [lq, internal]
+  const float* x = nullptr;  // [lk, c], rows x_row apart
+  const float* k_add = nullptr;  // [lk, internal], rows k_add_row apart
+  const float* wk = nullptr;     // [internal, c]
+  const float* wv = nullptr;     // [internal, c]
+  const float* bv = nullptr;     // [internal]
+  float* out = nullptr;          // [lq, internal]
+  int64_t lq = 0, lk = 0, c = 0, internal = 0, n_heads = 1, x_row = 0, k_add_row = 0;
+  float scale = 1.0f;
+};
+void few_query_attention(const FewQueryAttentionArgs& args, const RunContext& ctx);
+
 // 2-D axial rotary position embedding (ViT RoPE), in place on q or k. Each head vector is viewed as head_dim/2
 // complex numbers made of adjacent pairs (re = x[2j], im = x[2j+1]) and multiplied by row p of a complex table:
 //   z_j <- z_j * (table[p, j, 0] + i*table[p, j, 1]),   p = pos ? pos[i] : i mod table_rows.
@@ -133,6 +160,17 @@ void conv2d(const Tensor& x, const Tensor& w, const Tensor* b, int stride, int p
 // -> y[Cout,2H,2W].
 void conv_transpose2d_k2s2(const Tensor& x, const Tensor& w, const Tensor* b, Tensor& y, const RunContext& ctx);
 
+// SAM's mask-decoder upscaling steps, each a conv_transpose2d_k2s2 (w [Cin, Cout, 2, 2], b [Cout]) fused with what
+// follows it, plus addend [Cout, 2H, 2W] (the high-resolution features):
+// y [Cout, 2H, 2W] = GELU(LayerNorm2d(convT(x) + b + addend)), x the H·W tokens [H·W, Cin] of an H x W map, the norm
+// over each pixel's channels (gamma, beta [Cout]); y must not overlap x or addend.
+void deconv_ln_gelu(const Tensor& x, int64_t h, int64_t w, const Tensor& wt, const Tensor& b, const Tensor& addend,
+                    const Tensor& gamma, const Tensor& beta, float eps, Tensor& y, const RunContext& ctx);
+// y [M, 2H, 2W] = Σ_c proj[m, c] · GELU(convT(x) + b + addend)[c], x [Cin, H, W], proj [M, Cout] (the mask
+// product of SAM's hypernetwork outputs with the upscaled embedding, which is never materialised).
+void deconv_gelu_project(const Tensor& x, const Tensor& wt, const Tensor& b, const Tensor& addend, const Tensor& proj,
+                         Tensor& y, const RunContext& ctx);
+
 // Max pooling, kernel 2, stride 2: x[C,H,W] -> y[C,H/2,W/2] (floor).
 void max_pool2d_k2s2(const Tensor& x, Tensor& y, const RunContext& ctx);
 
@@ -143,6 +181,9 @@ void upsample_nearest(const Tensor& x, const Tensor* addend, Tensor& y, const Ru
 // Plain bilinear resize (align_corners=False, no antialias) of n float maps: x F32 [n, h, w] (or [h, w]) ->
 // y [n, H, W] (or [H, W]), bit-exact with torch's CPU kernel (the arithmetic: kernels/resize_taps.h).
 void upsample_bilinear(const Tensor& x, Tensor& y, const RunContext& ctx);
+// y (U8, [n, out_h, out_w] or [out_h, out_w]) = upsample_bilinear(x) > thr as 0 / 1, the float maps never stored
+// (the same decisions as thresholding upsample_bilinear's output).
+void upsample_bilinear_threshold(const Tensor& x, float thr, Tensor& y, const RunContext& ctx);
 
 // A uint8 image as `channels` planes with arbitrary element strides: value(c, y, x) = data[c*c_stride + y*y_stride
 // + x*x_stride]. HWC interleaved RGB: {1, 3*W, 3}; CHW planes: {H*W, W, 1}.

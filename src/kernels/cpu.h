@@ -14,6 +14,9 @@ namespace sam3::kernels::cpu {
 void linear(const float* x, const float* w, const float* b, float* y, int64_t M, int64_t N, int64_t K,
             int n_threads);
 void matmul(const float* a, const float* b, float* y, int64_t M, int64_t N, int64_t K, int n_threads);
+// y[M,N] = x[M,K] · w[N,K]ᵀ + addend[M,N]: addend copied into y (skipped when it is y), then one sgemm with beta = 1.
+void linear_add(const float* x, const float* w, const float* addend, float* y, int64_t M, int64_t N, int64_t K,
+                int n_threads);
 
 // y[M,N] = x[M,K] · wᵀ + b with a reduced-precision weight (kernels/packed_weight.h): oneDNN on the packed copy
 // (the matrix units where the CPU has them), or, for bf16 where oneDNN has no kernel, bf16-rounded inputs times the
@@ -31,6 +34,9 @@ void sgemm(bool a_trans, bool b_trans, int64_t M, int64_t N, int64_t K, const fl
 // Threads over rows / groups.
 void layer_norm(const float* x, const float* gamma, const float* beta, float eps, float* y, int64_t rows,
                 int64_t C, int n_threads);
+// LayerNorm(x + bias[C]) per row (the row + bias written to y, then normalised there; y may alias x).
+void bias_layer_norm(const float* x, const float* bias, const float* gamma, const float* beta, float eps, float* y,
+                     int64_t rows, int64_t C, int n_threads);
 void group_norm(const float* x, int64_t c, int64_t hw, int64_t groups, const float* gamma, const float* beta,
                 float eps, bool relu, float* y, int n_threads);
 
@@ -40,6 +46,8 @@ void add(const float* a, const float* b, float* y, int64_t n, int n_threads);
 
 // Fused flash-style attention (online softmax), parallel over (head, query tile).
 void attention(const ops::AttentionArgs& a, int n_threads);
+// The low-rank form of ops.h: scores [heads·lq, lk] by two sgemms, row softmax, P·x by one sgemm.
+void few_query_attention(const ops::FewQueryAttentionArgs& a, int n_threads);
 void rope(const ops::RopeArgs& a, int n_threads);
 
 // im2col + sgemm (1×1 stride-1 convs skip im2col).
@@ -48,6 +56,12 @@ void conv2d(const float* x, int64_t cin, int64_t h, int64_t w_in, const float* w
 // One sgemm [4·Cout, H·W] = wᵀ · x, then scatter into the 2× grid (+ bias).
 void conv_transpose2d_k2s2(const float* x, int64_t cin, int64_t h, int64_t w_in, const float* w, int64_t cout,
                            const float* b, float* y, int n_threads);
+// SAM's upscaling steps (kernels/ref.h), sgemm per band of input rows, then per output row the scatter with the
+// bias, addend and what follows (LayerNorm2d + GELU; GELU + projection) while the row is in cache.
+void deconv_ln_gelu(const float* x, int64_t h, int64_t w_in, int64_t cin, const float* w, int64_t cout, const float* b,
+                    const float* addend, const float* gamma, const float* beta, float eps, float* y, int n_threads);
+void deconv_gelu_project(const float* x, int64_t cin, int64_t h, int64_t w_in, const float* w, int64_t cout,
+                         const float* b, const float* addend, const float* proj, int64_t m, float* y, int n_threads);
 void max_pool2d_k2s2(const float* x, int64_t c, int64_t h, int64_t w_in, float* y, int n_threads);
 void upsample_nearest(const float* x, int64_t c, int64_t h, int64_t w, const float* addend, int64_t oh, int64_t ow,
                       float* y, int n_threads);
@@ -57,6 +71,10 @@ void resize_aa_f32(const ops::U8Planes& in, int64_t out_h, int64_t out_w, float*
 void resize_aa_u8(const ops::U8Planes& in, int64_t out_h, int64_t out_w, uint8_t* out, int n_threads);
 void upsample_bilinear_f32(const float* in, int64_t n, int64_t h, int64_t w, float* out, int64_t out_h,
                            int64_t out_w, int n_threads);
+// Its threshold (v > thr -> 1, else 0) without the float maps; the same results. With thr = 0 whole runs of output
+// columns whose four taps share a sign are decided without the arithmetic (the masks' interiors).
+void upsample_bilinear_threshold_u8(const float* in, int64_t n, int64_t h, int64_t w, float thr, uint8_t* out,
+                                    int64_t out_h, int64_t out_w, int n_threads);
 
 void roi_align(const RoiAlignArgs& a, int n_threads);
 

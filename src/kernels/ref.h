@@ -20,12 +20,17 @@ void linear(const float* x, const float* w, const float* b, float* y, int64_t M,
 void linear_bf16(const float* x, const uint16_t* w, const float* b, float* y, int64_t M, int64_t N, int64_t K);
 void linear_int8(const float* x, const int8_t* w, const float* w_scale, const int32_t* colsum, int levels,
                  const float* b, float* y, int64_t M, int64_t N, int64_t K);
+// y[M,N] = x[M,K] · w[N,K]ᵀ + addend[M,N]  (addend may be y)
+void linear_add(const float* x, const float* w, const float* addend, float* y, int64_t M, int64_t N, int64_t K);
 // y[M,N] = a[M,K] · b[K,N]
 void matmul(const float* a, const float* b, float* y, int64_t M, int64_t N, int64_t K);
 
 // y[rows,C] = LayerNorm(x[rows,C]) · gamma[C] + beta[C]; y may alias x.
 void layer_norm(const float* x, const float* gamma, const float* beta, float eps, float* y, int64_t rows,
                 int64_t C);
+// y[rows,C] = LayerNorm(x[rows,C] + bias[C]) · gamma[C] + beta[C]; y may alias x.
+void bias_layer_norm(const float* x, const float* bias, const float* gamma, const float* beta, float eps, float* y,
+                     int64_t rows, int64_t C);
 // x[c, hw] in `groups` groups -> y (may alias x), optional ReLU.
 void group_norm(const float* x, int64_t c, int64_t hw, int64_t groups, const float* gamma, const float* beta,
                 float eps, bool relu, float* y);
@@ -38,6 +43,8 @@ void add(const float* a, const float* b, float* y, int64_t n);
 
 // Softmax attention exactly as documented in ops.h. A query whose keys are all masked gets a zero output.
 void attention(const ops::AttentionArgs& a);
+// As documented in ops.h: K and V formed explicitly (double), then plain softmax attention.
+void few_query_attention(const ops::FewQueryAttentionArgs& a);
 void rope(const ops::RopeArgs& a);
 
 // y[Cout,Ho,Wo] = conv(x[Cin,H,W], w[Cout,Cin,kh,kw]) + b[Cout] (b may be null), zero padding.
@@ -46,6 +53,14 @@ void conv2d(const float* x, int64_t cin, int64_t h, int64_t w_in, const float* w
 // y[Cout,2H,2W] from x[Cin,H,W], w[Cin,Cout,2,2], b[Cout] (b may be null).
 void conv_transpose2d_k2s2(const float* x, int64_t cin, int64_t h, int64_t w_in, const float* w, int64_t cout,
                            const float* b, float* y);
+// SAM's upscaling steps (convT = the k2 s2 transposed convolution above, w [Cin,Cout,2,2], b [Cout], addend
+// [Cout,2H,2W]). y[Cout,2H,2W] = GELU(LayerNorm2d(convT(x) + b + addend)) with x as tokens [H·W, Cin] and the norm
+// over the channels of each pixel (gamma, beta [Cout]).
+void deconv_ln_gelu(const float* x, int64_t h, int64_t w_in, int64_t cin, const float* w, int64_t cout, const float* b,
+                    const float* addend, const float* gamma, const float* beta, float eps, float* y);
+// y[M,2H,2W] = Σ_co proj[m, co] · GELU(convT(x) + b + addend)[co], x [Cin,H,W], proj [M, Cout].
+void deconv_gelu_project(const float* x, int64_t cin, int64_t h, int64_t w_in, const float* w, int64_t cout,
+                         const float* b, const float* addend, const float* proj, int64_t m, float* y);
 // y[C,H/2,W/2] = max over 2×2 blocks of x[C,H,W] (floor).
 void max_pool2d_k2s2(const float* x, int64_t c, int64_t h, int64_t w_in, float* y);
 // y[c, oh, ow] = x[c, nearest] (+ addend[c, oh, ow] when not null).
@@ -59,6 +74,9 @@ void resize_aa_u8(const ops::U8Planes& in, int64_t out_h, int64_t out_w, uint8_t
 // Plain bilinear of n float maps: in [n, h, w] -> out [n, out_h, out_w].
 void upsample_bilinear_f32(const float* in, int64_t n, int64_t h, int64_t w, float* out, int64_t out_h,
                            int64_t out_w);
+// in > thr after the plain bilinear above: out [n, out_h, out_w] of 0 / 1.
+void upsample_bilinear_threshold_u8(const float* in, int64_t n, int64_t h, int64_t w, float thr, uint8_t* out,
+                                    int64_t out_h, int64_t out_w);
 
 // x[c,h,w], boxes[n,4] -> y[n,c,out_h,out_w] (geometry: kernels/roi_align_geometry.h).
 void roi_align(const RoiAlignArgs& a);

@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "core/arena.h"
 #include "core/error.h"
 #include "core/ops.h"
 
@@ -15,7 +16,7 @@ Sam1TaskPredictor::Sam1TaskPredictor(const Config& cfg, const nn::ParamScope& ro
       sam2_neck_(cfg, root.sub("backbone").sub("vision_backbone").sub("sam2_convs"), cfg.vit.embed_dim, cfg.vit_grid()),
       no_mem_embed_(root.sub("tracker").get("no_mem_embed", {1, 1, cfg.pvs().prompt_embed_dim})),
       prompt_encoder_(cfg.pvs(), cfg.vit.img_size, root.sub("tracker").sub("sam_prompt_encoder")),
-      mask_decoder_(cfg.pvs(), root.sub("tracker").sub("sam_mask_decoder")) {
+      mask_decoder_(cfg.pvs(), root.sub("tracker").sub("sam_mask_decoder"), prompt_encoder_.dense_pe_tokens()) {
   if (pvs_.prompt_embed_dim != cfg.d_model)
     throw Error("pvs.prompt_embed_dim (" + std::to_string(pvs_.prompt_embed_dim) + ") must equal d_model (" +
                 std::to_string(cfg.d_model) + ")");
@@ -49,12 +50,20 @@ PvsFeatures Sam1TaskPredictor::features(const Tensor& trunk, const RunContext& c
   return f;
 }
 
+SamImageTokens Sam1TaskPredictor::click_tokens(const PvsFeatures& f, const RunContext& ctx) const {
+  return mask_decoder_.image_tokens(f.image_embed, prompt_encoder_.embed_mask(nullptr, ctx), true, ctx);
+}
+
 SamDecoderOutput Sam1TaskPredictor::predict(const PvsFeatures& f, const std::vector<SamPoint>& points,
-                                            const Tensor* mask_input, bool multimask, const RunContext& ctx) const {
+                                            const Tensor* mask_input, bool multimask, const RunContext& ctx,
+                                            const SamImageTokens* click) const {
+  ArenaScope scope(ctx.arena);  // the image tokens of a pick with a mask input
   const Tensor sparse = prompt_encoder_.embed_points(points);
-  const Tensor dense = prompt_encoder_.embed_mask(mask_input, ctx);
-  SamDecoderOutput out = mask_decoder_.forward(f.image_embed, prompt_encoder_.dense_pe_tokens(), sparse, dense,
-                                               f.feat_s0, f.feat_s1, multimask, ctx);
+  const bool cached = click && !mask_input;
+  // The dense embedding: needed for the tokens unless cached, and for the dump.
+  const Tensor dense = cached && !ctx.dumping() ? Tensor() : prompt_encoder_.embed_mask(mask_input, ctx);
+  const SamImageTokens image = cached ? *click : mask_decoder_.image_tokens(f.image_embed, dense, false, ctx);
+  SamDecoderOutput out = mask_decoder_.forward(image, sparse, f.feat_s0, f.feat_s1, multimask, ctx);
   if (ctx.dumping()) {
     const int64_t k = out.masks.size(0), C = pvs_.prompt_embed_dim;
     ctx.dump("dec.sparse", sparse.reshape({1, sparse.size(0), C}));

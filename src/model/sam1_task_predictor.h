@@ -38,8 +38,13 @@ class Sam1TaskPredictor {
 
   // _predict: `points` in the model's input frame (box corners first, labels 2 / 3), `mask_input` [1, L, L] or
   // null. Records dec.sparse, dec.dense, dec.masks, dec.iou_pred, dec.object_score_logits when dumping.
+  // `click` (optional): click_tokens(f) computed earlier for this image, used when there is no mask input.
   SamDecoderOutput predict(const PvsFeatures& f, const std::vector<SamPoint>& points, const Tensor* mask_input,
-                           bool multimask, const RunContext& ctx) const;
+                           bool multimask, const RunContext& ctx, const SamImageTokens* click = nullptr) const;
+
+  // The image side of every pick without a mask input on the image of `f` (image_embed + the no-mask embedding as
+  // tokens, the first transformer block's projections of them; ~13 MB at full size): to cache with `f`.
+  SamImageTokens click_tokens(const PvsFeatures& f, const RunContext& ctx) const;
 
  private:
   Config cfg_;

@@ -12,11 +12,11 @@
 
 namespace sam3 {
 
-SamMaskDecoder::SamMaskDecoder(const PvsConfig& cfg, const nn::ParamScope& p)
+SamMaskDecoder::SamMaskDecoder(const PvsConfig& cfg, const nn::ParamScope& p, const Tensor& image_pe_tokens)
     : cfg_(cfg),
       dim_(cfg.prompt_embed_dim),
       num_mask_tokens_(cfg.num_multimask_outputs + 1),
-      transformer_(cfg.two_way_transformer, cfg.prompt_embed_dim, p.sub("transformer")) {
+      transformer_(cfg.two_way_transformer, cfg.prompt_embed_dim, p.sub("transformer"), image_pe_tokens) {
   const int64_t C = dim_;
   iou_token_ = p.sub("iou_token").get("weight", {1, C});
   mask_tokens_ = p.sub("mask_tokens").get("weight", {num_mask_tokens_, C});
@@ -47,13 +47,23 @@ Tensor SamMaskDecoder::conv_s1(const Tensor& level1, const RunContext& ctx) cons
   return y;
 }
 
-SamDecoderOutput SamMaskDecoder::forward(const Tensor& image_embed, const Tensor& image_pe_tokens, const Tensor& sparse,
-                                         const Tensor& dense, const Tensor& feat_s0, const Tensor& feat_s1,
-                                         bool multimask, const RunContext& ctx) const {
-  const int64_t C = dim_, E = image_embed.size(-1), nt = sparse.size(0);
+SamImageTokens SamMaskDecoder::image_tokens(const Tensor& image_embed, const Tensor& dense, bool for_cache,
+                                            const RunContext& ctx) const {
+  const int64_t C = dim_, E = image_embed.size(-1);
   check_tensor(image_embed, {1, C, E, E}, DType::F32, "SamMaskDecoder image_embed");
-  check_tensor(image_pe_tokens, {E * E, C}, DType::F32, "SamMaskDecoder image_pe tokens");
   check_tensor(dense, {1, C, E, E}, DType::F32, "SamMaskDecoder dense");
+  SamImageTokens t;
+  t.src = for_cache ? Tensor::empty({E * E, C}) : ctx.scratch({E * E, C});
+  nn::transpose_add(image_embed.f32(), dense.f32(), C, E * E, t.src.f32(), ctx.n_threads);
+  if (for_cache) transformer_.first_block(t, ctx);
+  return t;
+}
+
+SamDecoderOutput SamMaskDecoder::forward(const SamImageTokens& image, const Tensor& sparse, const Tensor& feat_s0,
+                                         const Tensor& feat_s1, bool multimask, const RunContext& ctx) const {
+  const int64_t C = dim_, nt = sparse.size(0);
+  const int64_t E = cfg_.image_embedding_size;
+  check_tensor(image.src, {E * E, C}, DType::F32, "SamMaskDecoder image tokens");
   check_tensor(feat_s0, {C / 8, 4 * E, 4 * E}, DType::F32, "SamMaskDecoder feat_s0");
   check_tensor(feat_s1, {C / 4, 2 * E, 2 * E}, DType::F32, "SamMaskDecoder feat_s1");
 
@@ -67,27 +77,10 @@ SamDecoderOutput SamMaskDecoder::forward(const Tensor& image_embed, const Tensor
   std::memcpy(t + 2 * C, mask_tokens_.f32(), static_cast<size_t>(num_mask_tokens_ * C) * sizeof(float));
   if (nt > 0) std::memcpy(t + n_out * C, sparse.f32(), static_cast<size_t>(nt * C) * sizeof(float));
 
-  // src = image_embed + dense, as tokens [HW, C]; pos likewise.
-  Tensor src_tokens = ctx.scratch({E * E, C});
-  nn::transpose_add(image_embed.f32(), dense.f32(), C, E * E, src_tokens.f32(), ctx.n_threads);
-  const Tensor& pos_tokens = image_pe_tokens;
   Tensor hs, keys;
-  transformer_.forward(src_tokens, pos_tokens, tokens, hs, keys, ctx);
+  transformer_.forward(image, tokens, hs, keys, ctx);
 
-  // Upscaling: act(ln(dc1(src) + feat_s1)), then act(dc2(.) + feat_s0).
-  Tensor src_map = ctx.scratch({C, E, E});
-  nn::transpose_add(keys.f32(), nullptr, E * E, C, src_map.f32(), ctx.n_threads);
-  Tensor u1 = ctx.scratch({C / 4, 2 * E, 2 * E});
-  up0_.forward(src_map, u1, ctx);
-  ops::add(u1, feat_s1, u1, ctx);
-  layer_norm_2d(u1, up_ln_w_, up_ln_b_, ctx);
-  ops::gelu_inplace(u1, ctx);
-  Tensor u2 = ctx.scratch({C / 8, 4 * E, 4 * E});
-  up1_.forward(u1, u2, ctx);
-  ops::add(u2, feat_s0, u2, ctx);
-  ops::gelu_inplace(u2, ctx);
-
-  // Hypernetworks: one MLP per mask token -> hyper_in [M, C/8]; masks = hyper_in · upscaled [M, 16·E·E].
+  // Hypernetworks: one MLP per mask token -> hyper_in [M, C/8].
   const int64_t M = num_mask_tokens_, L = 4 * E;
   Tensor hyper_in = ctx.scratch({M, C / 8});
   for (int64_t i = 0; i < M; ++i) {
@@ -95,9 +88,12 @@ SamDecoderOutput SamMaskDecoder::forward(const Tensor& image_embed, const Tensor
     const Tensor h = hyper_[static_cast<size_t>(i)].forward(tok, ctx);
     std::memcpy(hyper_in.f32() + i * (C / 8), h.f32(), static_cast<size_t>(C / 8) * sizeof(float));
   }
+  // Upscaling: u1 = act(ln(dc1(keys) + feat_s1)) read from the key tokens; masks = hyper_in · act(dc2(u1) + feat_s0)
+  // [M, L, L], the upscaled embedding never stored.
+  Tensor u1 = ctx.scratch({C / 4, 2 * E, 2 * E});
+  ops::deconv_ln_gelu(keys, E, E, up0_.weight, up0_.bias, feat_s1, up_ln_w_, up_ln_b_, 1e-6f, u1, ctx);
   Tensor masks = ctx.scratch({M, L, L});
-  Tensor masks_flat = masks.reshape({M, L * L});
-  ops::matmul(hyper_in, u2.reshape({C / 8, L * L}), masks_flat, ctx);
+  ops::deconv_gelu_project(u1, up1_.weight, up1_.bias, feat_s0, hyper_in, masks, ctx);
 
   // IoU head (sigmoid output) and object score head.
   const Tensor iou_logits = iou_head_.forward(hs.slice0(1, 2), ctx);

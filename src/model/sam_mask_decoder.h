@@ -27,19 +27,23 @@ struct SamDecoderOutput {
 class SamMaskDecoder {
  public:
   // `p` is the scope "tracker.sam_mask_decoder."; conv_s0 / conv_s1 are loaded here too (they sit in the checkpoint
-  // between output_upscaling and the hypernetworks) but applied per image by high_res_features().
-  SamMaskDecoder(const PvsConfig& cfg, const nn::ParamScope& p);
+  // between output_upscaling and the hypernetworks) but applied per image by high_res_features(). image_pe_tokens
+  // [E·E, C]: the prompt encoder's dense positional encoding as tokens (undefined while collecting weights).
+  SamMaskDecoder(const PvsConfig& cfg, const nn::ParamScope& p, const Tensor& image_pe_tokens);
 
   // conv_s0 on level 0 [1, C, 4E, 4E] -> [C/8, 4E, 4E]; conv_s1 on level 1 [1, C, 2E, 2E] -> [C/4, 2E, 2E].
   Tensor conv_s0(const Tensor& level0, const RunContext& ctx) const;
   Tensor conv_s1(const Tensor& level1, const RunContext& ctx) const;
 
-  // image_embed [1, C, E, E] (no_mem_embed included), image_pe_tokens [E·E, C] (the dense positional encoding as
-  // tokens), sparse [T, C], dense [1, C, E, E],
-  // feat_s0 [C/8, 4E, 4E], feat_s1 [C/4, 2E, 2E].
-  SamDecoderOutput forward(const Tensor& image_embed, const Tensor& image_pe_tokens, const Tensor& sparse,
-                           const Tensor& dense, const Tensor& feat_s0, const Tensor& feat_s1, bool multimask,
-                           const RunContext& ctx) const;
+  // The image side: image_embed [1, C, E, E] (no_mem_embed included) + dense [1, C, E, E] as tokens. for_cache:
+  // on the heap, with the first transformer block's projections (what a cache keeps for the picks without a mask
+  // input); otherwise from ctx's scratch, projections left to forward().
+  SamImageTokens image_tokens(const Tensor& image_embed, const Tensor& dense, bool for_cache,
+                              const RunContext& ctx) const;
+
+  // image from image_tokens(), sparse [T, C], feat_s0 [C/8, 4E, 4E], feat_s1 [C/4, 2E, 2E].
+  SamDecoderOutput forward(const SamImageTokens& image, const Tensor& sparse, const Tensor& feat_s0,
+                           const Tensor& feat_s1, bool multimask, const RunContext& ctx) const;
 
  private:
   PvsConfig cfg_;

@@ -28,18 +28,12 @@ Tensor fill_mask_holes(const Tensor& logits, double max_hole_area, double thresh
   return out;
 }
 
-void upsample_pick_mask(const Tensor& filled, int64_t i, const PvsConfig& cfg, Tensor& up, uint8_t* mask_out,
-                        const RunContext& ctx) {
-  const int64_t L0 = filled.size(-2), L1 = filled.size(-1), height = up.size(0), width = up.size(1);
+void upsample_pick_mask(const Tensor& filled, int64_t i, const PvsConfig& cfg, uint8_t* mask_out, int64_t height,
+                        int64_t width, const RunContext& ctx) {
+  const int64_t L0 = filled.size(-2), L1 = filled.size(-1);
   const Tensor one = Tensor::borrow(const_cast<float*>(filled.f32()) + i * L0 * L1, {L0, L1}, DType::F32);
-  ops::upsample_bilinear(one, up, ctx);
-  const float thr = static_cast<float>(cfg.mask_threshold);
-  const float* src = up.f32();
-  parallel_for(ctx.n_threads, height, [&](int64_t row) {
-    const float* v = src + row * width;
-    uint8_t* o = mask_out + row * width;
-    for (int64_t x = 0; x < width; ++x) o[x] = v[x] > thr ? 1 : 0;
-  });
+  Tensor out = Tensor::borrow(mask_out, {height, width}, DType::U8);
+  ops::upsample_bilinear_threshold(one, static_cast<float>(cfg.mask_threshold), out, ctx);
 }
 
 Tensor clamp_low_res(const Tensor& logits, double clamp) {

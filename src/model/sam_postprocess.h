@@ -15,11 +15,10 @@ namespace sam3 {
 // logits [k, L, L] -> hole-filled logits [k, L, L] (owned).
 Tensor fill_mask_holes(const Tensor& logits, double max_hole_area, double threshold, const RunContext& ctx);
 // Candidate i of the hole-filled logits `filled` [k, L, L] (fill_mask_holes) -> its mask at height × width: 1 where
-// the up-sampled logit > cfg.mask_threshold, into `mask_out` (height·width bytes, row-major). `up` is the caller's
-// F32 [height, width] scratch for the up-sampled logits. One candidate at a time, so a caller holds one full-size
-// bitmap, not k.
-void upsample_pick_mask(const Tensor& filled, int64_t i, const PvsConfig& cfg, Tensor& up, uint8_t* mask_out,
-                        const RunContext& ctx);
+// the up-sampled logit > cfg.mask_threshold (the float map never stored), into `mask_out` (height·width bytes,
+// row-major). One candidate at a time, so a caller holds one full-size bitmap, not k.
+void upsample_pick_mask(const Tensor& filled, int64_t i, const PvsConfig& cfg, uint8_t* mask_out, int64_t height,
+                        int64_t width, const RunContext& ctx);
 // logits clamped to [-clamp, clamp] (owned).
 Tensor clamp_low_res(const Tensor& logits, double clamp);
 

@@ -407,3 +407,51 @@ TEST(Pick, MaskOnlyPromptHasNoSparseTokens) {
 }
 
 }  // namespace
+
+namespace {
+
+// The per-image click cache (Sam1TaskPredictor::click_tokens: the first block's projections computed once) gives
+// what the uncached path gives, and an ImageState drops it when the image changes.
+TEST(Pick, ClickCacheMatchesUncachedAndFollowsTheImage) {
+  const Config cfg = load_config_file(golden_path("tiny_pvs/config.json"));
+  const WeightFile wf = load_weight_file(golden_path("tiny_pvs/sam3_pvs_random.pt"));
+  const Sam1TaskPredictor head(cfg, nn::ParamScope(wf.interactive, "tiny_pvs"));
+  Tensor trunk = Tensor::empty({1, cfg.vit.embed_dim, cfg.vit_grid(), cfg.vit_grid()});
+  for (int64_t i = 0; i < trunk.numel(); ++i) trunk.f32()[i] = std::sin(0.29f * static_cast<float>(i % 7919));
+  const RunContext cpu{2};
+  const PvsFeatures f = head.features(trunk, cpu);
+  const SamImageTokens click = head.click_tokens(f, cpu);
+  EXPECT_GT(click.bytes(), click.src.nbytes());
+  for (bool multimask : {true, false}) {
+    const std::vector<SamPoint> pts = {{450, 500, 1}};
+    const SamDecoderOutput a = head.predict(f, pts, nullptr, multimask, cpu, &click);
+    const SamDecoderOutput b = head.predict(f, pts, nullptr, multimask, cpu);
+    EXPECT_TRUE(close_rel(a.masks, b.masks)) << multimask;
+    ASSERT_EQ(a.iou.size(), b.iou.size());
+    for (size_t i = 0; i < a.iou.size(); ++i) EXPECT_NEAR(a.iou[i], b.iou[i], kIouTol);
+    EXPECT_NEAR(a.object_score_logit, b.object_score_logit, kLogitTol);
+  }
+
+  // Through the API: a state that picked on one image, then got another, picks as a fresh state on the second.
+  const RgbImage img1 = image("test_image"), img2 = image("groceries");
+  PickPrompt p;
+  p.points.push_back({300, 200, true});
+  ImageState reused(pvs_model());
+  reused.set_image(img1.view());
+  const size_t before = reused.pick_bytes();
+  (void)pick(reused, p);
+  EXPECT_GT(reused.pick_bytes(), before);
+  reused.set_image(img2.view());
+  EXPECT_EQ(reused.pick_bytes(), 0u);
+  const PickResult r = pick(reused, p);
+  ImageState fresh(pvs_model());
+  fresh.set_image(img2.view());
+  const PickResult want = pick(fresh, p);
+  ASSERT_EQ(r.masks.size(), want.masks.size());
+  for (size_t i = 0; i < r.masks.size(); ++i) {
+    EXPECT_EQ(r.masks[i].iou, want.masks[i].iou);
+    EXPECT_EQ(r.masks[i].low_res_logits, want.masks[i].low_res_logits);
+  }
+}
+
+}  // namespace

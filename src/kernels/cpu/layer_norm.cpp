@@ -67,7 +67,24 @@ void norm_row(const float* x, const float* g, const float* b, float eps, float* 
   for (; i < C; ++i) y[i] = (x[i] - mean) * inv * g[i] + b[i];
 }
 
+// y[c] = x[c] + bias[c] (y may be x), vectorised.
+void add_row(const float* x, const float* bias, float* y, int64_t C) {
+  int64_t i = 0;
+#ifdef SAM3_AVX2
+  for (; i + 8 <= C; i += 8) _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(bias + i)));
+#endif
+  for (; i < C; ++i) y[i] = x[i] + bias[i];
+}
+
 }  // namespace
+
+void bias_layer_norm(const float* x, const float* bias, const float* gamma, const float* beta, float eps, float* y,
+                     int64_t rows, int64_t C, int n_threads) {
+  parallel_for(n_threads, rows, [&](int64_t r) {
+    add_row(x + r * C, bias, y + r * C, C);  // the row stays in L1 for the normalisation
+    norm_row(y + r * C, gamma, beta, eps, y + r * C, C);
+  });
+}
 
 void layer_norm(const float* x, const float* gamma, const float* beta, float eps, float* y, int64_t rows,
                 int64_t C, int n_threads) {

@@ -19,4 +19,13 @@ void linear(const float* x, const float* w, const float* b, float* y, int64_t M,
   sgemm(/*a_trans=*/false, /*b_trans=*/true, M, N, K, x, K, w, K, y, N, /*accumulate=*/b != nullptr, n_threads);
 }
 
+void linear_add(const float* x, const float* w, const float* addend, float* y, int64_t M, int64_t N, int64_t K,
+                int n_threads) {
+  if (addend != y)
+    parallel_for(n_threads, M, [&](int64_t m) {
+      std::memcpy(y + m * N, addend + m * N, static_cast<size_t>(N) * sizeof(float));
+    });
+  if (K > 0) sgemm(false, true, M, N, K, x, K, w, K, y, N, /*accumulate=*/true, n_threads);
+}
+
 }  // namespace sam3::kernels::cpu

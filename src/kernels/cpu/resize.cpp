@@ -294,4 +294,56 @@ void upsample_bilinear_f32(const float* in, int64_t n, int64_t h, int64_t w, flo
   });
 }
 
+void upsample_bilinear_threshold_u8(const float* in, int64_t n, int64_t h, int64_t w, float thr, uint8_t* out,
+                                    int64_t out_h, int64_t out_w, int n_threads) {
+  if (!in || n < 0 || h <= 0 || w <= 0 || out_h <= 0 || out_w <= 0)
+    throw Error("upsample_bilinear: empty input or output (" + std::to_string(h) + "x" + std::to_string(w) + " -> " +
+                std::to_string(out_h) + "x" + std::to_string(out_w) + ")");
+  const LinearTaps ty = linear_taps(h, out_h), tx = linear_taps(w, out_w);
+  // Runs of output columns that read the same two input columns: [run[r], run[r + 1]).
+  std::vector<int64_t> run{0};
+  for (int64_t x = 1; x < out_w; ++x)
+    if (tx.i0[static_cast<size_t>(x)] != tx.i0[static_cast<size_t>(x - 1)] ||
+        tx.i1[static_cast<size_t>(x)] != tx.i1[static_cast<size_t>(x - 1)])
+      run.push_back(x);
+  run.push_back(out_w);
+  // With threshold 0 the sign decides: the weights are >= 0 and the largest of the four is >= 1/4, so four taps
+  // > kTiny give a sum > 0 that stays > 0 as a float (no underflow), four taps <= 0 a sum <= 0. Mixed runs, and
+  // every run for another threshold, compute the values exactly as upsample_bilinear_f32.
+  constexpr float kTiny = 1e-30f;
+  const bool by_sign = thr == 0.0f;
+  parallel_chunks(n_threads, n * out_h, [&](int64_t b, int64_t e) {
+    for (int64_t ky = b; ky < e; ++ky) {
+      const int64_t k = ky / out_h, y = ky % out_h;
+      const size_t sy = static_cast<size_t>(y);
+      const float* r0 = in + (k * h + ty.i0[sy]) * w;
+      const float* r1 = in + (k * h + ty.i1[sy]) * w;
+      const float h0 = ty.l0[sy], h1 = ty.l1[sy];
+      uint8_t* dst = out + ky * out_w;
+      for (size_t r = 0; r + 1 < run.size(); ++r) {
+        const int64_t xb = run[r], xe = run[r + 1];
+        const int64_t x0 = tx.i0[static_cast<size_t>(xb)], x1 = tx.i1[static_cast<size_t>(xb)];
+        const float a = r0[x0], bb = r0[x1], c = r1[x0], d = r1[x1];
+        if (by_sign) {
+          if (a > kTiny && bb > kTiny && c > kTiny && d > kTiny) {
+            std::memset(dst + xb, 1, static_cast<size_t>(xe - xb));
+            continue;
+          }
+          if (a <= 0.0f && bb <= 0.0f && c <= 0.0f && d <= 0.0f) {
+            std::memset(dst + xb, 0, static_cast<size_t>(xe - xb));
+            continue;
+          }
+        }
+        for (int64_t x = xb; x < xe; ++x) {
+          const size_t sx = static_cast<size_t>(x);
+          const float w00 = h0 * tx.l0[sx], w01 = h0 * tx.l1[sx], w10 = h1 * tx.l0[sx], w11 = h1 * tx.l1[sx];
+          const float v = static_cast<float>(static_cast<double>(a) * w00 + static_cast<double>(bb) * w01 +
+                                             static_cast<double>(c) * w10 + static_cast<double>(d) * w11);
+          dst[x] = v > thr ? 1 : 0;
+        }
+      }
+    }
+  });
+}
+
 }  // namespace sam3::kernels::cpu

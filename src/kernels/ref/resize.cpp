@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 #include "kernels/ref.h"
@@ -100,6 +101,13 @@ void upsample_bilinear_f32(const float* in, int64_t n, int64_t h, int64_t w, flo
       }
     }
   }
+}
+
+void upsample_bilinear_threshold_u8(const float* in, int64_t n, int64_t h, int64_t w, float thr, uint8_t* out,
+                                    int64_t out_h, int64_t out_w) {
+  std::vector<float> up(static_cast<size_t>(std::max<int64_t>(0, n * out_h * out_w)));
+  upsample_bilinear_f32(in, n, h, w, up.data(), out_h, out_w);
+  for (size_t i = 0; i < up.size(); ++i) out[i] = up[i] > thr ? 1 : 0;
 }
 
 }  // namespace ref
