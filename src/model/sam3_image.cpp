@@ -14,7 +14,7 @@ constexpr size_t kTextCacheEntries = 64;
 Sam3Image::Sam3Image(const Config& cfg, const nn::ParamScope& root, const PrecisionPlan& plan)
     : cfg_(cfg),
       image_encoder_(cfg, root.with_precision(plan.image)),
-      text_encoder_(root.with_precision(plan.prompt).sub("backbone").sub("language_backbone"), cfg),
+      text_encoder_(root.with_precision(plan.prompt).defer_packing().sub("backbone").sub("language_backbone"), cfg),
       geometry_encoder_(root.with_precision(plan.prompt).sub("geometry_encoder"), cfg),
       fusion_encoder_(cfg, root.with_precision(plan.prompt).sub("transformer").sub("encoder")),
       decoder_(cfg, root.with_precision(plan.prompt).sub("transformer").sub("decoder")),

@@ -7,16 +7,6 @@
 
 namespace sam3::nn {
 
-std::shared_ptr<const ops::PackedWeight> pack_rows(const StoredWeight& w, int64_t r0, int64_t r1, Precision precision) {
-  const Tensor rows = w.weight.slice0(r0, r1);
-  if (!w.scale.defined() || w.scale.raw() == nullptr) return ops::pack_weight(rows, nullptr, precision);
-  if (w.scale.dim() != 1 || w.scale.size(0) != w.weight.size(0))
-    throw Error("pack_rows: the scale " + shape_str(w.scale.shape()) + " does not match the weight " +
-                shape_str(w.weight.shape()));
-  const Tensor scale = w.scale.slice0(r0, r1);
-  return ops::pack_weight(rows, &scale, precision);
-}
-
 Linear Linear::load(const ParamScope& p, int64_t in_features, int64_t out_features, bool has_bias) {
   Linear l;
   l.in_features = in_features;
@@ -24,10 +14,7 @@ Linear Linear::load(const ParamScope& p, int64_t in_features, int64_t out_featur
   const StoredWeight w = p.matmul_weight("weight", {out_features, in_features});
   l.weight = w.weight;
   if (has_bias) l.bias = p.get("bias", {out_features});
-  if (p.precision() != Precision::F32 && !p.collecting()) {
-    l.packed = pack_rows(w, 0, out_features, p.precision());
-    if (!ops::packed_weight_borrows(*l.packed)) p.release(w.weight);
-  }
+  l.packed = pack_row_ranges(p, w, {0, out_features}).front();
   return l;
 }
 

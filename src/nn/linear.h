@@ -1,13 +1,15 @@
 // sam3.cpp — torch.nn.Linear: y = x·Wᵀ + b. Weight (out, in) borrowed from the checkpoint, never copied; converted
-// once to bf16/int8 (`packed`) when the scope it is loaded through asks for a reduced precision, or taken as a
-// converted file stores it (BF16 bits, I8 + scale: ops::pack_weight never re-rounds them). Once packed, the source's
-// pages are given back (ParamScope::release) unless the packed weight still reads them.
+// once to bf16/int8 (`packed`: at load, or on first use where the scope defers it) when the scope it is loaded
+// through asks for a reduced precision, or taken as a converted file stores it (BF16 bits, I8 + scale:
+// ops::pack_weight never re-rounds them). Once packed, the source's pages are given back (ParamScope::release)
+// unless the packed weight still reads them.
 #pragma once
 #include <memory>
 
 #include "core/context.h"
 #include "core/ops.h"
 #include "core/tensor.h"
+#include "nn/packed_ref.h"
 #include "nn/params.h"
 
 namespace sam3::nn {
@@ -15,7 +17,7 @@ namespace sam3::nn {
 struct Linear {
   Tensor weight;  // [out, in] as stored: F32 (used when not packed), or a converted file's BF16 / I8 / F16
   Tensor bias;    // [out], or undefined when the layer has no bias
-  std::shared_ptr<const ops::PackedWeight> packed;  // null: f32 (weight used as stored)
+  PackedRef packed;  // null: f32 (weight used as stored)
   int64_t in_features = 0, out_features = 0;
 
   // Keys <prefix>weight and (if has_bias) <prefix>bias. Packed to p.precision() unless that is F32 (or collecting).
@@ -26,8 +28,5 @@ struct Linear {
   // Same, allocating y from ctx's scratch (the arena when there is one: valid until the caller's ArenaScope ends).
   Tensor forward(const Tensor& x, const RunContext& ctx) const;
 };
-
-// Rows [r0, r1) of a stored matmul weight packed to `precision` (ops::pack_weight; an I8 weight's scale rows with it).
-std::shared_ptr<const ops::PackedWeight> pack_rows(const StoredWeight& w, int64_t r0, int64_t r1, Precision precision);
 
 }  // namespace sam3::nn

@@ -21,14 +21,8 @@ MultiheadAttention MultiheadAttention::load(const ParamScope& p, int64_t dim, in
   const StoredWeight w = p.matmul_weight("in_proj_weight", {3 * dim, dim});
   m.in_weight = w.weight;
   m.in_bias = p.get("in_proj_bias", {3 * dim});
-  if (p.precision() != Precision::F32 && !p.collecting()) {
-    bool borrows = false;
-    for (int i = 0; i < 3; ++i) {
-      m.in_packed[i] = pack_rows(w, i * dim, (i + 1) * dim, p.precision());
-      borrows = borrows || ops::packed_weight_borrows(*m.in_packed[i]);
-    }
-    if (!borrows) p.release(w.weight);
-  }
+  const std::vector<PackedRef> packed = pack_row_ranges(p, w, {0, dim, 2 * dim, 3 * dim});
+  for (int i = 0; i < 3; ++i) m.in_packed[i] = packed[static_cast<size_t>(i)];
   m.out_proj = Linear::load(p.sub("out_proj"), dim, dim);
   return m;
 }

@@ -43,7 +43,7 @@ struct AttnMask {
 struct MultiheadAttention {
   Tensor in_weight, in_bias;  // [3E, E] as stored (F32, or a converted file's BF16 / I8 / F16 when packed), [3E]
   // Reduced precision: Wq, Wk, Wv packed separately (null: f32, one packed [L, 3E] product when q = k = v).
-  std::shared_ptr<const ops::PackedWeight> in_packed[3];
+  PackedRef in_packed[3];
   Linear out_proj;
   int64_t dim = 0, heads = 0;
 

@@ -41,6 +41,7 @@ ParamScope::ParamScope(WeightCollector& collector, std::string prefix)
 ParamScope ParamScope::sub(const std::string& name) const {
   ParamScope s(tensors_, collector_, source_, prefix_ + name + ".");
   s.precision_ = precision_;
+  s.defer_packing_ = defer_packing_;
   s.release_ = release_;
   return s;
 }
@@ -48,6 +49,12 @@ ParamScope ParamScope::sub(const std::string& name) const {
 ParamScope ParamScope::with_precision(Precision precision) const {
   ParamScope s = *this;
   s.precision_ = precision;
+  return s;
+}
+
+ParamScope ParamScope::defer_packing() const {
+  ParamScope s = *this;
+  s.defer_packing_ = true;
   return s;
 }
 

@@ -75,6 +75,10 @@ class ParamScope {
   ParamScope with_precision(Precision precision) const;
   ParamScope f32() const { return with_precision(Precision::F32); }
   Precision precision() const { return precision_; }
+  // The same scope with packing deferred to first use (nn/packed_ref.h): for a module that may never run, whose
+  // reduced-precision copy should not be made at load. Inherited by sub().
+  ParamScope defer_packing() const;
+  bool packing_deferred() const { return defer_packing_; }
   ParamScope sub(int index) const;                // prefix + index + "."
 
   // The tensor prefix+name, which must have exactly this shape and dtype. Collecting: records the spec and returns
@@ -89,6 +93,8 @@ class ParamScope {
   StoredWeight matmul_weight(const std::string& name, const Shape& shape) const;
   // The loader's release hook for a tensor this scope handed out (see Release); does nothing without one.
   void release(const Tensor& t) const;
+  // That hook itself (null: keep everything), for packing that happens after the scope is gone.
+  std::shared_ptr<const Release> release_hook() const { return collecting() ? nullptr : release_; }
 
   // A checkpoint tensor the module never reads (e.g. the geometry encoder's points_* projections). Collecting:
   // records the spec; loading: does nothing (strict validation, validate_weights, still requires it).
@@ -114,6 +120,7 @@ class ParamScope {
   std::string source_;
   std::string prefix_;
   Precision precision_ = Precision::F32;
+  bool defer_packing_ = false;
 };
 
 }  // namespace sam3::nn
