@@ -269,11 +269,19 @@ void resize_aa_u8(const ops::U8Planes& in, int64_t out_h, int64_t out_w, uint8_t
             [&](int64_t c, int64_t oy, const float* row) { round_to_u8(row, out_w, out + (c * out_h + oy) * out_w); });
 }
 
-void upsample_bilinear_f32(const float* in, int64_t n, int64_t h, int64_t w, float* out, int64_t out_h,
-                           int64_t out_w, int n_threads) {
+namespace {
+
+void check_bilinear_args(const float* in, int64_t n, int64_t h, int64_t w, int64_t out_h, int64_t out_w) {
   if (!in || n < 0 || h <= 0 || w <= 0 || out_h <= 0 || out_w <= 0)
     throw Error("upsample_bilinear: empty input or output (" + std::to_string(h) + "x" + std::to_string(w) + " -> " +
                 std::to_string(out_h) + "x" + std::to_string(out_w) + ")");
+}
+
+}  // namespace
+
+void upsample_bilinear_f32(const float* in, int64_t n, int64_t h, int64_t w, float* out, int64_t out_h,
+                           int64_t out_w, int n_threads) {
+  check_bilinear_args(in, n, h, w, out_h, out_w);
   const LinearTaps ty = linear_taps(h, out_h), tx = linear_taps(w, out_w);
   parallel_chunks(n_threads, n * out_h, [&](int64_t b, int64_t e) {
     for (int64_t ky = b; ky < e; ++ky) {
@@ -296,9 +304,7 @@ void upsample_bilinear_f32(const float* in, int64_t n, int64_t h, int64_t w, flo
 
 void upsample_bilinear_threshold_u8(const float* in, int64_t n, int64_t h, int64_t w, float thr, uint8_t* out,
                                     int64_t out_h, int64_t out_w, int n_threads) {
-  if (!in || n < 0 || h <= 0 || w <= 0 || out_h <= 0 || out_w <= 0)
-    throw Error("upsample_bilinear: empty input or output (" + std::to_string(h) + "x" + std::to_string(w) + " -> " +
-                std::to_string(out_h) + "x" + std::to_string(out_w) + ")");
+  check_bilinear_args(in, n, h, w, out_h, out_w);
   const LinearTaps ty = linear_taps(h, out_h), tx = linear_taps(w, out_w);
   // Runs of output columns that read the same two input columns: [run[r], run[r + 1]).
   std::vector<int64_t> run{0};
