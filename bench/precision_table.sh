@@ -31,7 +31,7 @@ for d in f32 bf16 int8; do
     /peak RSS:/ { rss = $(NF-1) " GiB" }
     /^goal: a prompt/ { match($0, /\(([0-9.]+) s = ([0-9.]+) x\)/); split(substr($0, RSTART + 1, RLENGTH - 2), p, " ");
                         pt = p[1] " s"; pr = p[4] "x" }
-    /^8 prompts/ { match($0, /= [0-9.]+ x/); e8 = substr($0, RSTART + 2, RLENGTH - 4) "x" }
+    /^goal: 8 prompts/ { match($0, /= [0-9.]+ x/); e8 = substr($0, RSTART + 2, RLENGTH - 4) "x" }
     END { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", d, rate, load, enc, er, pt, pr, e8, rss, la }
   ' "$f"
 done

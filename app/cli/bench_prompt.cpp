@@ -117,6 +117,10 @@ void bench_prompt_stages(std::shared_ptr<const Model> model, int n_threads, doub
   for (const char* t : {"a red car", "a dog", "a person", "a bicycle", "a traffic light", "a tree", "a cup", "a cat"})
     eight.push_back(Prompt{t, {}});
   const SegmentResult several = segment(state, eight, sp);
+  // Its baseline: one more new text under the same conditions (warm state, same threshold). The first call above is
+  // no baseline: it also pays the per-image prefix, the box-free geometry, 200 kept masks and, on a cold page
+  // cache, the first reads of the weights.
+  const PromptResult one_new = segment(state, Prompt{"a green bench", {}}, sp);
   const PromptResult rethr = rethreshold(first, 0.5f, n_threads);
   double load[3] = {0, 0, 0};
   const bool has_load = getloadavg(load, 3) == 3;
@@ -154,8 +158,9 @@ void bench_prompt_stages(std::shared_ptr<const Model> model, int n_threads, doub
               "%.2f s: %s (%.2f s = %.2f x)\n",
               rate_name, flop * 1e-9, rate_gflops, 1.3 * ideal, boxed_s <= 1.3 * ideal ? "met" : "NOT met", boxed_s,
               boxed_s / ideal);
-  std::printf("8 prompts (new texts) in one call: %.2f s = %.2f x one prompt with a new text (%.2f s)\n",
-              several.total_ms * 1e-3, several.total_ms / first.timings.total_ms, first.timings.total_ms * 1e-3);
+  std::printf("goal: 8 prompts (new texts) in one call <= 5 x one prompt with a new text: %s (%.2f s = %.2f x %.2f s)\n",
+              several.total_ms <= 5 * one_new.timings.total_ms ? "met" : "NOT met", several.total_ms * 1e-3,
+              several.total_ms / one_new.timings.total_ms, one_new.timings.total_ms * 1e-3);
   if (has_load)
     std::printf("load average during the prompt runs: %.2f (1 min); wall times above are only meaningful when it is "
                 "below the core count\n", load[0]);
