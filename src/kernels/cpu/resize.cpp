@@ -277,6 +277,26 @@ void check_bilinear_args(const float* in, int64_t n, int64_t h, int64_t w, int64
                 std::to_string(out_h) + "x" + std::to_string(out_w) + ")");
 }
 
+// The two input rows output row ky (of n maps of out_h rows) reads, and their weights.
+struct BilinearRow {
+  const float* r0;
+  const float* r1;
+  float h0, h1;
+};
+BilinearRow bilinear_row(const float* in, int64_t ky, int64_t h, int64_t w, int64_t out_h, const LinearTaps& ty) {
+  const int64_t k = ky / out_h;
+  const size_t sy = static_cast<size_t>(ky % out_h);
+  return {in + (k * h + ty.i0[sy]) * w, in + (k * h + ty.i1[sy]) * w, ty.l0[sy], ty.l1[sy]};
+}
+
+// Output column sx of that row from its four taps a = r0[x0], b = r0[x1], c = r1[x0], d = r1[x1] (both kernels
+// use this one expression, so the thresholded kernel decides exactly on upsample_bilinear_f32's values).
+inline float bilinear_value(const BilinearRow& r, const LinearTaps& tx, size_t sx, float a, float b, float c, float d) {
+  const float w00 = r.h0 * tx.l0[sx], w01 = r.h0 * tx.l1[sx], w10 = r.h1 * tx.l0[sx], w11 = r.h1 * tx.l1[sx];
+  return static_cast<float>(static_cast<double>(a) * w00 + static_cast<double>(b) * w01 +
+                            static_cast<double>(c) * w10 + static_cast<double>(d) * w11);
+}
+
 }  // namespace
 
 void upsample_bilinear_f32(const float* in, int64_t n, int64_t h, int64_t w, float* out, int64_t out_h,
@@ -285,18 +305,12 @@ void upsample_bilinear_f32(const float* in, int64_t n, int64_t h, int64_t w, flo
   const LinearTaps ty = linear_taps(h, out_h), tx = linear_taps(w, out_w);
   parallel_chunks(n_threads, n * out_h, [&](int64_t b, int64_t e) {
     for (int64_t ky = b; ky < e; ++ky) {
-      const int64_t k = ky / out_h, y = ky % out_h;
-      const size_t sy = static_cast<size_t>(y);
-      const float* r0 = in + (k * h + ty.i0[sy]) * w;
-      const float* r1 = in + (k * h + ty.i1[sy]) * w;
-      const float h0 = ty.l0[sy], h1 = ty.l1[sy];
+      const BilinearRow r = bilinear_row(in, ky, h, w, out_h, ty);
       float* dst = out + ky * out_w;
       for (int64_t x = 0; x < out_w; ++x) {
         const size_t sx = static_cast<size_t>(x);
         const int64_t x0 = tx.i0[sx], x1 = tx.i1[sx];
-        const float w00 = h0 * tx.l0[sx], w01 = h0 * tx.l1[sx], w10 = h1 * tx.l0[sx], w11 = h1 * tx.l1[sx];
-        dst[x] = static_cast<float>(static_cast<double>(r0[x0]) * w00 + static_cast<double>(r0[x1]) * w01 +
-                                    static_cast<double>(r1[x0]) * w10 + static_cast<double>(r1[x1]) * w11);
+        dst[x] = bilinear_value(r, tx, sx, r.r0[x0], r.r0[x1], r.r1[x0], r.r1[x1]);
       }
     }
   });
@@ -320,16 +334,12 @@ void upsample_bilinear_threshold_u8(const float* in, int64_t n, int64_t h, int64
   const bool by_sign = thr == 0.0f;
   parallel_chunks(n_threads, n * out_h, [&](int64_t b, int64_t e) {
     for (int64_t ky = b; ky < e; ++ky) {
-      const int64_t k = ky / out_h, y = ky % out_h;
-      const size_t sy = static_cast<size_t>(y);
-      const float* r0 = in + (k * h + ty.i0[sy]) * w;
-      const float* r1 = in + (k * h + ty.i1[sy]) * w;
-      const float h0 = ty.l0[sy], h1 = ty.l1[sy];
+      const BilinearRow row = bilinear_row(in, ky, h, w, out_h, ty);
       uint8_t* dst = out + ky * out_w;
       for (size_t r = 0; r + 1 < run.size(); ++r) {
         const int64_t xb = run[r], xe = run[r + 1];
         const int64_t x0 = tx.i0[static_cast<size_t>(xb)], x1 = tx.i1[static_cast<size_t>(xb)];
-        const float a = r0[x0], bb = r0[x1], c = r1[x0], d = r1[x1];
+        const float a = row.r0[x0], bb = row.r0[x1], c = row.r1[x0], d = row.r1[x1];
         if (by_sign) {
           if (a > kTiny && bb > kTiny && c > kTiny && d > kTiny) {
             std::memset(dst + xb, 1, static_cast<size_t>(xe - xb));
@@ -340,13 +350,8 @@ void upsample_bilinear_threshold_u8(const float* in, int64_t n, int64_t h, int64
             continue;
           }
         }
-        for (int64_t x = xb; x < xe; ++x) {
-          const size_t sx = static_cast<size_t>(x);
-          const float w00 = h0 * tx.l0[sx], w01 = h0 * tx.l1[sx], w10 = h1 * tx.l0[sx], w11 = h1 * tx.l1[sx];
-          const float v = static_cast<float>(static_cast<double>(a) * w00 + static_cast<double>(bb) * w01 +
-                                             static_cast<double>(c) * w10 + static_cast<double>(d) * w11);
-          dst[x] = v > thr ? 1 : 0;
-        }
+        for (int64_t x = xb; x < xe; ++x)
+          dst[x] = bilinear_value(row, tx, static_cast<size_t>(x), a, bb, c, d) > thr ? 1 : 0;
       }
     }
   });
