@@ -16,24 +16,25 @@ void check_size(int64_t h, int64_t w, const char* what) {
   }
 }
 
-int64_t sum(const std::vector<uint32_t>& counts) {
+}  // namespace
+
+int64_t rle_counts_total(const std::vector<uint32_t>& counts) {
   int64_t total = 0;
   for (uint32_t c : counts) total += c;
   return total;
 }
 
-void check_sum(const Rle& rle, const char* what) {
-  const int64_t total = sum(rle.counts);
-  if (total != rle.h * rle.w) {
+namespace {
+
+void check_sum(const std::vector<uint32_t>& counts, int64_t h, int64_t w, const char* what) {
+  const int64_t total = rle_counts_total(counts);
+  if (total != h * w) {
     throw Error(std::string(what) + ": RLE counts sum to " + std::to_string(total) + " but the mask is " +
-                std::to_string(rle.h) + "x" + std::to_string(rle.w) + " = " + std::to_string(rle.h * rle.w) +
-                " pixels");
+                std::to_string(h) + "x" + std::to_string(w) + " = " + std::to_string(h * w) + " pixels");
   }
 }
 
 }  // namespace
-
-int64_t rle_counts_total(const std::vector<uint32_t>& counts) { return sum(counts); }
 
 // ref: maskApi.c (rleEncode) — runs over the column-major pixel order, starting with a run of zeros. A run ends
 // where pixel (y, x) differs from the pixel before it in that order: (y-1, x), or for y = 0 the last pixel of column
@@ -99,11 +100,8 @@ std::vector<uint32_t> rle_counts_encode(const uint8_t* mask, int64_t h, int64_t 
 // transitions flip their column at their row.
 void rle_counts_decode(const std::vector<uint32_t>& counts, int64_t h, int64_t w, uint8_t* out) {
   check_size(h, w, "rle_decode");
-  const int64_t n = h * w, total = rle_counts_total(counts);
-  if (total != n) {
-    throw Error("rle_decode: RLE counts sum to " + std::to_string(total) + " but the mask is " + std::to_string(h) +
-                "x" + std::to_string(w) + " = " + std::to_string(n) + " pixels");
-  }
+  check_sum(counts, h, w, "rle_decode");
+  const int64_t n = h * w;
   if (n == 0) return;
   std::vector<uint8_t> cur(static_cast<size_t>(w));                 // the values of the row being written
   std::vector<uint32_t> row_begin(static_cast<size_t>(h) + 1, 0);   // flips of row y: xs[row_begin[y] ..]
@@ -206,8 +204,9 @@ Rle rle_encode(const uint8_t* mask, int64_t h, int64_t w) {
 }
 
 std::vector<uint8_t> rle_decode(const Rle& rle) {
+  // Both before the allocation: a bad size or sum must not allocate h·w bytes first.
   check_size(rle.h, rle.w, "rle_decode");
-  check_sum(rle, "rle_decode");
+  check_sum(rle.counts, rle.h, rle.w, "rle_decode");
   std::vector<uint8_t> out(static_cast<size_t>(rle.h * rle.w));
   rle_counts_decode(rle.counts, rle.h, rle.w, out.data());
   return out;
@@ -270,7 +269,7 @@ Rle rle_from_string(const std::string& counts, int64_t h, int64_t w) {
     }
     r.counts.push_back(static_cast<uint32_t>(x));
   }
-  check_sum(r, "rle_from_string");
+  check_sum(r.counts, r.h, r.w, "rle_from_string");
   return r;
 }
 
