@@ -91,7 +91,8 @@ SamDecoderOutput SamMaskDecoder::forward(const SamImageTokens& image, const Tens
   // Upscaling: u1 = act(ln(dc1(keys) + feat_s1)) read from the key tokens; masks = hyper_in · act(dc2(u1) + feat_s0)
   // [M, L, L], the upscaled embedding never stored.
   Tensor u1 = ctx.scratch({C / 4, 2 * E, 2 * E});
-  ops::deconv_ln_gelu(keys, E, E, up0_.weight, up0_.bias, feat_s1, up_ln_w_, up_ln_b_, 1e-6f, u1, ctx);
+  ops::deconv_ln_gelu(keys, E, E, up0_.weight, up0_.bias, feat_s1, up_ln_w_, up_ln_b_, kLayerNorm2dEps, u1,
+                      ctx);
   Tensor masks = ctx.scratch({M, L, L});
   ops::deconv_gelu_project(u1, up1_.weight, up1_.bias, feat_s0, hyper_in, masks, ctx);
 

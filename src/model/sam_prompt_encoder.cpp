@@ -16,7 +16,7 @@ void layer_norm_2d(Tensor& x, const Tensor& weight, const Tensor& bias, const Ru
   ArenaScope scope(ctx.arena);
   Tensor tokens = ctx.scratch({hw, c});
   nn::transpose_add(x.f32(), nullptr, c, hw, tokens.f32(), ctx.n_threads);
-  ops::layer_norm(tokens, weight, bias, 1e-6f, tokens, ctx);
+  ops::layer_norm(tokens, weight, bias, kLayerNorm2dEps, tokens, ctx);
   nn::transpose_add(tokens.f32(), nullptr, hw, c, x.f32(), ctx.n_threads);
 }
 

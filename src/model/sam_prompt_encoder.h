@@ -50,8 +50,10 @@ class SamPromptEncoder {
   Tensor dense_pe_, dense_pe_tokens_;
 };
 
-// LayerNorm2d (sam3/sam/common.py): normalise each pixel over the channels of x [C, H, W] (eps 1e-6), in place.
-// Through tokens [H·W, C] (arena scratch) and ops::layer_norm.
+// LayerNorm2d's eps (sam3/sam/common.py): also the mask decoder's fused upscaling norm (ops::deconv_ln_gelu).
+constexpr float kLayerNorm2dEps = 1e-6f;
+// LayerNorm2d (sam3/sam/common.py): normalise each pixel over the channels of x [C, H, W] (eps kLayerNorm2dEps), in
+// place. Through tokens [H·W, C] (arena scratch) and ops::layer_norm.
 void layer_norm_2d(Tensor& x, const Tensor& weight, const Tensor& bias, const RunContext& ctx);
 
 }  // namespace sam3
