@@ -86,8 +86,8 @@ ImageEmbedding synthetic_embedding(const Model& model, int width, int height) {
 
 }  // namespace
 
-void bench_prompt_stages(std::shared_ptr<const Model> model, int n_threads, double rate_gflops, const char* rate_name,
-                         int runs) {
+void bench_prompt_stages(std::shared_ptr<const Model> model, int n_threads, double rate_before,
+                         const std::function<double()>& measure_rate, const char* rate_name, int runs) {
   const int W = 1280, H = 720;  // a common photo size: sets the cost of mask up-sampling
   ImageState state(model);
   state.set_embedding(synthetic_embedding(*model, W, H));
@@ -111,7 +111,12 @@ void bench_prompt_stages(std::shared_ptr<const Model> model, int n_threads, doub
     std::fprintf(stderr, "prompt run %d: %.2f s\n", r + 1, res.timings.total_ms * 1e-3);
     if (res.timings.total_ms < best.total_ms) best = res.timings, kept = res.instances.size();
   }
-  const PromptResult boxed = segment(state, with_box, sp);
+  PromptResult boxed;  // the goal's prompt: best of `runs` too
+  for (int r = 0; r < std::max(1, runs); ++r) {
+    PromptResult res = segment(state, with_box, sp);
+    if (r == 0 || res.timings.total_ms - res.timings.text_ms < boxed.timings.total_ms - boxed.timings.text_ms)
+      boxed = std::move(res);
+  }
   // Several prompts in one call (new texts; they share the image's fusion-encoder prefix).
   std::vector<Prompt> eight;
   for (const char* t : {"a red car", "a dog", "a person", "a bicycle", "a traffic light", "a tree", "a cup", "a cat"})
@@ -124,6 +129,10 @@ void bench_prompt_stages(std::shared_ptr<const Model> model, int n_threads, doub
   const PromptResult rethr = rethreshold(first, 0.5f, n_threads);
   double load[3] = {0, 0, 0};
   const bool has_load = getloadavg(load, 3) == 3;
+  const double rate_after = measure_rate();
+  const double rate_gflops = std::max(rate_before, rate_after);
+  std::printf("matmul 5184x4736x1024 %s: %.1f GFLOP/s before the prompt runs, %.1f after; the ratios use %.1f\n",
+              rate_name, rate_before, rate_after, rate_gflops);
 
   const Config& cfg = model->impl().config;
   const PromptFlops f = prompt_flops(cfg, 0), fb = prompt_flops(cfg, 1);
@@ -161,6 +170,13 @@ void bench_prompt_stages(std::shared_ptr<const Model> model, int n_threads, doub
   std::printf("goal: 8 prompts (new texts) in one call <= 5 x one prompt with a new text: %s (%.2f s = %.2f x %.2f s)\n",
               several.total_ms <= 5 * one_new.timings.total_ms ? "met" : "NOT met", several.total_ms * 1e-3,
               several.total_ms / one_new.timings.total_ms, one_new.timings.total_ms * 1e-3);
+  // What no scheduling of the eight can beat: their FLOPs (nothing more is shared between new texts than the
+  // per-image prefix, already computed) at the matmul rate, against the one prompt measured.
+  const double flop_one_new = f.text + f.per_prompt();
+  const double floor_s = 8 * flop_one_new * 1e-9 / rate_gflops;
+  std::printf("  (8 x %.1f GFLOP at the matmul rate take at least %.2f s = %.2f x the one prompt: the floor of that "
+              "ratio without sharing work between prompts)\n",
+              flop_one_new * 1e-9, floor_s, floor_s / (one_new.timings.total_ms * 1e-3));
   if (has_load)
     std::printf("load average during the prompt runs: %.2f (1 min); wall times above are only meaningful when it is "
                 "below the core count\n", load[0]);
