@@ -32,7 +32,7 @@ for d in f32 bf16 int8; do
     /^  total / && !enc { enc = $2 " s"; }
     /^goal: .* encode <=/ { match($0, /encode = [0-9.]+ x/); er = substr($0, RSTART + 9, RLENGTH - 11) "x" }
     /peak RSS:/ { rss = $(NF-1) " GiB" }
-    /^goal: a prompt/ { match($0, /\(([0-9.]+) s = ([0-9.]+) x\)/); split(substr($0, RSTART + 1, RLENGTH - 2), p, " ");
+    /^goal: a prompt/ { match($0, /\(([0-9.]+) s = ([0-9.]+) x/); split(substr($0, RSTART + 1, RLENGTH - 1), p, " ");
                         pt = p[1] " s"; pr = p[4] "x" }
     /^goal: 8 prompts/ { match($0, /s = [0-9.]+ x/); e8 = substr($0, RSTART + 4, RLENGTH - 6) "x" }
     END { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", d, rate, load, enc, er, pt, pr, e8, rss, la }

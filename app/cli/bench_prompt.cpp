@@ -24,6 +24,8 @@ namespace {
 struct PromptFlops {
   double text = 0, geometry = 0, fusion = 0, decoder = 0, scoring = 0, mask_head = 0;
   double fusion_prefix = 0;  // layer 0's self-attention, computed by the first prompt on an image only
+  double mask_prefix = 0;    // the pixel decoder's image terms (conv3x3 of the neck levels), first prompt only
+  double model_per_prompt = 0;  // what the model defines per prompt, the pixel decoder's convs whole (the goal's count)
   double per_prompt() const { return geometry + fusion + decoder + scoring + mask_head; }  // text cached
 };
 
@@ -56,13 +58,17 @@ PromptFlops prompt_flops(const Config& c, int64_t boxes) {
   f.scoring = 4 * P * d * c.scoring.prompt_mlp_hidden + 2 * d * c.scoring.d_proj +
               2 * c.decoder.num_layers * Q * d * c.scoring.d_proj;
   // Segmentation head: prompt cross-attention, 3×3 convs of the pixel decoder stages, 1×1 instance and semantic
-  // heads, mask-embed MLP, the mask einsum.
+  // heads, mask-embed MLP, the mask einsum. Each stage's conv is split (SegmentationHead::image_terms): its
+  // neck-level half (9 taps) once per image, the prompt's half on the map before the 2× up-sampling (4 taps).
   const std::vector<int> sizes = c.fpn_sizes_all();
   double convs = 0;
   for (int i = 0; i + 1 < c.fpn_levels_used(); ++i) convs += 2.0 * sizes[i] * sizes[i] * d * d * 9;
   const double M = static_cast<double>(sizes[0]) * sizes[0];
-  f.mask_head = 4 * HW * d * d + 4 * P * d * d + 4 * HW * P * d + convs + 2 * M * d * d + 2 * M * d +
-                6 * Q * d * d + 2 * Q * d * M;
+  const double rest = 4 * HW * d * d + 4 * P * d * d + 4 * HW * P * d + 2 * M * d * d + 2 * M * d + 6 * Q * d * d +
+                      2 * Q * d * M;
+  f.mask_head = rest + convs * 4 / 9;
+  f.mask_prefix = convs;
+  f.model_per_prompt = f.geometry + f.fusion + f.decoder + f.scoring + rest + convs;
   return f;
 }
 
@@ -155,18 +161,21 @@ void bench_prompt_stages(std::shared_ptr<const Model> model, int n_threads, doub
   row("fusion encoder", best.fusion_ms, f.fusion);
   row("decoder", best.decoder_ms, f.decoder);
   row("scoring", best.scoring_ms, f.scoring);
+  row("segmentation head (1st)", first.timings.mask_head_ms, f.mask_head + f.mask_prefix);
   row("segmentation head", best.mask_head_ms, f.mask_head);
   row("post-process", best.postprocess_ms, 0);
   row("post-process, all kept", first.timings.postprocess_ms, 0);
   row("re-threshold", rethr.timings.total_ms, 0);
   row("total (cached text)", best.total_ms, f.per_prompt());
-  const double flop = fb.per_prompt();  // the goal is stated for a prompt with its geometry work (0.44 TFLOP)
+  // The goal is stated for a prompt with its geometry work, in the model's FLOPs (0.44 TFLOP with the text); the
+  // FLOPs this implementation computes are fewer (the pixel decoder's split): both ratios are printed.
+  const double flop = fb.model_per_prompt, computed = fb.per_prompt();
   const double ideal = flop * 1e-9 / rate_gflops;
   const double boxed_s = (boxed.timings.total_ms - boxed.timings.text_ms) * 1e-3;
   std::printf("goal: a prompt (text cached, 1 box) <= 1.3 x FLOP / %s matmul rate = 1.3 x %.1f GFLOP / %.1f GFLOP/s = "
-              "%.2f s: %s (%.2f s = %.2f x)\n",
+              "%.2f s: %s (%.2f s = %.2f x; %.2f x the %.1f GFLOP computed)\n",
               rate_name, flop * 1e-9, rate_gflops, 1.3 * ideal, boxed_s <= 1.3 * ideal ? "met" : "NOT met", boxed_s,
-              boxed_s / ideal);
+              boxed_s / ideal, boxed_s / (computed * 1e-9 / rate_gflops), computed * 1e-9);
   std::printf("goal: 8 prompts (new texts) in one call <= 5 x one prompt with a new text: %s (%.2f s = %.2f x %.2f s)\n",
               several.total_ms <= 5 * one_new.timings.total_ms ? "met" : "NOT met", several.total_ms * 1e-3,
               several.total_ms / one_new.timings.total_ms, one_new.timings.total_ms * 1e-3);

@@ -371,6 +371,7 @@ void segment_session(ServerContext& ctx, const Request& req, Response& res) {
     SegmentResult fresh;
     if (!todo.empty()) {
       fresh = run_segment(s->state(), todo, threshold, w.n_threads);
+      store.keep_prompt_cache(*s, static_cast<int64_t>(s->state().prompt_cache_bytes()));
       for (size_t i = 0; i < todo_keys.size(); ++i)
         store.keep_result(*s, todo_keys[i], Session::cache_entry(fresh.prompts[i]));
     }

@@ -30,7 +30,7 @@ Session::Session(std::string id_, int width_, int height_, int64_t reserved_byte
 Session::Snapshot Session::snapshot() const {
   std::lock_guard<std::mutex> lock(mu_);
   Snapshot s = snap_;
-  s.memory_bytes = reserved_bytes_ + embedding_bytes_ + cache_bytes_ + pick_bytes_ + pick_feature_bytes_;
+  s.memory_bytes = total_bytes_locked();
   s.cached_prompts = cache_.size();
   return s;
 }
@@ -40,9 +40,13 @@ SessionStatus Session::status() const {
   return snap_.status;
 }
 
+int64_t Session::total_bytes_locked() const {
+  return reserved_bytes_ + embedding_bytes_ + cache_bytes_ + pick_bytes_ + pick_feature_bytes_ + prompt_cache_bytes_;
+}
+
 int64_t Session::memory_bytes() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return reserved_bytes_ + embedding_bytes_ + cache_bytes_ + pick_bytes_ + pick_feature_bytes_;
+  return total_bytes_locked();
 }
 
 void Session::set_started(double queue_ms) {
@@ -135,7 +139,7 @@ void Session::insert_cached(const std::string& key, std::shared_ptr<const Prompt
 
 void Session::shrink_cache(int64_t max_bytes) {
   std::lock_guard<std::mutex> lock(mu_);
-  while (cache_.size() > 1 && reserved_bytes_ + embedding_bytes_ + cache_bytes_ > max_bytes) {
+  while (cache_.size() > 1 && total_bytes_locked() > max_bytes) {
     cache_bytes_ -= cache_.back().bytes;
     cache_.pop_back();
   }
@@ -159,6 +163,11 @@ std::string Session::insert_pick(const PickResult& r, int64_t feature_bytes) {
   }
   pick_feature_bytes_ = feature_bytes;
   return pick_id;
+}
+
+void Session::set_prompt_cache_bytes(int64_t bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  prompt_cache_bytes_ = bytes;
 }
 
 bool Session::pick_logits(const std::string& pick_id, int index, std::vector<float>* logits, int* n_masks) {

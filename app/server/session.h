@@ -78,10 +78,14 @@ class Session {
   // (the kMaxPicks most recently used). `feature_bytes`: what the ImageState now holds for picks
   // (ImageState::pick_bytes), counted in the session's memory.
   std::string insert_pick(const PickResult& r, int64_t feature_bytes);
+  // What the ImageState keeps for the prompts on its image (ImageState::prompt_cache_bytes), counted in the
+  // session's memory.
+  void set_prompt_cache_bytes(int64_t bytes);
   // The logits of mask `index` (-1: the best) of pick `id`, marking it recently used; false when the session does
   // not have it (never made here, or dropped); `n_masks` gets that pick's mask count when found.
   bool pick_logits(const std::string& pick_id, int index, std::vector<float>* logits, int* n_masks);
  private:
+  int64_t total_bytes_locked() const;  // memory_bytes() with mu_ held
   struct Entry {
     std::string key;
     std::shared_ptr<const PromptResult> result;
@@ -102,6 +106,7 @@ class Session {
   };
   std::list<PickEntry> picks_;  // most recently used first
   int64_t pick_bytes_ = 0, pick_feature_bytes_ = 0;
+  int64_t prompt_cache_bytes_ = 0;
   uint64_t next_pick_ = 1;
   std::optional<ImageState> state_;
 };

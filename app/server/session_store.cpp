@@ -136,6 +136,12 @@ std::string SessionStore::keep_pick(Session& s, const PickResult& r, int64_t fea
   return id;
 }
 
+void SessionStore::keep_prompt_cache(Session& s, int64_t bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  s.set_prompt_cache_bytes(bytes);
+  fit_locked(s);
+}
+
 bool SessionStore::was_evicted(const std::string& id) const {
   std::lock_guard<std::mutex> lock(mu_);
   return std::find(recently_evicted_.begin(), recently_evicted_.end(), id) != recently_evicted_.end();

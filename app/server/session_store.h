@@ -43,6 +43,8 @@ class SessionStore {
   void keep_result(Session& s, const std::string& key, std::shared_ptr<const PromptResult> entry);
   // Keeps a pick's logits in the session (Session::insert_pick) and re-applies the limits; returns the pick id.
   std::string keep_pick(Session& s, const PickResult& r, int64_t feature_bytes);
+  // Counts what s's ImageState now keeps for its prompts (ImageState::prompt_cache_bytes), then fits as above.
+  void keep_prompt_cache(Session& s, int64_t bytes);
   // True if `id` was evicted recently (for a helpful 404 message).
   bool was_evicted(const std::string& id) const;
 

@@ -223,6 +223,10 @@ class ImageState {
   // the embedding already held them: ImageEmbedding::pick_bytes counts those), plus what the picks without a mask
   // input share (the image tokens and their first projections, ~13 MB at full size, kept after the first of them).
   size_t pick_bytes() const;
+  // Bytes of what the prompts on this image share, kept after the first of them (0 before): the fusion encoder's
+  // image-only start and the pixel decoder's image-only convolutions, ~111 MB at full size. Dropped when the image
+  // changes.
+  size_t prompt_cache_bytes() const;
   // Frees that scratch memory (the next call allocates what it needs again). For callers that keep many states
   // alive, e.g. a server's sessions, so that an idle state holds only its embedding.
   void release_scratch();

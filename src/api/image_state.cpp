@@ -19,6 +19,7 @@ size_t ImageState::pick_bytes() const {
   const bool own = impl_->pvs && !(has_image() && impl_->embedding.impl().features.pvs == impl_->pvs);
   return (own ? impl_->pvs->bytes() : 0) + (impl_->pick_click ? impl_->pick_click->bytes() : 0);
 }
+size_t ImageState::prompt_cache_bytes() const { return static_cast<size_t>(impl_->prompt_cache.bytes()); }
 void ImageState::release_scratch() { impl_->scratch = Arena(0, Arena::Growth::Grow); }
 
 const ImageEmbedding& ImageState::embedding() const {
@@ -32,6 +33,7 @@ void ImageState::set_embedding(const ImageEmbedding& embedding) {
     throw Error("ImageState::set_embedding: embedding made with config '" + embedding.config_name() +
                 "', the model's config is '" + impl_->model->config_name() + "'");
   impl_->embedding = embedding;
+  impl_->prompt_cache = ImagePromptCache{};
   impl_->pvs = nullptr;
   impl_->pick_click = nullptr;
 }

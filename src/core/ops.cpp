@@ -423,6 +423,50 @@ void conv2d(const Tensor& x, const Tensor& w, const Tensor* b, int stride, int p
       b ? b->f32() : nullptr, stride, pad, y.f32());
 }
 
+Tensor conv3x3_up2_weights(const Tensor& w) {
+  const char* op = "conv3x3_up2_weights";
+  require_f32(w, op, "w");
+  if (w.dim() != 4 || w.size(2) != 3 || w.size(3) != 3) fail(op, "w must be [Cout, Cin, 3, 3], got " + shape_str(w.shape()));
+  const int64_t cout = w.size(0), cin = w.size(1);
+  Tensor wp = Tensor::empty({2, 2, 2, 2, cout, cin});
+  // On the replicated map, output row 2i+a reads rows 2i+a-1, 2i+a, 2i+a+1, i.e. source rows i-1, i, i (a = 0) or
+  // i, i, i+1 (a = 1): tap row r = 0 gathers kernel rows {0} (a = 0) or {0, 1} (a = 1), tap row 1 the rest.
+  const int first[2][2] = {{0, 1}, {0, 2}}, last[2][2] = {{0, 2}, {1, 2}};  // [parity][tap]: kernel index range
+  const float* src = w.f32();
+  float* dst = wp.f32();
+  for (int a = 0; a < 2; ++a)
+    for (int b = 0; b < 2; ++b)
+      for (int r = 0; r < 2; ++r)
+        for (int c = 0; c < 2; ++c) {
+          float* d = dst + (((a * 2 + b) * 2 + r) * 2 + c) * cout * cin;
+          for (int64_t co = 0; co < cout; ++co)
+            for (int64_t ci = 0; ci < cin; ++ci) {
+              const float* k = src + (co * cin + ci) * 9;
+              float s = 0.0f;
+              for (int ky = first[a][r]; ky <= last[a][r]; ++ky)
+                for (int kx = first[b][c]; kx <= last[b][c]; ++kx) s += k[ky * 3 + kx];
+              d[co * cin + ci] = s;
+            }
+        }
+  return wp;
+}
+
+void conv3x3_up2_accumulate(const Tensor& x, const Tensor& wp, Tensor& y, const RunContext& ctx) {
+  const char* op = "conv3x3_up2_accumulate";
+  require_f32(x, op, "x");
+  require_f32(wp, op, "wp");
+  int64_t cin, h, w;
+  chw(x, op, "x", &cin, &h, &w);
+  if (wp.dim() != 6 || wp.size(0) != 2 || wp.size(1) != 2 || wp.size(2) != 2 || wp.size(3) != 2 || wp.size(5) != cin)
+    fail(op, "wp must be [2, 2, 2, 2, Cout, " + std::to_string(cin) + "], got " + shape_str(wp.shape()));
+  const int64_t cout = wp.size(4);
+  check_chw_out(y, op, cout, 2 * h, 2 * w);
+  if (overlaps(x.raw(), x.nbytes(), y.raw(), y.nbytes())) fail(op, "y must not overlap x");
+  if (cin == 0 || h == 0 || w == 0) return;
+  run(ctx, kernels::ref::conv3x3_up2_accumulate, kernels::cpu::conv3x3_up2_accumulate, x.f32(), cin, h, w, wp.f32(),
+      cout, y.f32());
+}
+
 void conv_transpose2d_k2s2(const Tensor& x, const Tensor& w, const Tensor* b, Tensor& y, const RunContext& ctx) {
   const char* op = "conv_transpose2d_k2s2";
   require_f32(x, op, "x");

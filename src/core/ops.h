@@ -156,6 +156,14 @@ void rope(const RopeArgs& args, const RunContext& ctx);
 // 2-D convolution: x[Cin,H,W], w[Cout,Cin,kh,kw], b[Cout] (optional) -> y[Cout,Ho,Wo], Ho = (H + 2*pad - kh)/stride + 1.
 void conv2d(const Tensor& x, const Tensor& w, const Tensor* b, int stride, int pad, Tensor& y, const RunContext& ctx);
 
+// The pixel decoder's conv of an up-sampled map, on the map before the up-sampling (4 taps per output, not 9):
+// y[Cout,2H,2W] += conv3x3_pad1(nearest_up2(x[Cin,H,W])) with the weights in polyphase form wp = conv3x3_up2_weights(w)
+// [2 (row parity), 2 (column parity), 2 (tap row), 2 (tap column), Cout, Cin], made once from w [Cout,Cin,3,3].
+// The same sum as conv2d of the up-sampled map up to rounding (kernel rows / columns that read the same source pixel
+// are added first); no bias. y must not overlap x.
+Tensor conv3x3_up2_weights(const Tensor& w);
+void conv3x3_up2_accumulate(const Tensor& x, const Tensor& wp, Tensor& y, const RunContext& ctx);
+
 // Transposed convolution with kernel 2, stride 2 (the FPN up-sampling): x[Cin,H,W], w[Cin,Cout,2,2], b[Cout]
 // -> y[Cout,2H,2W].
 void conv_transpose2d_k2s2(const Tensor& x, const Tensor& w, const Tensor* b, Tensor& y, const RunContext& ctx);

@@ -53,6 +53,9 @@ void rope(const ops::RopeArgs& a, int n_threads);
 // im2col + sgemm (1×1 stride-1 convs skip im2col).
 void conv2d(const float* x, int64_t cin, int64_t h, int64_t w_in, const float* w, int64_t cout, int64_t kh,
             int64_t kw, const float* b, int stride, int pad, float* y, int n_threads);
+// Four phases × four taps of sgemm over the zero-padded input at shifted offsets (an implicit GEMM).
+void conv3x3_up2_accumulate(const float* x, int64_t cin, int64_t h, int64_t w, const float* wp, int64_t cout,
+                            float* y, int n_threads);
 // One sgemm [4·Cout, H·W] = wᵀ · x, then scatter into the 2× grid (+ bias).
 void conv_transpose2d_k2s2(const float* x, int64_t cin, int64_t h, int64_t w_in, const float* w, int64_t cout,
                            const float* b, float* y, int n_threads);

@@ -50,6 +50,10 @@ void rope(const ops::RopeArgs& a);
 // y[Cout,Ho,Wo] = conv(x[Cin,H,W], w[Cout,Cin,kh,kw]) + b[Cout] (b may be null), zero padding.
 void conv2d(const float* x, int64_t cin, int64_t h, int64_t w_in, const float* w, int64_t cout, int64_t kh,
             int64_t kw, const float* b, int stride, int pad, float* y);
+// y[Cout,2H,2W] += conv3x3_pad1(nearest_up2(x[Cin,H,W])) in its polyphase form (ops::conv3x3_up2_accumulate):
+// y[co, 2i+a, 2j+b] += Σ_{r,c} Σ_ci wp[a,b,r,c][co,ci] · x[ci, i+r-1+a, j+c-1+b], zero outside x.
+void conv3x3_up2_accumulate(const float* x, int64_t cin, int64_t h, int64_t w, const float* wp, int64_t cout,
+                            float* y);
 // y[Cout,2H,2W] from x[Cin,H,W], w[Cin,Cout,2,2], b[Cout] (b may be null).
 void conv_transpose2d_k2s2(const float* x, int64_t cin, int64_t h, int64_t w_in, const float* w, int64_t cout,
                            const float* b, float* y);

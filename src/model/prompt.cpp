@@ -30,4 +30,11 @@ EncodedPrompt assemble_prompt(std::shared_ptr<const TextFeatures> text, Geometry
   return p;
 }
 
+int64_t ImagePromptCache::bytes() const {
+  int64_t n = static_cast<int64_t>(fusion_prefix.nbytes());
+  if (no_box_geometry) n += static_cast<int64_t>(no_box_geometry->tokens.nbytes() + no_box_geometry->mask.nbytes());
+  for (const Tensor& t : pixel_terms) n += static_cast<int64_t>(t.nbytes());
+  return n;
+}
+
 }  // namespace sam3

@@ -7,6 +7,7 @@
 // ref: sam3/model/sam3_image.py (Sam3Image._encode_prompt), sam3/model/sam3_image_processor.py
 #pragma once
 #include <memory>
+#include <vector>
 
 #include "core/tensor.h"
 #include "model/geometry_encoder.h"
@@ -30,11 +31,14 @@ struct ImagePromptCache {
   Tensor img, pos;  // the detector's image level and its position encoding the entries were computed from
   std::shared_ptr<const GeometryFeatures> no_box_geometry;  // the geometry tokens of a box-free prompt (CLS only)
   Tensor fusion_prefix;  // the fusion encoder's image-only start (FusionEncoder::image_prefix), [HW, d]
+  std::vector<Tensor> pixel_terms;  // the pixel decoder's image-only half (SegmentationHead::image_terms)
   bool matches(const Tensor& i, const Tensor& p) const { return img.raw() == i.raw() && pos.raw() == p.raw(); }
   // Empties the cache when it was filled for another image; then it belongs to (i, p).
   void follow(const Tensor& i, const Tensor& p) {
-    if (!matches(i, p)) *this = ImagePromptCache{i, p, nullptr, Tensor()};
+    if (!matches(i, p)) *this = ImagePromptCache{i, p, nullptr, Tensor(), {}};
   }
+  // The memory the entries hold (not counting img / pos, the embedding's own tensors).
+  int64_t bytes() const;
 };
 
 // The concatenation above: text tokens then geometry tokens, the masks likewise.

@@ -84,7 +84,9 @@ DetectorOutputs Sam3Image::forward_grounding(const ImageFeatures& image, const E
   const Tensor logits = scoring_.forward(dec.hs, pv, ctx);  // [L, Q]
   t.scoring = sw.lap_seconds();
   const std::vector<Tensor> finer(image.fpn.begin(), image.fpn.begin() + segmentation_head_.num_stages());
-  const SegmentationOutput seg = segmentation_head_.forward(enc.memory, fh, fw, finer, dec.queries(), pv, ctx);
+  if (image_cache.pixel_terms.empty()) image_cache.pixel_terms = segmentation_head_.image_terms(finer, ctx);
+  const SegmentationOutput seg =
+      segmentation_head_.forward(enc.memory, fh, fw, finer, dec.queries(), pv, ctx, &image_cache.pixel_terms);
   t.mask_head = sw.lap_seconds();
 
   DetectorOutputs out;

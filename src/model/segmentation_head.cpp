@@ -3,6 +3,7 @@
 //      PixelDecoder.forward, MaskPredictor.forward)
 #include "model/segmentation_head.h"
 
+#include <algorithm>
 #include <string>
 
 #include "core/error.h"
@@ -29,6 +30,8 @@ SegmentationHead::SegmentationHead(const Config& cfg, const nn::ParamScope& p) {
     const nn::ParamScope conv = pd.sub("conv_layers").sub(i);
     if (i < stages) {
       convs_.push_back(nn::Conv2d::load(conv, d_, d_, 3, 1, 1));
+      // The polyphase weights of the per-prompt half (conv3x3_up2_accumulate); none in a schema-only build.
+      conv_up2_.push_back(p.collecting() ? Tensor() : ops::conv3x3_up2_weights(convs_.back().weight));
     } else {
       conv.unused("weight", {d_, d_, 3, 3});
       conv.unused("bias", {d_});
@@ -51,9 +54,33 @@ SegmentationHead::SegmentationHead(const Config& cfg, const nn::ParamScope& p) {
   instance_seg_head_ = nn::Conv2d::load(p.sub("instance_seg_head"), d_, d_, 1, 1, 0);
 }
 
+std::vector<Tensor> SegmentationHead::image_terms(const std::vector<Tensor>& fpn, const RunContext& ctx) const {
+  if (static_cast<int>(fpn.size()) != num_stages())
+    throw Error("segmentation head: expected " + std::to_string(num_stages()) + " finer neck levels, got " +
+                std::to_string(fpn.size()));
+  std::vector<Tensor> out;
+  for (int s = 0; s < num_stages(); ++s) {
+    const Tensor& feat = fpn[static_cast<size_t>(num_stages() - 1 - s)];
+    if (feat.dim() < 3 || feat.size(-3) != d_)
+      throw Error("segmentation head: neck level " + shape_str(feat.shape()) + " does not have " + std::to_string(d_) +
+                  " channels");
+    Tensor t = Tensor::empty({d_, feat.size(-2), feat.size(-1)});
+    convs_[static_cast<size_t>(s)].forward(feat, t, ctx);  // conv3x3(feat) + bias
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+int64_t SegmentationHead::image_terms_bytes(const std::vector<Tensor>& terms) {
+  int64_t n = 0;
+  for (const Tensor& t : terms) n += static_cast<int64_t>(t.nbytes());
+  return n;
+}
+
 SegmentationOutput SegmentationHead::forward(const Tensor& memory, int64_t feat_h, int64_t feat_w,
                                              const std::vector<Tensor>& fpn, const Tensor& queries,
-                                             const PromptView& prompt, const RunContext& ctx) const {
+                                             const PromptView& prompt, const RunContext& ctx,
+                                             const std::vector<Tensor>* image_terms_in) const {
   ArenaScope scope(ctx.arena);  // the intermediates; the outputs are owned
   check_prompt(prompt, d_, "segmentation head");
   const int64_t hw = feat_h * feat_w;
@@ -75,20 +102,28 @@ SegmentationOutput SegmentationHead::forward(const Tensor& memory, int64_t feat_
   ctx.dump("seg.prompt_xattn", xattn.reshape({hw, 1, d_}));
   ops::add(xattn, mem, xattn, ctx);
 
-  // 2. pixel decoder, coarse to fine: p = ReLU(GN(conv3x3(feat + nearest(p))))
+  // 2. pixel decoder, coarse to fine: p = ReLU(GN(conv3x3(feat + nearest(p)))), the conv being linear, as
+  //    conv3x3(feat) + bias (image_terms: per image, shareable by every prompt on it) + conv3x3(nearest(p)) (per
+  //    prompt, on p before the exact 2× up-sampling: 4 taps per output instead of 9).
+  std::vector<Tensor> own_terms;
+  if (!image_terms_in) own_terms = image_terms(fpn, ctx);
+  const std::vector<Tensor>& terms = image_terms_in ? *image_terms_in : own_terms;
+  if (static_cast<int>(terms.size()) != num_stages())
+    throw Error("segmentation head: " + std::to_string(terms.size()) + " image terms for " +
+                std::to_string(num_stages()) + " stages");
   Tensor p = nn::tokens_to_nchw(xattn, feat_h, feat_w);  // [d, feat_h, feat_w]
   for (int s = 0; s < num_stages(); ++s) {
-    const Tensor& feat = fpn[static_cast<size_t>(num_stages() - 1 - s)];
-    if (feat.size(-3) != d_)
-      throw Error("segmentation head: neck level " + shape_str(feat.shape()) + " does not have " + std::to_string(d_) +
-                  " channels");
-    const int64_t h = feat.size(-2), w = feat.size(-1);
-    Tensor up = ctx.scratch({d_, h, w});
-    ops::upsample_nearest(p, &feat, up, ctx);
-    p = ctx.scratch({d_, h, w});
-    convs_[static_cast<size_t>(s)].forward(up, p, ctx);
-    ops::group_norm(p, groups_, gn_weight_[static_cast<size_t>(s)], gn_bias_[static_cast<size_t>(s)], 1e-5f,
-                    /*relu=*/true, p, ctx);
+    const Tensor& term = terms[static_cast<size_t>(s)];
+    const int64_t h = term.size(-2), w = term.size(-1);
+    if (term.dim() != 3 || term.size(0) != d_ || h != 2 * p.size(-2) || w != 2 * p.size(-1))
+      throw Error("segmentation head: stage " + std::to_string(s) + " maps " + shape_str(p.shape()) + " onto " +
+                  shape_str(term.shape()) + ", not [" + std::to_string(d_) + ", 2h, 2w]");
+    Tensor y = ctx.scratch({d_, h, w});
+    std::copy_n(term.f32(), term.numel(), y.f32());
+    ops::conv3x3_up2_accumulate(p, conv_up2_[static_cast<size_t>(s)], y, ctx);
+    ops::group_norm(y, groups_, gn_weight_[static_cast<size_t>(s)], gn_bias_[static_cast<size_t>(s)], 1e-5f,
+                    /*relu=*/true, y, ctx);
+    p = y;
   }
   const int64_t H = p.size(1), W = p.size(2);
   ctx.dump("seg.pixel_embed", p.reshape({1, d_, H, W}));

@@ -52,6 +52,38 @@ TEST_P(SegmentationHeadCase, MatchesFixture) {
 
 INSTANTIATE_TEST_SUITE_P(Tiny, SegmentationHeadCase, ::testing::ValuesIn(fixture_cases()), case_param_name);
 
+// The pixel decoder's image half computed once and passed in (as ImagePromptCache does for every prompt on an
+// image) gives the same bits as forward() computing it itself.
+TEST(SegmentationHead, SharedImageTermsGiveTheSameBits) {
+  const TinyModel& m = tiny_model();
+  TensorFile img = open_fixture("tiny/test_image.image.safetensors");
+  TensorFile c = open_fixture("tiny/test_image.case2.safetensors");
+  SegmentationHead head(m.cfg, m.scope("segmentation_head."));
+  const Tensor& p2 = img.get("neck.fpn2");
+  const Tensor& hs = c.get("dec.hs");
+  const int64_t L = hs.size(0), Q = hs.size(1), d = hs.size(3);
+  const Tensor queries = hs.reshape({L, Q, d}).slice0(L - 1, L).reshape({Q, d});
+  const std::vector<Tensor> finer = finer_levels(m, img, 2);
+  const RunContext ctx{2};
+  const std::vector<Tensor> terms = head.image_terms(finer, ctx);
+  ASSERT_EQ(terms.size(), 2u);
+  EXPECT_EQ(SegmentationHead::image_terms_bytes(terms), d * (36 * 36 + 72 * 72) * 4);  // coarse stage first
+  const SegmentationOutput a = head.forward(c.get("enc.memory"), p2.size(-2), p2.size(-1), finer, queries,
+                                            fixture_prompt(c), ctx);
+  const SegmentationOutput b = head.forward(c.get("enc.memory"), p2.size(-2), p2.size(-1), finer, queries,
+                                            fixture_prompt(c), ctx, &terms);
+  EXPECT_TRUE(tensors_close(a.pred_masks, b.pred_masks, 0, 0));
+  EXPECT_TRUE(tensors_close(a.semantic_seg, b.semantic_seg, 0, 0));
+  const std::vector<Tensor> one(terms.begin(), terms.begin() + 1);
+  EXPECT_THROW(head.forward(c.get("enc.memory"), p2.size(-2), p2.size(-1), finer, queries, fixture_prompt(c), ctx, &one),
+               Error);
+  const std::vector<Tensor> swapped = {terms[1], terms[0]};  // not 2x the previous stage
+  EXPECT_THROW(head.forward(c.get("enc.memory"), p2.size(-2), p2.size(-1), finer, queries, fixture_prompt(c), ctx,
+                            &swapped),
+               Error);
+  EXPECT_THROW(head.image_terms(one, ctx), Error);
+}
+
 TEST(SegmentationHead, RejectsBadInputs) {
   const TinyModel& m = tiny_model();
   TensorFile img = open_fixture("tiny/test_image.image.safetensors");

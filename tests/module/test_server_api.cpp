@@ -455,12 +455,31 @@ TEST(ServerLimits, EvictionByMemory) {
   expect_error(c.Get(("/v1/sessions/" + ids[0]).c_str()), 404, "evicted");
   EXPECT_EQ(c.Get(("/v1/sessions/" + ids[1]).c_str())->status, 200);
   EXPECT_EQ(c.Get(("/v1/sessions/" + ids[2]).c_str())->status, 200);
-  // Kept raw outputs count too: prompting grows the session, and the sessions stay within the budget.
+  EXPECT_EQ(s.stop(), 0);
+}
+
+TEST(ServerLimits, PromptsGrowSessionsWithinTheBudget) {
+  // What prompts keep counts too: the work they share per image (ImageState::prompt_cache_bytes: the tiny model's
+  // pixel-decoder terms are 64 x (36² + 72²) floats, 1.58 MiB) and the kept raw outputs. A prompted session is then
+  // ~4.3 MiB, so the budget is 6 MiB: the sessions stay within it as the second one grows.
+  ServerProcess s({"--threads", "1", "--max-sessions", "10", "--max-session-memory", "6"});
+  httplib::Client c = s.client();
+  const std::string g = groceries();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 2; ++i) {
+    ids.push_back(body_json(create_session(c, g))["session_id"]);
+    ASSERT_EQ(wait_ready(c, ids.back())["status"], "ready");
+  }
+  const int64_t before = body_json(c.Get("/health"))["sessions"]["memory_bytes"].get<int64_t>();
   for (int i = 0; i < 6; ++i) {
     const Json req = {{"prompts", Json::array({Json{{"text", "thing " + std::to_string(i)}}})}};
-    ASSERT_EQ(post_json(c, "/v1/sessions/" + ids[2] + "/segment", req)->status, 200);
+    ASSERT_EQ(post_json(c, "/v1/sessions/" + ids[1] + "/segment", req)->status, 200);
     const Json h = body_json(c.Get("/health"));
-    EXPECT_LE(h["sessions"]["memory_bytes"].get<int64_t>(), h["sessions"]["max_memory_bytes"].get<int64_t>());
+    const int64_t now = h["sessions"]["memory_bytes"].get<int64_t>();
+    EXPECT_LE(now, h["sessions"]["max_memory_bytes"].get<int64_t>()) << "prompt " << i;
+    if (i == 0) {
+      EXPECT_GE(now - before, int64_t{64} * (36 * 36 + 72 * 72) * 4) << "the prompt cache is not counted";
+    }
   }
   EXPECT_EQ(s.stop(), 0);
 }

@@ -1,5 +1,6 @@
 // Unit tests: CPU conv2d (im2col + sgemm, banded) and conv_transpose2d_k2s2 (sgemm + scatter) against the
-// reference direct convolutions, and the ops' shape checks.
+// reference direct convolutions; conv3x3_up2_accumulate (polyphase implicit GEMM) against its reference twin, and the
+// polyphase identity itself against conv2d of the up-sampled map; the ops' shape checks.
 #include <gtest/gtest.h>
 
 #include "core/error.h"
@@ -51,7 +52,54 @@ void check_convt(int64_t cin, int64_t h, int64_t w, int64_t cout, bool bias, int
                          std::to_string(w) + " cout=" + std::to_string(cout)));
 }
 
+// y0 + conv3x3_pad1(nearest_up2(x)) three ways: the CPU kernel and its reference twin on the polyphase weights (per
+// element within dot_tol of 4·Cin + 1 terms over Σ|wp||x| + |y0|), and the reference conv2d of the up-sampled map with
+// the original weights (the identity, through ops: within the same bound computed from the original weights with 9·Cin
+// terms plus the rounding of the polyphase sums, at most 3 ulp of the largest partial sum: 4 kernel taps are added).
+void check_conv_up2(int64_t cin, int64_t h, int64_t w, int64_t cout, int threads, uint32_t seed) {
+  std::mt19937 g(seed);
+  auto xv = random_vec(g, cin * h * w), wv = random_vec(g, cout * cin * 9), y0 = random_vec(g, cout * 4 * h * w);
+  Tensor x = Tensor::empty({cin, h, w}), wt = Tensor::empty({cout, cin, 3, 3});
+  std::copy(xv.begin(), xv.end(), x.f32());
+  std::copy(wv.begin(), wv.end(), wt.f32());
+  const Tensor wp = ops::conv3x3_up2_weights(wt);
+  const std::string what = "conv3x3_up2 cin=" + std::to_string(cin) + " " + std::to_string(h) + "x" +
+                           std::to_string(w) + " cout=" + std::to_string(cout) + " threads=" + std::to_string(threads);
+  std::vector<float> got = y0, want = y0, mag = abs_vec(y0);
+  kernels::cpu::conv3x3_up2_accumulate(x.f32(), cin, h, w, wp.f32(), cout, got.data(), threads);
+  kernels::ref::conv3x3_up2_accumulate(x.f32(), cin, h, w, wp.f32(), cout, want.data());
+  const std::vector<float> awp(abs_vec(std::vector<float>(wp.f32(), wp.f32() + wp.numel())));
+  kernels::ref::conv3x3_up2_accumulate(abs_vec(xv).data(), cin, h, w, awp.data(), cout, mag.data());
+  std::vector<double> tol(mag.size());
+  for (size_t i = 0; i < mag.size(); ++i) tol[i] = dot_tol(4 * cin + 1, mag[i]);
+  EXPECT_TRUE(within(got, want, tol, what + " (cpu vs ref)"));
+
+  // The identity: conv2d(upsample_nearest(x)) with the original 3×3 weights, plus y0.
+  Tensor up = Tensor::empty({cin, 2 * h, 2 * w}), plain = Tensor::empty({cout, 2 * h, 2 * w});
+  ops::upsample_nearest(x, nullptr, up, RunContext{1, nullptr, nullptr, Backend::Ref});
+  ops::conv2d(up, wt, nullptr, 1, 1, plain, RunContext{1, nullptr, nullptr, Backend::Ref});
+  Tensor aup = Tensor::empty({cin, 2 * h, 2 * w}), aplain = Tensor::empty({cout, 2 * h, 2 * w});
+  Tensor ax = Tensor::empty({cin, h, w}), aw = Tensor::empty({cout, cin, 3, 3});
+  for (int64_t i = 0; i < x.numel(); ++i) ax.f32()[i] = std::fabs(x.f32()[i]);
+  for (int64_t i = 0; i < wt.numel(); ++i) aw.f32()[i] = std::fabs(wt.f32()[i]);
+  ops::upsample_nearest(ax, nullptr, aup, RunContext{1, nullptr, nullptr, Backend::Ref});
+  ops::conv2d(aup, aw, nullptr, 1, 1, aplain, RunContext{1, nullptr, nullptr, Backend::Ref});
+  std::vector<float> ident(got.size());
+  for (size_t i = 0; i < ident.size(); ++i) ident[i] = y0[i] + plain.f32()[i];
+  for (size_t i = 0; i < tol.size(); ++i) tol[i] = dot_tol(9 * cin + 1, aplain.f32()[i] + std::fabs(y0[i])) + 3 * kEps * aplain.f32()[i];
+  EXPECT_TRUE(within(got, ident, tol, what + " (vs conv2d of the up-sampled map)"));
+}
+
 }  // namespace
+
+TEST(KernelConvUp2, AwkwardShapes) {
+  uint32_t seed = 100;
+  struct C { int64_t cin, h, w, cout; int threads; };
+  for (const C& c : {C{1, 1, 1, 1, 1}, C{3, 1, 5, 2, 2}, C{5, 4, 1, 3, 1}, C{7, 9, 6, 5, 2}, C{16, 12, 13, 8, 2},
+                     C{33, 18, 18, 17, 3}})
+    check_conv_up2(c.cin, c.h, c.w, c.cout, c.threads, seed++);
+}
+TEST(KernelConvUp2, PixelDecoderShape) { check_conv_up2(64, 36, 36, 64, 2, 7); }  // the tiny model's 288-level stage
 
 TEST(KernelConv2d, AwkwardShapes) {
   uint32_t seed = 1;
@@ -97,4 +145,15 @@ TEST(KernelConv, OpChecks) {
   EXPECT_THROW(ops::conv_transpose2d_k2s2(x, bad_tw, &tb, ty, RunContext{1}), Error);
   EXPECT_THROW(ops::conv_transpose2d_k2s2(x, tw, &b, ty, RunContext{1}), Error);
   EXPECT_THROW(ops::conv_transpose2d_k2s2(x, tw, &tb, y, RunContext{1}), Error);
+  // conv3x3_up2: weights must be 3×3; the polyphase weights [2,2,2,2,Cout,Cin]; y [Cout, 2H, 2W].
+  EXPECT_THROW(ops::conv3x3_up2_weights(tw), Error);
+  const Tensor wp = ops::conv3x3_up2_weights(w);
+  EXPECT_EQ(wp.shape(), (Shape{2, 2, 2, 2, 4, 3}));
+  Tensor uy = Tensor::empty({4, 16, 16});
+  ops::conv3x3_up2_accumulate(x, wp, uy, RunContext{1});
+  EXPECT_THROW(ops::conv3x3_up2_accumulate(x, wp, y, RunContext{1}), Error);        // not 2x
+  EXPECT_THROW(ops::conv3x3_up2_accumulate(x, w, uy, RunContext{1}), Error);        // not polyphase
+  EXPECT_THROW(ops::conv3x3_up2_accumulate(x2, wp, uy, RunContext{1}), Error);      // batch 2
+  Tensor y5 = Tensor::empty({5, 16, 16});
+  EXPECT_THROW(ops::conv3x3_up2_accumulate(x, wp, y5, RunContext{1}), Error);       // Cout
 }
