@@ -71,12 +71,6 @@ std::vector<Tensor> SegmentationHead::image_terms(const std::vector<Tensor>& fpn
   return out;
 }
 
-int64_t SegmentationHead::image_terms_bytes(const std::vector<Tensor>& terms) {
-  int64_t n = 0;
-  for (const Tensor& t : terms) n += static_cast<int64_t>(t.nbytes());
-  return n;
-}
-
 SegmentationOutput SegmentationHead::forward(const Tensor& memory, int64_t feat_h, int64_t feat_w,
                                              const std::vector<Tensor>& fpn, const Tensor& queries,
                                              const PromptView& prompt, const RunContext& ctx,

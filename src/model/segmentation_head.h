@@ -45,7 +45,6 @@ class SegmentationHead {
   // (ops::conv3x3_up2_accumulate). At full size 122 GFLOP once per image (the 144² and 288² stages, 21 + 85 MB),
   // and 54 instead of 122 GFLOP per prompt. Shared by the prompts on an image through ImagePromptCache.
   std::vector<Tensor> image_terms(const std::vector<Tensor>& fpn, const RunContext& ctx) const;
-  static int64_t image_terms_bytes(const std::vector<Tensor>& terms);
 
   int num_stages() const { return static_cast<int>(convs_.size()); }
 

@@ -67,7 +67,8 @@ TEST(SegmentationHead, SharedImageTermsGiveTheSameBits) {
   const RunContext ctx{2};
   const std::vector<Tensor> terms = head.image_terms(finer, ctx);
   ASSERT_EQ(terms.size(), 2u);
-  EXPECT_EQ(SegmentationHead::image_terms_bytes(terms), d * (36 * 36 + 72 * 72) * 4);  // coarse stage first
+  EXPECT_EQ(terms[0].shape(), (Shape{d, 36, 36}));  // coarse stage first
+  EXPECT_EQ(terms[1].shape(), (Shape{d, 72, 72}));
   const SegmentationOutput a = head.forward(c.get("enc.memory"), p2.size(-2), p2.size(-1), finer, queries,
                                             fixture_prompt(c), ctx);
   const SegmentationOutput b = head.forward(c.get("enc.memory"), p2.size(-2), p2.size(-1), finer, queries,

@@ -1,19 +1,31 @@
 // Slow test: the reduced-precision accuracy gates (docs/precision.md) at the official full size, on a full-size
 // random checkpoint written by the project's own generator (write_random_checkpoint, as `sam3
 // make-random-checkpoint`), through the public API: f32, bf16 and int8 models of the same file encode a fixture
-// image and answer the same prompts. Gated: the embedding cosine per FPN level (the bound) and the kept sets
-// (threshold 0.5 and 0.05: no query kept by one side only unless within the margin of the threshold). Printed, not
-// gated: per-query probability |Δ|, boxes at 1008 px and the plain mask IoU. At full size the random decoder is too
-// sensitive for the downstream bounds to say anything about the precision: with only the image encoder in
-// bf16 (cosine 0.999986, far inside the 0.9999 gate) the probabilities already move by 0.021 and boxes by 10.6 px
-// (measured 2026-12-07; docs/precision.md, "Full size"). The module test gates them on the tiny model; on real
-// weights `sam3 compare` measures them.
+// image and answer the same prompts. Gated: the embedding cosine per FPN level (the bound), the kept sets
+// (threshold 0.5 and 0.05: no query kept by one side only unless within the margin of the threshold), and the
+// downstream deltas against a conditioning-matched bound (below). Printed: the plain mask IoU.
+//
+// Why not the fixed downstream bounds (|Δprob| <= 0.01 / 0.03, boxes within 1 / 3 px): at full size the
+// random decoder is too sensitive for them to say anything about the precision: with only the image encoder in bf16
+// (cosine 0.999986, far inside the 0.9999 gate) the probabilities already move by 0.021 and boxes by 10.6 px
+// (measured 2026-12-07; docs/precision.md, "Full size"). The module test gates them on the tiny model.
+// The conditioning-matched bound: the f32 model answers the same prompts on its own embedding plus isotropic
+// Gaussian noise of the size of the precision's embedding error (per FPN level, ||noise|| = ||low - f32||), three
+// noise draws. The precision's |Δprob| (every query) and box deltas (every query, px at 1008) must stay within
+// kConditioningFactor times the largest the noise caused: a precision may move the outputs about as much as an
+// error of its size in the embedding does by itself, not more (which would mean an error in the per-prompt
+// modules, or one aimed badly in the embedding). Together with the cosine gate this bounds both.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <random>
 #include <string>
 #include <vector>
+
+#include "api/internal.h"
 
 #include "fixture.h"
 #include "model/config.h"
@@ -29,6 +41,59 @@ struct Gate {
   const char* dtype;
   double cosine, margin;
 };
+
+// The precision's downstream deltas may be at most this many times those of matched noise (see the file comment).
+// Measured 2026-12-07 (AMD EPYC, AVX2): bf16 |Δprob| 1.0-1.4x and boxes 0.6-1.3x its noise's; int8 ... (see the
+// printed lines); 2 leaves room for the scatter of three noise draws.
+constexpr double kConditioningFactor = 2.0;
+
+// The relative size ||b_i - a_i|| / ||a_i|| of b's difference from a at every FPN level.
+std::vector<double> relative_errors(const ImageEmbedding& a, const ImageEmbedding& b) {
+  std::vector<double> out;
+  for (int i = 0; i < a.num_levels(); ++i) {
+    const FeatureMap x = a.level(i), y = b.level(i);
+    const int64_t n = static_cast<int64_t>(x.channels) * x.height * x.width;
+    double dd = 0, xx = 0;
+    for (int64_t k = 0; k < n; ++k) {
+      dd += (static_cast<double>(y.data[k]) - x.data[k]) * (static_cast<double>(y.data[k]) - x.data[k]);
+      xx += static_cast<double>(x.data[k]) * x.data[k];
+    }
+    out.push_back(std::sqrt(dd / xx));
+  }
+  return out;
+}
+
+// e with Gaussian noise added to every FPN level, scaled so that ||noise_i|| = rel[i]·||level_i||.
+ImageEmbedding with_noise(const ImageEmbedding& e, const std::vector<double>& rel, uint32_t seed) {
+  auto impl = std::make_shared<ImageEmbedding::Impl>(e.impl());
+  std::mt19937 g(seed);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (size_t i = 0; i < impl->features.fpn.size(); ++i) {
+    Tensor t = impl->features.fpn[i].clone();
+    float* p = t.f32();
+    double xx = 0;
+    for (int64_t k = 0; k < t.numel(); ++k) xx += static_cast<double>(p[k]) * p[k];
+    const float sd = static_cast<float>(rel[i] * std::sqrt(xx / static_cast<double>(t.numel())));
+    for (int64_t k = 0; k < t.numel(); ++k) p[k] += sd * normal(g);
+    impl->features.fpn[i] = std::move(t);
+  }
+  return ImageEmbedding(std::move(impl));
+}
+
+// Downstream deltas of b against a over every query (not only the kept ones): probability, box coordinate in
+// pixels of the 1008 input.
+struct Deltas {
+  double prob = 0, box_1008 = 0;
+};
+Deltas deltas(const PromptResult& a, const PromptResult& b) {
+  Deltas d;
+  for (size_t q = 0; q < a.probs.size(); ++q) d.prob = std::max(d.prob, std::fabs(double(a.probs[q]) - b.probs[q]));
+  const Tensor& ba = a.outputs->raw.pred_boxes;
+  const Tensor& bb = b.outputs->raw.pred_boxes;
+  for (int64_t k = 0; k < ba.numel(); ++k)
+    d.box_1008 = std::max(d.box_1008, 1008.0 * std::fabs(double(ba.f32()[k]) - bb.f32()[k]));
+  return d;
+}
 
 class FullSize : public ::testing::Test {
  protected:
@@ -46,12 +111,11 @@ class FullSize : public ::testing::Test {
 };
 std::string FullSize::path_;
 
-void check(const Model& f32, const Model& low, const Gate& g) {
+void check(const std::shared_ptr<const Model>& f32, const std::shared_ptr<const Model>& low, const Gate& g) {
   const std::string img = golden_path("images/groceries.jpg");
-  ImageState a(std::shared_ptr<const Model>(&f32, [](const Model*) {}));
-  ImageState b(std::shared_ptr<const Model>(&low, [](const Model*) {}));
-  a.set_embedding(f32.encode_file(img));
-  b.set_embedding(low.encode_file(img));
+  ImageState a(f32), b(low);
+  a.set_embedding(f32->encode_file(img));
+  b.set_embedding(low->encode_file(img));
   const std::vector<double> cos = embedding_cosines(a.embedding(), b.embedding());
   std::printf("%s: cosines", g.dtype);
   for (size_t i = 0; i < cos.size(); ++i) {
@@ -69,7 +133,7 @@ void check(const Model& f32, const Model& low, const Gate& g) {
     for (size_t p = 0; p < prompts.size(); ++p) {
       const PromptResult pa = threshold == sp.threshold ? ra.prompts[p] : rethreshold(ra.prompts[p], threshold);
       const PromptResult pb = threshold == sp.threshold ? rb.prompts[p] : rethreshold(rb.prompts[p], threshold);
-      const PromptComparison c = compare_prompt_results(pa, pb, f32.input_size(), static_cast<float>(g.margin));
+      const PromptComparison c = compare_prompt_results(pa, pb, f32->input_size(), static_cast<float>(g.margin));
       std::printf("%s p%zu t%.2f: kept %d/%d (%d both, %d differ), max|Δprob| %.2e, plain mask IoU min %.4f, "
                   "max box Δ %.3f px@1008\n",
                   g.dtype, p, threshold, c.kept_a, c.kept_b, c.kept_both, c.kept_differ, c.max_prob_delta,
@@ -77,12 +141,34 @@ void check(const Model& f32, const Model& low, const Gate& g) {
       EXPECT_EQ(c.kept_differ_far, 0) << g.dtype << " prompt " << p;
     }
   }
+  // The conditioning-matched bound: f32 on its embedding plus noise of the precision's error size.
+  const std::vector<double> rel = relative_errors(a.embedding(), b.embedding());
+  std::vector<Deltas> noise(prompts.size());
+  for (uint32_t seed : {1u, 2u, 3u}) {
+    ImageState n(f32);
+    n.set_embedding(with_noise(a.embedding(), rel, seed));
+    const SegmentResult rn = segment(n, prompts, sp);
+    for (size_t p = 0; p < prompts.size(); ++p) {
+      const Deltas d = deltas(ra.prompts[p], rn.prompts[p]);
+      noise[p].prob = std::max(noise[p].prob, d.prob);
+      noise[p].box_1008 = std::max(noise[p].box_1008, d.box_1008);
+    }
+  }
+  for (size_t p = 0; p < prompts.size(); ++p) {
+    const Deltas d = deltas(ra.prompts[p], rb.prompts[p]);
+    std::printf("%s p%zu: every query: max|Δprob| %.2e (matched noise %.2e: %.2fx), max box Δ %.2f px@1008 (matched "
+                "noise %.2f: %.2fx)\n",
+                g.dtype, p, d.prob, noise[p].prob, d.prob / noise[p].prob, d.box_1008, noise[p].box_1008,
+                d.box_1008 / noise[p].box_1008);
+    EXPECT_LE(d.prob, kConditioningFactor * noise[p].prob) << g.dtype << " prompt " << p;
+    EXPECT_LE(d.box_1008, kConditioningFactor * noise[p].box_1008) << g.dtype << " prompt " << p;
+  }
 }
 
 }  // namespace
 
 TEST_F(FullSize, Bf16AndInt8AgainstF32) {
   const auto f32 = load("f32");
-  check(*f32, *load("bf16"), Gate{"bf16", 0.9999, 0.01});
-  check(*f32, *load("int8"), Gate{"int8", 0.999, 0.03});
+  check(f32, load("bf16"), Gate{"bf16", 0.9999, 0.01});
+  check(f32, load("int8"), Gate{"int8", 0.999, 0.03});
 }
