@@ -43,8 +43,8 @@ struct Gate {
 };
 
 // The precision's downstream deltas may be at most this many times those of matched noise (see the file comment).
-// Measured 2026-12-07 (AMD EPYC, AVX2): bf16 |Δprob| 1.0-1.4x and boxes 0.6-1.3x its noise's; int8 ... (see the
-// printed lines); 2 leaves room for the scatter of three noise draws.
+// Measured 2026-12-07 (AMD EPYC, AVX2; groceries, 2 prompts): bf16 |Δprob| 0.66-0.96x and boxes 0.67-1.03x its noise's,
+// int8 0.65-0.95x and 1.02-1.11x; 2 leaves room for the scatter of three noise draws.
 constexpr double kConditioningFactor = 2.0;
 
 // The relative size ||b_i - a_i|| / ||a_i|| of b's difference from a at every FPN level.
