@@ -13,6 +13,12 @@ using namespace sam3::test;
 
 namespace {
 
+// The last decoder layer's queries [Q, d] from a fixture's dec.hs (L, Q, 1, d).
+Tensor last_layer_queries(const Tensor& hs) {
+  const int64_t L = hs.size(0), Q = hs.size(1), d = hs.size(3);
+  return hs.reshape({L, Q, d}).slice0(L - 1, L).reshape({Q, d});
+}
+
 TEST(SegmentationHeadInputs, NeckRouteReproducesStoredLevels) {
   const TinyModel& m = tiny_model();
   TensorFile img = open_fixture("tiny/test_image.image.safetensors");
@@ -30,9 +36,7 @@ TEST_P(SegmentationHeadCase, MatchesFixture) {
   SegmentationHead head(m.cfg, m.scope("segmentation_head."));
   ASSERT_EQ(head.num_stages(), 2);
   const Tensor& p2 = img.get("neck.fpn2");
-  const Tensor& hs = c.get("dec.hs");  // (L,Q,1,d)
-  const int64_t L = hs.size(0), Q = hs.size(1), d = hs.size(3);
-  Tensor queries = hs.reshape({L, Q, d}).slice0(L - 1, L).reshape({Q, d});
+  const Tensor queries = last_layer_queries(c.get("dec.hs"));
   DumpCapture cap;
   SegmentationOutput out = head.forward(c.get("enc.memory"), p2.size(-2), p2.size(-1), finer_levels(m, img, 2), queries,
                                         fixture_prompt(c), RunContext{2, nullptr, cap.dumper()});
@@ -60,9 +64,8 @@ TEST(SegmentationHead, SharedImageTermsGiveTheSameBits) {
   TensorFile c = open_fixture("tiny/test_image.case2.safetensors");
   SegmentationHead head(m.cfg, m.scope("segmentation_head."));
   const Tensor& p2 = img.get("neck.fpn2");
-  const Tensor& hs = c.get("dec.hs");
-  const int64_t L = hs.size(0), Q = hs.size(1), d = hs.size(3);
-  const Tensor queries = hs.reshape({L, Q, d}).slice0(L - 1, L).reshape({Q, d});
+  const Tensor queries = last_layer_queries(c.get("dec.hs"));
+  const int64_t d = queries.size(1);
   const std::vector<Tensor> finer = finer_levels(m, img, 2);
   const RunContext ctx{2};
   const std::vector<Tensor> terms = head.image_terms(finer, ctx);
