@@ -12,7 +12,8 @@ OUT="${OUT:-/tmp/sam3-bench}"
 mkdir -p "$OUT"
 if [ -z "${RENDER_ONLY:-}" ]; then  # RENDER_ONLY=1: only print the table from the outputs already in $OUT
   for d in f32 bf16 int8; do
-    OMP_WAIT_POLICY=passive build/sam3 bench -m "$CKPT" --threads "$THREADS" --dtype "$d" --runs "${RUNS:-1}" >"$OUT/$d.txt" 2>"$OUT/$d.err"
+    OMP_WAIT_POLICY=passive build/sam3 bench -m "$CKPT" --threads "$THREADS" --dtype "$d" --runs "${RUNS:-1}" \
+      >"$OUT/$d.txt" 2>"$OUT/$d.err"
   done
 fi
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)

@@ -426,7 +426,8 @@ void conv2d(const Tensor& x, const Tensor& w, const Tensor* b, int stride, int p
 Tensor conv3x3_up2_weights(const Tensor& w) {
   const char* op = "conv3x3_up2_weights";
   require_f32(w, op, "w");
-  if (w.dim() != 4 || w.size(2) != 3 || w.size(3) != 3) fail(op, "w must be [Cout, Cin, 3, 3], got " + shape_str(w.shape()));
+  if (w.dim() != 4 || w.size(2) != 3 || w.size(3) != 3)
+    fail(op, "w must be [Cout, Cin, 3, 3], got " + shape_str(w.shape()));
   const int64_t cout = w.size(0), cin = w.size(1);
   Tensor wp = Tensor::empty({2, 2, 2, 2, cout, cin});
   // On the replicated map, output row 2i+a reads rows 2i+a-1, 2i+a, 2i+a+1, i.e. source rows i-1, i, i (a = 0) or

@@ -79,8 +79,9 @@ TEST(SegmentationHead, SharedImageTermsGiveTheSameBits) {
   EXPECT_TRUE(tensors_close(a.pred_masks, b.pred_masks, 0, 0));
   EXPECT_TRUE(tensors_close(a.semantic_seg, b.semantic_seg, 0, 0));
   const std::vector<Tensor> one(terms.begin(), terms.begin() + 1);
-  EXPECT_THROW(head.forward(c.get("enc.memory"), p2.size(-2), p2.size(-1), finer, queries, fixture_prompt(c), ctx, &one),
-               Error);
+  EXPECT_THROW(
+      head.forward(c.get("enc.memory"), p2.size(-2), p2.size(-1), finer, queries, fixture_prompt(c), ctx, &one),
+      Error);
   const std::vector<Tensor> swapped = {terms[1], terms[0]};  // not 2x the previous stage
   EXPECT_THROW(head.forward(c.get("enc.memory"), p2.size(-2), p2.size(-1), finer, queries, fixture_prompt(c), ctx,
                             &swapped),

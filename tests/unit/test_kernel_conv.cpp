@@ -86,7 +86,8 @@ void check_conv_up2(int64_t cin, int64_t h, int64_t w, int64_t cout, int threads
   ops::conv2d(aup, aw, nullptr, 1, 1, aplain, RunContext{1, nullptr, nullptr, Backend::Ref});
   std::vector<float> ident(got.size());
   for (size_t i = 0; i < ident.size(); ++i) ident[i] = y0[i] + plain.f32()[i];
-  for (size_t i = 0; i < tol.size(); ++i) tol[i] = dot_tol(9 * cin + 1, aplain.f32()[i] + std::fabs(y0[i])) + 3 * kEps * aplain.f32()[i];
+  for (size_t i = 0; i < tol.size(); ++i)
+    tol[i] = dot_tol(9 * cin + 1, aplain.f32()[i] + std::fabs(y0[i])) + 3 * kEps * aplain.f32()[i];
   EXPECT_TRUE(within(got, ident, tol, what + " (vs conv2d of the up-sampled map)"));
 }
 
