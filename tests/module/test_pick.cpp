@@ -69,6 +69,28 @@ RgbImage image(const std::string& name) {
   return tensors_close(ours, ref, kRelScale * s.ref_scale, kRtol);
 }
 
+// Two decoder outputs of the same prompt: masks within close_rel, IoUs within kIouTol, object score within kLogitTol.
+void expect_decoder_close(const SamDecoderOutput& a, const SamDecoderOutput& b, const std::string& what) {
+  SCOPED_TRACE(what);
+  EXPECT_TRUE(close_rel(a.masks, b.masks));
+  ASSERT_EQ(a.iou.size(), b.iou.size());
+  for (size_t i = 0; i < a.iou.size(); ++i) EXPECT_NEAR(a.iou[i], b.iou[i], kIouTol);
+  EXPECT_NEAR(a.object_score_logit, b.object_score_logit, kLogitTol);
+}
+
+// The tiny interactive head loaded on its own (its weights stay mapped with it), and a synthetic trunk output for it:
+// sin(freq · (i mod period)), smooth values of unit scale.
+struct TinyPvsHead {
+  Config cfg = load_config_file(golden_path("tiny_pvs/config.json"));
+  WeightFile wf = load_weight_file(golden_path("tiny_pvs/sam3_pvs_random.pt"));
+  Sam1TaskPredictor head{cfg, nn::ParamScope(wf.interactive, "tiny_pvs")};
+  Tensor trunk(float freq, int64_t period) const {
+    Tensor t = Tensor::empty({1, cfg.vit.embed_dim, cfg.vit_grid(), cfg.vit_grid()});
+    for (int64_t i = 0; i < t.numel(); ++i) t.f32()[i] = std::sin(freq * static_cast<float>(i % period));
+    return t;
+  }
+};
+
 // The case's prompt as the manifest gives it.
 PickPrompt fixture_prompt(const TensorFile& c, bool multimask) {
   PickPrompt p;
@@ -360,11 +382,9 @@ namespace {
 // The interactive head on the reference kernels (Backend::Ref) agrees with the optimised ones: every op it uses has
 // its reference twin. Same inputs (a synthetic trunk output), features and decoder outputs within 1e-5 of scale.
 TEST(Pick, ReferenceBackendAgrees) {
-  const Config cfg = load_config_file(golden_path("tiny_pvs/config.json"));
-  const WeightFile wf = load_weight_file(golden_path("tiny_pvs/sam3_pvs_random.pt"));
-  const Sam1TaskPredictor head(cfg, nn::ParamScope(wf.interactive, "tiny_pvs"));
-  Tensor trunk = Tensor::empty({1, cfg.vit.embed_dim, cfg.vit_grid(), cfg.vit_grid()});
-  for (int64_t i = 0; i < trunk.numel(); ++i) trunk.f32()[i] = std::sin(0.37f * static_cast<float>(i % 9973));
+  const TinyPvsHead t;
+  const Sam1TaskPredictor& head = t.head;
+  const Tensor trunk = t.trunk(0.37f, 9973);
   Tensor mask = Tensor::empty({1, 72, 72});
   for (int64_t i = 0; i < mask.numel(); ++i) mask.f32()[i] = 4.0f * std::cos(0.11f * static_cast<float>(i));
   const std::vector<SamPoint> pts = {{200, 300, 2}, {700, 800, 3}, {450, 500, 1}, {100, 90, 0}};
@@ -374,12 +394,8 @@ TEST(Pick, ReferenceBackendAgrees) {
   EXPECT_TRUE(close_rel(fc.feat_s0, fr.feat_s0));
   EXPECT_TRUE(close_rel(fc.image_embed, fr.image_embed));
   for (bool multimask : {true, false}) {
-    const SamDecoderOutput a = head.predict(fc, pts, &mask, multimask, cpu);
-    const SamDecoderOutput b = head.predict(fr, pts, &mask, multimask, ref);
-    EXPECT_TRUE(close_rel(a.masks, b.masks)) << multimask;
-    ASSERT_EQ(a.iou.size(), b.iou.size());
-    for (size_t i = 0; i < a.iou.size(); ++i) EXPECT_NEAR(a.iou[i], b.iou[i], kIouTol);
-    EXPECT_NEAR(a.object_score_logit, b.object_score_logit, kLogitTol);
+    expect_decoder_close(head.predict(fc, pts, &mask, multimask, cpu), head.predict(fr, pts, &mask, multimask, ref),
+                         multimask ? "multimask" : "single mask");
   }
 }
 
@@ -413,23 +429,17 @@ namespace {
 // The per-image click cache (Sam1TaskPredictor::click_tokens: the first block's projections computed once) gives
 // what the uncached path gives, and an ImageState drops it when the image changes.
 TEST(Pick, ClickCacheMatchesUncachedAndFollowsTheImage) {
-  const Config cfg = load_config_file(golden_path("tiny_pvs/config.json"));
-  const WeightFile wf = load_weight_file(golden_path("tiny_pvs/sam3_pvs_random.pt"));
-  const Sam1TaskPredictor head(cfg, nn::ParamScope(wf.interactive, "tiny_pvs"));
-  Tensor trunk = Tensor::empty({1, cfg.vit.embed_dim, cfg.vit_grid(), cfg.vit_grid()});
-  for (int64_t i = 0; i < trunk.numel(); ++i) trunk.f32()[i] = std::sin(0.29f * static_cast<float>(i % 7919));
+  const TinyPvsHead t;
+  const Sam1TaskPredictor& head = t.head;
+  const Tensor trunk = t.trunk(0.29f, 7919);
   const RunContext cpu{2};
   const PvsFeatures f = head.features(trunk, cpu);
   const SamImageTokens click = head.click_tokens(f, cpu);
   EXPECT_GT(click.bytes(), click.src.nbytes());
   for (bool multimask : {true, false}) {
     const std::vector<SamPoint> pts = {{450, 500, 1}};
-    const SamDecoderOutput a = head.predict(f, pts, nullptr, multimask, cpu, &click);
-    const SamDecoderOutput b = head.predict(f, pts, nullptr, multimask, cpu);
-    EXPECT_TRUE(close_rel(a.masks, b.masks)) << multimask;
-    ASSERT_EQ(a.iou.size(), b.iou.size());
-    for (size_t i = 0; i < a.iou.size(); ++i) EXPECT_NEAR(a.iou[i], b.iou[i], kIouTol);
-    EXPECT_NEAR(a.object_score_logit, b.object_score_logit, kLogitTol);
+    expect_decoder_close(head.predict(f, pts, nullptr, multimask, cpu, &click),
+                         head.predict(f, pts, nullptr, multimask, cpu), multimask ? "multimask" : "single mask");
   }
 
   // Through the API: a state that picked on one image, then got another, picks as a fresh state on the second.
