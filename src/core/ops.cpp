@@ -299,6 +299,10 @@ bool has_fast_kernel(Precision precision) {
   return kernels::cpu::onednn_supports(precision == Precision::BF16 ? Kind::BF16 : Kind::Int8);
 }
 
+bool attention_in_bf16(Precision precision) {
+  return precision == Precision::BF16 || (precision == Precision::Int8 && has_fast_kernel(Precision::BF16));
+}
+
 std::string matmul_isa() { return kernels::cpu::onednn_isa_name(); }
 
 void layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps, Tensor& y, const RunContext& ctx) {

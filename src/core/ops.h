@@ -63,6 +63,10 @@ size_t linear_scratch_bytes(const PackedWeight& w, int64_t rows);
 // Whether `precision` runs on matrix-unit/vector kernels here (oneDNN); false: a correct but slower fallback
 // (bf16 without AVX512-BF16 or AMX). F32 is always true.
 bool has_fast_kernel(Precision precision);
+// Whether the attention of modules computing at `precision` multiplies in bf16 (AttentionArgs::bf16): for bf16, and
+// for int8 where the CPU has bf16 kernels (8-bit softmax weights would lose the many small weights of a long row;
+// on a CPU without bf16 kernels bf16 attention would only cost accuracy, so int8's attention stays f32 there).
+bool attention_in_bf16(Precision precision);
 // The instruction set the reduced-precision kernels use here (oneDNN's, after ONEDNN_MAX_CPU_ISA), e.g. "avx2".
 std::string matmul_isa();
 
@@ -115,6 +119,11 @@ struct AttentionArgs {
   // Causal (lq == lk): query i sees keys 0..i only. The same numbers as attending query i over the first i+1 keys
   // alone; one call instead of one per query.
   bool causal = false;
+  // bf16 products (docs/precision.md): Q·Kᵀ and P·V multiply bf16-rounded operands — q·scale·log2(e), k, v and the
+  // softmax numerators p = 2^(s − running max) — with f32 sums; scores are in log2 units (the bias scaled by
+  // log2 e); the max, the sums l = Σ p (of the unrounded p) and the output rescaling stay f32. Where oneDNN has bf16
+  // kernels (AMX, AVX512-BF16) the tiles' products run on them; elsewhere the same roundings on f32 kernels.
+  bool bf16 = false;
 };
 void attention(const AttentionArgs& args, const RunContext& ctx);
 

@@ -44,8 +44,16 @@ void gelu(float* x, int64_t n, int n_threads);
 void relu(float* x, int64_t n, int n_threads);
 void add(const float* a, const float* b, float* y, int64_t n, int n_threads);
 
-// Fused flash-style attention (online softmax), parallel over (head, query tile).
+// Fused flash-style attention (online softmax), parallel over (head, query tile). With a.bf16 it runs on
+// attention_bf16_tiles where oneDNN has bf16 kernels, else on its own kernels with the same roundings.
 void attention(const ops::AttentionArgs& a, int n_threads);
+// a.bf16 attention as oneDNN matmuls over tiles (flash style: Q·Kᵀ and P·V per tile, f32 online softmax between
+// them), so the products run on the matrix units (AMX) where the CPU has them. The operands are stored as bf16
+// (BF16: needs attention_bf16_tiles_available()) or as the same bf16-rounded values in f32 (F32: oneDNN's f32
+// kernels, every CPU; the same products, for the tests on CPUs without bf16 kernels).
+enum class AttentionTileStorage : uint8_t { BF16, F32 };
+bool attention_bf16_tiles_available();
+void attention_bf16_tiles(const ops::AttentionArgs& a, int n_threads, AttentionTileStorage storage);
 // The low-rank form of ops.h: scores [heads·lq, lk] by two sgemms, row softmax, P·x by one sgemm.
 void few_query_attention(const ops::FewQueryAttentionArgs& a, int n_threads);
 void rope(const ops::RopeArgs& a, int n_threads);

@@ -159,6 +159,16 @@ inline __m256 erf_ps(__m256 x) {
       _mm256_sub_ps(_mm256_set1_ps(1.0f), exp2_softmax_ps(_mm256_mul_ps(q, _mm256_set1_ps(c::kLog2e)))), sign);
   return _mm256_blendv_ps(small_r, big_r, big);
 }
+
+// The nearest bf16 (ties to even) of each lane, as a float: kernels/quantize.h's round_bf16, 8 at a time (NaN stays
+// NaN).
+inline __m256 round_bf16_ps(__m256 x) {
+  const __m256i u = _mm256_castps_si256(x);
+  const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1));
+  const __m256i r = _mm256_and_si256(_mm256_add_epi32(u, _mm256_add_epi32(_mm256_set1_epi32(0x7fff), lsb)),
+                                     _mm256_set1_epi32(static_cast<int>(0xffff0000u)));
+  return _mm256_blendv_ps(_mm256_castsi256_ps(r), x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
+}
 #endif
 
 }  // namespace sam3::kernels::simd

@@ -66,6 +66,7 @@ SamAttention SamAttention::load(const nn::ParamScope& p, int64_t dim, int64_t he
   a.k_proj = nn::Linear::load(p.sub("k_proj"), dim, a.internal);
   a.v_proj = nn::Linear::load(p.sub("v_proj"), dim, a.internal);
   a.out_proj = nn::Linear::load(p.sub("out_proj"), a.internal, dim);
+  a.bf16_products = ops::attention_in_bf16(p.precision());
   return a;
 }
 
@@ -91,6 +92,7 @@ Tensor SamAttention::attend(const float* q, int64_t q_row, int64_t lq, const flo
   a.lk = lk;
   a.head_dim = hd;
   a.scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  a.bf16 = bf16_products;
   ops::attention(a, ctx);
   return o;
 }

@@ -26,6 +26,7 @@ namespace sam3 {
 struct SamAttention {
   nn::Linear q_proj, k_proj, v_proj, out_proj;
   int64_t heads = 0, internal = 0;
+  bool bf16_products = false;  // attention in bf16 (ops::attention_in_bf16 of the scope's precision)
 
   static SamAttention load(const nn::ParamScope& p, int64_t dim, int64_t heads, int64_t downsample);
   // q [Lq, dim], k / v [Lk, dim] -> [Lq, dim], from ctx's scratch (valid until the caller's ArenaScope ends).

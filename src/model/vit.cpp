@@ -94,6 +94,7 @@ VisionTransformer::VisionTransformer(const Config& cfg, const nn::ParamScope& tr
     throw Error("vit.embed_dim must be a positive multiple of vit.num_heads");
   if (v.patch_size <= 0 || v.img_size < v.patch_size) throw Error("vit.img_size must be at least vit.patch_size");
   if (!v.rel_pos_blocks.empty()) throw Error("vit.rel_pos_blocks is not supported (SAM 3 uses none)");
+  attention_bf16_ = ops::attention_in_bf16(trunk.precision());
   if (v.retain_cls_token) throw Error("vit.retain_cls_token is not supported (SAM 3 drops the cls token)");
   if (v.window_size < 0) throw Error("vit.window_size must be >= 0");
   dim_ = v.embed_dim;
@@ -303,6 +304,7 @@ void VisionTransformer::run_block(const VitBlock& b, Tensor& x, Buffers& buf, co
   a.n_heads = heads_;
   a.head_dim = D;
   a.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(D)));
+  a.bf16 = attention_bf16_;
   if (b.global) {
     a.q = qkv;
     a.k = qkv + C;

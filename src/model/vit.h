@@ -114,6 +114,7 @@ class VisionTransformer {
   std::vector<int32_t> global_pos_;    // per window-major row: its row in rope_global_ (padding rows: 0)
   std::vector<uint8_t> pad_mask_;      // per window-major row: 1 for padding tokens (empty when no padding)
   std::vector<int64_t> pad_rows_;      // the padding rows
+  bool attention_bf16_ = false;        // ops::attention_in_bf16 of the trunk's precision
 };
 
 }  // namespace sam3

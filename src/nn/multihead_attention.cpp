@@ -24,6 +24,7 @@ MultiheadAttention MultiheadAttention::load(const ParamScope& p, int64_t dim, in
   const std::vector<PackedRef> packed = pack_row_ranges(p, w, {0, dim, 2 * dim, 3 * dim});
   for (int i = 0; i < 3; ++i) m.in_packed[i] = packed[static_cast<size_t>(i)];
   m.out_proj = Linear::load(p.sub("out_proj"), dim, dim);
+  m.bf16_products = ops::attention_in_bf16(p.precision());
   return m;
 }
 
@@ -118,6 +119,7 @@ Tensor MultiheadAttention::forward(const Tensor& query, const Tensor& key, const
   a.head_dim = hd;
   a.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(hd)));
   a.key_pad = mask.key_pad;
+  a.bf16 = bf16_products;
   if (mask.causal) {  // query i attends over keys 0..i
     a.q = q;
     a.out = o.f32();

@@ -46,9 +46,10 @@ struct MultiheadAttention {
   PackedRef in_packed[3];
   Linear out_proj;
   int64_t dim = 0, heads = 0;
+  bool bf16_products = false;  // attention in bf16 (ops::attention_in_bf16 of the scope's precision)
 
   // Keys <prefix>in_proj_weight, <prefix>in_proj_bias, <prefix>out_proj.{weight,bias}. The projections are packed
-  // to p.precision() unless that is F32.
+  // to p.precision() unless that is F32; the attention's products follow ops::attention_in_bf16(p.precision()).
   static MultiheadAttention load(const ParamScope& p, int64_t dim, int64_t heads);
 
   // query [Lq, E], key / value [Lk, E] (a leading 1 dimension allowed, e.g. [L, 1, E]) -> [Lq, E].

@@ -1,6 +1,8 @@
 // Unit tests: the fused flash-style CPU attention against the reference (full score rows, double), on awkward
 // sizes (1, primes, non-multiples of the 64-query / 256-key tiles and of the SIMD width), strided layouts
-// (packed qkv, head-first, sequence-first), additive bias, key padding (incl. fully masked rows) and large logits.
+// (packed qkv, head-first, sequence-first), additive bias, key padding (incl. fully masked rows) and large logits;
+// and bf16 products (ops.h) on every kernel that computes them: the CPU kernels' roundings, and the oneDNN tile
+// kernel with f32 storage (every CPU) and bf16 storage (where oneDNN has bf16 kernels).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,6 +11,8 @@
 #include "core/error.h"
 #include "core/ops.h"
 #include "kernels/cpu.h"
+#include "kernels/cpu/onednn_matmul.h"
+#include "kernels/quantize.h"
 #include "kernels/ref.h"
 #include "kernels/simd_math.h"  // SAM3_AVX2
 #include "test_kernel_common.h"
@@ -25,13 +29,34 @@ struct Case {
   Layout layout = Layout::kSeqFirst;
   bool bias = false, pad = false;
   float qk_range = 1.0f;  // q, k ~ U(-r, r): large r gives peaked softmax and tests the running max
+  bool bf16 = false;      // bf16 products
+  bool causal = false;
 };
+
+// Which kernel computes the result compared with the reference.
+enum class Kernel { kCpu, kTilesF32, kTilesBf16 };
+constexpr double kBf16Ulp = 1.0 / 256;  // 2^-8: two bf16 roundings of the same weight differ by at most this
+
+// Keys per key tile of each kernel: within one tile the running max is the row's max, so a kernel rounds P on the
+// reference's grid.
+int64_t key_tile(Kernel k) { return k == Kernel::kCpu ? 128 : 576; }
+
+void run_kernel(Kernel k, const ops::AttentionArgs& a, int threads) {
+  if (k == Kernel::kCpu) return kernels::cpu::attention(a, threads);
+  kernels::cpu::attention_bf16_tiles(
+      a, threads, k == Kernel::kTilesF32 ? kernels::cpu::AttentionTileStorage::F32 : kernels::cpu::AttentionTileStorage::BF16);
+}
 
 // Tolerance per output element (i, h, d). With δ = the worst absolute error of query i's scores — dot_tol(D,
 // scale·Σ|q||k|) for the f32 product plus 2 ulp of |s| for the scale/bias adds — each softmax weight is off by a
 // relative ≲ 2δ (numerator and the normaliser), the fast exp adds ≤ 2 eps, and the f32 sums over Lk keys (of l
 // and of Σ p·v) add ≲ (2·sqrt(Lk)+4)·eps relative. All of it multiplies max_j |v_jd|.
-void check(const Case& c, int threads, uint32_t seed) {
+// bf16 products: the same with the rounded operands (scores in log2 units, where an error δ moves 2^s by ≤ δ·ln 2
+// relative), plus 2^-8 relative: a kernel rounds each weight relative to its running max, the reference relative
+// to the row's final max, two roundings of one value. Within one key tile both round on the same grid, so there
+// the result must also be much closer to the reference than bf16's whole effect (the mean |Δ| below a tenth of the
+// mean |bf16 − f32|): a rounding left out (of q, k, v or P) fails that.
+void check(const Case& c, int threads, uint32_t seed, Kernel kernel = Kernel::kCpu) {
   std::mt19937 g(seed);
   const int64_t H = c.heads, D = c.d;
   ops::AttentionArgs a;
@@ -81,6 +106,8 @@ void check(const Case& c, int threads, uint32_t seed) {
   a.lk = c.lk;
   a.head_dim = D;
   a.scale = 1.0f / std::sqrt(static_cast<float>(D));
+  a.bf16 = c.bf16;
+  a.causal = c.causal;
   // Output: sequence-first (or head-first for the head-first layout), poisoned with NaN.
   std::vector<float> got(static_cast<size_t>(c.lq * H * D), NAN), want(got.size(), NAN);
   if (c.layout == Layout::kHeadFirst) {
@@ -93,39 +120,64 @@ void check(const Case& c, int threads, uint32_t seed) {
   ops::AttentionArgs r = a;
   a.out = got.data();
   r.out = want.data();
-  kernels::cpu::attention(a, threads);
+  run_kernel(kernel, a, threads);
   kernels::ref::attention(r);
 
+  // The operands as the products see them (bf16: rounded, q·scale·log2 e; scores in log2 units).
+  const double log2e = 1.44269504088896340736;
+  auto qop = [&](int64_t i, int64_t h, int64_t d) -> double {
+    const float x = a.q[i * a.q_row + h * a.q_head + d];
+    return c.bf16 ? kernels::round_bf16(x * static_cast<float>(a.scale * log2e)) : x * double(a.scale);
+  };
+  auto op = [&](float x) -> double { return c.bf16 ? kernels::round_bf16(x) : x; };
+  const double bias_scale = c.bf16 ? log2e : 1.0;
   std::vector<double> tol(got.size());
   for (int64_t h = 0; h < H; ++h) {
     std::vector<double> vmax(static_cast<size_t>(D), 0.0);
     for (int64_t j = 0; j < c.lk; ++j)
       for (int64_t d = 0; d < D; ++d)
-        vmax[static_cast<size_t>(d)] = std::max(vmax[static_cast<size_t>(d)], std::fabs(double(a.v[j * a.v_row + h * a.v_head + d])));
+        vmax[static_cast<size_t>(d)] = std::max(vmax[static_cast<size_t>(d)], std::fabs(op(a.v[j * a.v_row + h * a.v_head + d])));
     for (int64_t i = 0; i < c.lq; ++i) {
       double delta = 0;
       for (int64_t j = 0; j < c.lk; ++j) {
         double abs_dot = 0, dot = 0;
         for (int64_t d = 0; d < D; ++d) {
-          const double qv = a.q[i * a.q_row + h * a.q_head + d], kv = a.k[j * a.k_row + h * a.k_head + d];
+          const double qv = qop(i, h, d), kv = op(a.k[j * a.k_row + h * a.k_head + d]);
           abs_dot += std::fabs(qv * kv);
           dot += qv * kv;
         }
-        double s = dot * a.scale + (c.bias ? bias[static_cast<size_t>(h * c.lq * c.lk + i * c.lk + j)] : 0.0);
-        delta = std::max(delta, dot_tol(D, a.scale * abs_dot) + 2 * kEps * std::fabs(s));
+        double s = dot + (c.bias ? bias[static_cast<size_t>(h * c.lq * c.lk + i * c.lk + j)] * bias_scale : 0.0);
+        delta = std::max(delta, dot_tol(D, abs_dot) + 2 * kEps * std::fabs(s));
       }
       for (int64_t d = 0; d < D; ++d) {
         const size_t o = static_cast<size_t>(i * a.o_row + h * a.o_head + d);
-        tol[o] = vmax[static_cast<size_t>(d)] *
-                 (2 * delta + (2 * std::sqrt(static_cast<double>(c.lk)) + 6) * kEps) + 1e-30;
+        tol[o] = vmax[static_cast<size_t>(d)] * (2 * delta + (2 * std::sqrt(static_cast<double>(c.lk)) + 6) * kEps +
+                                                 (c.bf16 ? kBf16Ulp : 0.0)) +
+                 1e-30;
       }
     }
   }
-  EXPECT_TRUE(within(got, want, tol,
-                     "attention H=" + std::to_string(H) + " lq=" + std::to_string(c.lq) + " lk=" +
-                         std::to_string(c.lk) + " d=" + std::to_string(D) + " layout=" +
-                         std::to_string(static_cast<int>(c.layout)) + (c.bias ? " bias" : "") +
-                         (c.pad ? " pad" : "") + " threads=" + std::to_string(threads)));
+  const std::string what = "attention H=" + std::to_string(H) + " lq=" + std::to_string(c.lq) + " lk=" +
+                           std::to_string(c.lk) + " d=" + std::to_string(D) + " layout=" +
+                           std::to_string(static_cast<int>(c.layout)) + (c.bias ? " bias" : "") +
+                           (c.pad ? " pad" : "") + (c.causal ? " causal" : "") + (c.bf16 ? " bf16" : "") +
+                           " kernel=" + std::to_string(static_cast<int>(kernel)) +
+                           " threads=" + std::to_string(threads);
+  EXPECT_TRUE(within(got, want, tol, what));
+  if (c.bf16 && c.lk <= key_tile(kernel)) {
+    std::vector<float> f32(got.size(), NAN);
+    ops::AttentionArgs r32 = r;
+    r32.bf16 = false;
+    r32.out = f32.data();
+    kernels::ref::attention(r32);
+    double off = 0, effect = 0;
+    for (size_t e = 0; e < got.size(); ++e) {
+      if (std::isnan(want[e])) continue;  // layouts with gaps
+      off += std::fabs(double(got[e]) - want[e]);
+      effect += std::fabs(double(want[e]) - f32[e]);
+    }
+    EXPECT_LE(off, 0.1 * effect) << what << ": mean |kernel - ref| vs mean |bf16 - f32| (ref)";
+  }
 }
 
 }  // namespace
@@ -153,6 +205,40 @@ TEST(KernelAttention, BiasPadAndPeakedSoftmax) {
   check({3, 200, 513, 16, Layout::kHeadFirst, true, true}, 1, 7);
   check({2, 129, 777, 64, Layout::kSeqFirst, false, false, 4.0f}, 2, 8);  // logits up to ~±128: peaked rows
   check({2, 33, 300, 64, Layout::kSeqFirst, true, true, 3.0f}, 2, 9);
+}
+
+// bf16 products: every case on one kernel. Sizes span one and several key tiles (128 keys on the CPU kernels, 576
+// on the tiles), query tiles (96 / 192) and their remainders; D = 8 and 13 take the CPU kernels' generic path.
+void check_bf16_cases(Kernel kernel) {
+  uint32_t seed = 100;
+  for (int64_t lq : {1, 37, 200})
+    for (int64_t lk : {1, 100, 300, 700})
+      for (int64_t d : {8, 13, 16, 64}) {
+        check({2, lq, lk, d, Layout::kSeqFirst, false, false, 1.0f, true}, static_cast<int>(seed % 2) + 1, seed, kernel);
+        ++seed;
+      }
+  check({3, 97, 97, 16, Layout::kPackedQkv, false, false, 1.0f, true}, 2, 1, kernel);
+  check({3, 70, 301, 24, Layout::kHeadFirst, false, false, 1.0f, true}, 2, 3, kernel);
+  check({2, 66, 120, 32, Layout::kSeqFirst, true, true, 1.0f, true}, 2, 5, kernel);
+  check({3, 200, 613, 16, Layout::kHeadFirst, true, true, 1.0f, true}, 1, 7, kernel);
+  check({2, 129, 777, 64, Layout::kSeqFirst, false, false, 4.0f, true}, 2, 8, kernel);  // peaked rows
+  check({2, 120, 120, 64, Layout::kSeqFirst, false, true, 3.0f, true, true}, 2, 9, kernel);   // causal
+  check({2, 300, 300, 16, Layout::kSeqFirst, true, false, 1.0f, true, true}, 2, 11, kernel);  // causal
+  check({1, 5184 / 8, 1300, 64, Layout::kSeqFirst, false, false, 1.0f, true}, 2, 12, kernel);
+}
+
+TEST(KernelAttention, Bf16ProductsOnTheCpuKernels) { check_bf16_cases(Kernel::kCpu); }
+
+// The oneDNN tile kernel with f32 storage of the bf16-rounded operands: oneDNN's f32 kernels, so every CPU runs the
+// tile kernel's tiling, masks, online softmax and rescaling.
+TEST(KernelAttention, Bf16TilesWithF32Storage) { check_bf16_cases(Kernel::kTilesF32); }
+
+// The tile kernel as the model runs it where the CPU has bf16 kernels (AMX, AVX512-BF16).
+TEST(KernelAttention, Bf16TilesWithBf16Storage) {
+  if (!kernels::cpu::attention_bf16_tiles_available())
+    GTEST_SKIP() << "oneDNN has no bf16 kernel on this CPU (" << kernels::cpu::onednn_isa_name()
+                 << "): bf16 attention runs on the CPU kernels (Bf16ProductsOnTheCpuKernels)";
+  check_bf16_cases(Kernel::kTilesBf16);
 }
 
 TEST(KernelAttention, FullyMaskedRowsAndMaskedBias) {

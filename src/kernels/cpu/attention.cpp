@@ -10,6 +10,9 @@
 //   6-query × 16-dim register tile reading V rows in place, with the e^(m_old - m_new) rescaling of O folded into
 //   its accumulator initialisation.
 // - otherwise, single-threaded sgemm calls on the tiles (S = Q·Kᵀ, O += P·V) with the same online softmax.
+// bf16 products (a.bf16, ops.h): both round q·scale·log2 e, the K and V tiles and the numerators P to bf16 as they
+// pack or write them, and keep the statistics in f32; where oneDNN has bf16 kernels the tiles run there instead
+// (attention_bf16_tiles.cpp).
 // ref: torch.nn.functional.scaled_dot_product_attention
 #include <omp.h>
 
@@ -19,6 +22,8 @@
 #include <vector>
 
 #include "kernels/cpu.h"
+#include "kernels/cpu/onednn_matmul.h"
+#include "kernels/quantize.h"
 #include "kernels/simd_math.h"
 
 namespace sam3::kernels::cpu {
@@ -96,15 +101,28 @@ inline void scale_row(float* o, int64_t n, float f) {
   for (int64_t d = 0; d < n; ++d) o[d] *= f;
 }
 
+// bf16 products, scores in log2 units: s[j] = bf16(2^(s[j] - m)); returns the sum of the unrounded values.
+inline float exp2_sum_round_bf16(float* s, int64_t n, float m) {
+  float sum = 0;
+  for (int64_t j = 0; j < n; ++j) {
+    const float p = simd::exp2_softmax_scalar(s[j] - m);
+    sum += p;
+    s[j] = round_bf16(p);
+  }
+  return sum;
+}
+
 // Generic path (any head_dim; no AVX2 needed): one work item, head h, queries [i0, i0+nq), on sgemm tiles.
 void attend_tile_sgemm(const ops::AttentionArgs& a, int64_t h, int64_t i0, int64_t nq, Scratch& sc) {
   const int64_t D = a.head_dim;
+  const bool b16 = a.bf16;  // scores in log2 units, operands rounded (ops.h)
+  const float qscale = b16 ? a.scale * kLog2e : a.scale, bias_scale = b16 ? kLog2e : 1.0f;
   float* qt = sc.q.data();
   float* st = sc.s.data();
   float* ot = sc.o.data();
   for (int64_t i = 0; i < nq; ++i) {
     const float* src = a.q + (i0 + i) * a.q_row + h * a.q_head;
-    for (int64_t d = 0; d < D; ++d) qt[i * D + d] = src[d] * a.scale;
+    for (int64_t d = 0; d < D; ++d) qt[i * D + d] = b16 ? round_bf16(src[d] * qscale) : src[d] * qscale;
     sc.m[static_cast<size_t>(i)] = kNegInf;
     sc.l[static_cast<size_t>(i)] = 0.0f;
   }
@@ -114,14 +132,28 @@ void attend_tile_sgemm(const ops::AttentionArgs& a, int64_t h, int64_t i0, int64
   const int64_t lk = a.causal ? std::min(a.lk, i0 + nq) : a.lk;  // later keys are hidden from the whole tile
   for (int64_t j0 = 0; j0 < lk; j0 += kBk) {
     const int64_t nk = std::min(kBk, lk - j0);
+    // The K and V tiles as the products see them: in place, or rounded copies [nk, D].
+    const float* kt = kh + j0 * a.k_row;
+    const float* vt = vh + j0 * a.v_row;
+    int64_t k_ld = a.k_row, v_ld = a.v_row;
+    if (b16) {
+      for (int64_t j = 0; j < nk; ++j)
+        for (int64_t d = 0; d < D; ++d) {
+          sc.kp[static_cast<size_t>(j * D + d)] = round_bf16(kt[j * a.k_row + d]);
+          sc.vp[static_cast<size_t>(j * D + d)] = round_bf16(vt[j * a.v_row + d]);
+        }
+      kt = sc.kp.data();
+      vt = sc.vp.data();
+      k_ld = v_ld = D;
+    }
     // S[nq, nk] = Qs · K[j0:j0+nk]ᵀ
-    sgemm(false, true, nq, nk, D, qt, D, kh + j0 * a.k_row, a.k_row, st, kBk, false, 1);
+    sgemm(false, true, nq, nk, D, qt, D, kt, k_ld, st, kBk, false, 1);
     bool any = false;  // does any query in the tile have a finite score in this key tile?
     for (int64_t i = 0; i < nq; ++i) {
       float* s = st + i * kBk;
       if (a.bias) {
         const float* b = a.bias + h * a.bias_head + (i0 + i) * a.lk + j0;
-        for (int64_t j = 0; j < nk; ++j) s[j] += b[j];
+        for (int64_t j = 0; j < nk; ++j) s[j] += b[j] * bias_scale;
       }
       if (a.key_pad) {
         for (int64_t j = 0; j < nk; ++j)
@@ -138,15 +170,16 @@ void attend_tile_sgemm(const ops::AttentionArgs& a, int64_t h, int64_t i0, int64
       }
       any = true;
       if (m_new > m) {
-        const float alpha = simd::exp_scalar(m - m_new);  // 0 when m was -inf
+        // 0 when m was -inf
+        const float alpha = b16 ? simd::exp2_softmax_scalar(m - m_new) : simd::exp_scalar(m - m_new);
         l *= alpha;
         scale_row(ot + i * D, D, alpha);
         m = m_new;
       }
-      l += exp_sum(s, nk, m);
+      l += b16 ? exp2_sum_round_bf16(s, nk, m) : exp_sum(s, nk, m);
     }
     // O[nq, D] += P[nq, nk] · V[j0:j0+nk]
-    if (any) sgemm(false, false, nq, D, nk, st, kBk, vh + j0 * a.v_row, a.v_row, ot, D, true, 1);
+    if (any) sgemm(false, false, nq, D, nk, st, kBk, vt, v_ld, ot, D, true, 1);
   }
   for (int64_t i = 0; i < nq; ++i) {
     const float l = sc.l[static_cast<size_t>(i)];
@@ -297,6 +330,13 @@ void key_tile_step(const ops::AttentionArgs& a, int64_t h, const SubTile& t, int
     const __m256 al = simd::exp2_softmax_ps(_mm256_sub_ps(m_old, m_use));
     __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
     jj = 0;
+    if (a.bf16) {  // P·V sees bf16(P); l sums the unrounded P
+      for (; jj < nk; ++jj) {
+        const __m256 p0 = simd::exp2_softmax_ps(_mm256_sub_ps(_mm256_loadu_ps(st + jj * kBq + i), m_use));
+        _mm256_storeu_ps(st + jj * kBq + i, simd::round_bf16_ps(p0));
+        s0 = _mm256_add_ps(s0, p0);
+      }
+    }
     for (; jj + 2 <= nk; jj += 2) {
       const __m256 p0 = simd::exp2_softmax_ps(_mm256_sub_ps(_mm256_loadu_ps(st + jj * kBq + i), m_use));
       const __m256 p1 = simd::exp2_softmax_ps(_mm256_sub_ps(_mm256_loadu_ps(st + (jj + 1) * kBq + i), m_use));
@@ -345,7 +385,10 @@ void attend_block_avx2(const ops::AttentionArgs& a, int64_t h, int64_t i0, int64
     for (int64_t i = 0; i < t.nqp; ++i) {
       if (i < t.nq) {
         const float* src = a.q + (t.i0 + i) * a.q_row + h * a.q_head;
-        for (int64_t d = 0; d < D; ++d) t.qt[d * kBq + i] = src[d] * qscale;
+        if (a.bf16)
+          for (int64_t d = 0; d < D; ++d) t.qt[d * kBq + i] = round_bf16(src[d] * qscale);
+        else
+          for (int64_t d = 0; d < D; ++d) t.qt[d * kBq + i] = src[d] * qscale;
       } else {
         for (int64_t d = 0; d < D; ++d) t.qt[d * kBq + i] = 0.0f;
       }
@@ -364,14 +407,16 @@ void attend_block_avx2(const ops::AttentionArgs& a, int64_t h, int64_t i0, int64
     const int64_t nk = std::min(kBk, lk - j0);
     // Pack the K tile as [nk][D] and the V tile as [D/16][nk][16]: contiguous streams for the micro-kernels,
     // whatever the row strides (a packed qkv has rows 12 KB apart: one page per key otherwise).
+    const bool b16 = a.bf16;  // the products see bf16(K), bf16(V)
+    auto ld = [b16](const float* p) { return b16 ? simd::round_bf16_ps(_mm256_loadu_ps(p)) : _mm256_loadu_ps(p); };
     for (int64_t j = 0; j < nk; ++j) {
       const float* ks = kh + (j0 + j) * a.k_row;
       const float* vs = vh + (j0 + j) * a.v_row;
       for (int64_t d0 = 0; d0 < D; d0 += 16) {
-        _mm256_storeu_ps(kp + j * D + d0, _mm256_loadu_ps(ks + d0));
-        _mm256_storeu_ps(kp + j * D + d0 + 8, _mm256_loadu_ps(ks + d0 + 8));
-        _mm256_storeu_ps(vp + d0 * nk + j * 16, _mm256_loadu_ps(vs + d0));
-        _mm256_storeu_ps(vp + d0 * nk + j * 16 + 8, _mm256_loadu_ps(vs + d0 + 8));
+        _mm256_storeu_ps(kp + j * D + d0, ld(ks + d0));
+        _mm256_storeu_ps(kp + j * D + d0 + 8, ld(ks + d0 + 8));
+        _mm256_storeu_ps(vp + d0 * nk + j * 16, ld(vs + d0));
+        _mm256_storeu_ps(vp + d0 * nk + j * 16 + 8, ld(vs + d0 + 8));
       }
     }
     for (int64_t s = 0; s < n_sub; ++s) key_tile_step(a, h, tiles[s], j0, nk, kp, vp, sc.s.data());
@@ -391,6 +436,7 @@ void attend_block_avx2(const ops::AttentionArgs& a, int64_t h, int64_t i0, int64
 }  // namespace
 
 void attention(const ops::AttentionArgs& a, int n_threads) {
+  if (a.bf16 && attention_bf16_tiles_available()) return attention_bf16_tiles(a, n_threads, AttentionTileStorage::BF16);
   // Work item: (head, block of up to kGroup query tiles), blocks balanced in tile count (576 queries = 6 tiles:
   // 3 + 3, not 4 + 2); head-major so concurrent items share K/V in cache.
   const int64_t n_tiles = (a.lq + kBq - 1) / kBq;

@@ -10,6 +10,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "core/error.h"
+#include "kernels/cpu/onednn_engine.h"
 
 namespace sam3::kernels::cpu {
 
@@ -18,11 +19,6 @@ namespace {
 using dt = dnnl::memory::data_type;
 using tag = dnnl::memory::format_tag;
 
-// The CPU engine: created once, immutable afterwards.
-const dnnl::engine& cpu_engine() {
-  static const dnnl::engine e(dnnl::engine::kind::cpu, 0);
-  return e;
-}
 
 struct Types {
   dt src, wei, dst;
@@ -42,9 +38,9 @@ dnnl::matmul::primitive_desc make_pd(OnednnMatmul::Kind kind, int64_t M, int64_t
   const dnnl::memory::desc src({M, K}, t.src, tag::ab), dst({M, N}, t.dst, tag::ab);
   if (bias) {
     const dnnl::memory::desc b({1, N}, dt::f32, tag::ab);
-    return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wei, b, dst), cpu_engine());
+    return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wei, b, dst), onednn_engine());
   }
-  return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wei, dst), cpu_engine());
+  return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wei, dst), onednn_engine());
 }
 
 // A representative row count for choosing the packed layout (the ViT's token count at 1008 px).
@@ -75,9 +71,9 @@ std::unique_ptr<OnednnMatmul> OnednnMatmul::create(Kind kind, const void* w, int
   } catch (const dnnl::error&) {
     return nullptr;  // no kernel for these types on this CPU
   }
-  dnnl::stream s(cpu_engine());
-  dnnl::memory src(impl->plain_desc, cpu_engine(), const_cast<void*>(w));
-  impl->packed = dnnl::memory(pd.weights_desc(), cpu_engine());
+  dnnl::stream s(onednn_engine());
+  dnnl::memory src(impl->plain_desc, onednn_engine(), const_cast<void*>(w));
+  impl->packed = dnnl::memory(pd.weights_desc(), onednn_engine());
   dnnl::reorder(src, impl->packed).execute(s, src, impl->packed);
   s.wait();
   return std::unique_ptr<OnednnMatmul>(new OnednnMatmul(kind, N, K, std::move(impl)));
@@ -100,7 +96,7 @@ void OnednnMatmul::run(const void* x, const float* bias, void* y, int64_t M, int
     prim = it->second;
   }
   const Types t = types_of(kind_);
-  const auto& eng = cpu_engine();
+  const auto& eng = onednn_engine();
   dnnl::memory xm({{M, k_}, t.src, tag::ab}, eng, const_cast<void*>(x));
   dnnl::memory ym({{M, n_}, t.dst, tag::ab}, eng, y);
   std::unordered_map<int, dnnl::memory> args{
@@ -113,8 +109,8 @@ void OnednnMatmul::run(const void* x, const float* bias, void* y, int64_t M, int
 }
 
 void OnednnMatmul::unpack(void* w) const {
-  dnnl::stream s(cpu_engine());
-  dnnl::memory dst(impl_->plain_desc, cpu_engine(), w);
+  dnnl::stream s(onednn_engine());
+  dnnl::memory dst(impl_->plain_desc, onednn_engine(), w);
   dnnl::reorder(impl_->packed, dst).execute(s, impl_->packed, dst);
   s.wait();
 }
@@ -131,6 +127,11 @@ std::string onednn_isa_name() {
     case dnnl::cpu_isa::avx512_core_amx: return "avx512_core_amx";
     default: return "other";
   }
+}
+
+const dnnl::engine& onednn_engine() {
+  static const dnnl::engine e(dnnl::engine::kind::cpu, 0);  // created once, immutable afterwards
+  return e;
 }
 
 bool onednn_supports(OnednnMatmul::Kind kind) {
