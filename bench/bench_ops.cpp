@@ -173,6 +173,25 @@ int main(int argc, char** argv) {
     ops::AttentionArgs d = seq_first_args(dq, k, v, dout, 8, Q, L, 32);
     d.bias = bias.f32(), d.bias_head = Q * L;
     run("attention decoder x-attn 8h 201x5184 +bias", 4.0 * 8 * Q * L * 32, 0, [&] { ops::attention(d, RunContext{T}); });
+    // bf16 products (AttentionArgs::bf16): oneDNN tiles where the CPU has bf16 kernels, else the CPU kernels with
+    // the roundings; and the tile kernel on f32 storage (oneDNN's f32 kernels), its overhead on any CPU.
+    const bool tiles = kernels::cpu::attention_bf16_tiles_available();
+    const std::string how = tiles ? ", oneDNN" : ", rounded";
+    ops::AttentionArgs ab = a, fb = f;
+    ab.bf16 = fb.bf16 = true;
+    run("attention ViT global bf16" + how, 4.0 * 16 * L * L * 64, 0, [&] { ops::attention(ab, RunContext{T}); });
+    run("attention ViT window 9x bf16" + how, 9 * 4.0 * 16 * W * W * 64, 0, [&] {
+      for (int64_t i = 0; i < 9; ++i) {
+        ops::AttentionArgs wi = ab;
+        wi.lq = wi.lk = W;
+        wi.q += i * W * 3 * C, wi.k += i * W * 3 * C, wi.v += i * W * 3 * C, wi.out += i * W * C;
+        ops::attention(wi, RunContext{T});
+      }
+    });
+    run("attention fusion bf16" + how, 4.0 * 8 * L * L * 32, 0, [&] { ops::attention(fb, RunContext{T}); });
+    run("attention ViT global bf16 tiles, f32 storage", 4.0 * 16 * L * L * 64, 0, [&] {
+      kernels::cpu::attention_bf16_tiles(ab, T, kernels::cpu::AttentionTileStorage::F32);
+    });
   }
   // ---- convolutions (FPN neck, patch embed) ----
   {

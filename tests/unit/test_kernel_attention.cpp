@@ -33,12 +33,13 @@ struct Case {
   bool causal = false;
 };
 
-// Which kernel computes the result compared with the reference.
+// Which kernel computes the result compared with the reference: kernels::cpu::attention (its dispatch), or the tile
+// kernel with f32 or bf16 storage.
 enum class Kernel { kCpu, kTilesF32, kTilesBf16 };
 constexpr double kBf16Ulp = 1.0 / 256;  // 2^-8: two bf16 roundings of the same weight differ by at most this
 
-// Keys per key tile of each kernel: within one tile the running max is the row's max, so a kernel rounds P on the
-// reference's grid.
+// Keys up to which every kernel the case may run visits one key tile (the CPU kernels' tiles hold 128, the oneDNN
+// tiles 576): the running max is then the row's max, so the kernel rounds P on the reference's grid.
 int64_t key_tile(Kernel k) { return k == Kernel::kCpu ? 128 : 576; }
 
 void run_kernel(Kernel k, const ops::AttentionArgs& a, int threads) {
@@ -227,7 +228,9 @@ void check_bf16_cases(Kernel kernel) {
   check({1, 5184 / 8, 1300, 64, Layout::kSeqFirst, false, false, 1.0f, true}, 2, 12, kernel);
 }
 
-TEST(KernelAttention, Bf16ProductsOnTheCpuKernels) { check_bf16_cases(Kernel::kCpu); }
+// kernels::cpu::attention with a.bf16: the oneDNN tiles where the CPU has bf16 kernels, else the CPU kernels with
+// the roundings (this test's _isa_avx2 run takes the latter on every CPU).
+TEST(KernelAttention, Bf16Products) { check_bf16_cases(Kernel::kCpu); }
 
 // The oneDNN tile kernel with f32 storage of the bf16-rounded operands: oneDNN's f32 kernels, so every CPU runs the
 // tile kernel's tiling, masks, online softmax and rescaling.
@@ -237,7 +240,7 @@ TEST(KernelAttention, Bf16TilesWithF32Storage) { check_bf16_cases(Kernel::kTiles
 TEST(KernelAttention, Bf16TilesWithBf16Storage) {
   if (!kernels::cpu::attention_bf16_tiles_available())
     GTEST_SKIP() << "oneDNN has no bf16 kernel on this CPU (" << kernels::cpu::onednn_isa_name()
-                 << "): bf16 attention runs on the CPU kernels (Bf16ProductsOnTheCpuKernels)";
+                 << "): bf16 attention runs on the CPU kernels (Bf16Products)";
   check_bf16_cases(Kernel::kTilesBf16);
 }
 

@@ -1,6 +1,6 @@
 // sam3.cpp — bf16 attention on oneDNN matmul tiles (see kernels/cpu.h), flash style:
-//   Qc[h] = bf16(q·scale·log2 e) [lqp, D], Kc[h] = bf16(k), Vc[h] = bf16(v) [lkp, D]  (once per call, zero-padded)
-//   per work item (head h, query tile of bq rows), per key tile of bk keys:
+//   Kc[h] = bf16(k), Vc[h] = bf16(v) [lkp, D]  (once per call, zero-padded)
+//   per work item (head h, query tile of bq rows): Qt = bf16(q·scale·log2 e) [bq, D]; per key tile of bk keys:
 //     S[bq, bk] = Qc_tile · Kc_tileᵀ           (oneDNN matmul, f32 sums: AMX tiles where the CPU has them)
 //     bias·log2 e, masks; m_new = max(m, max_j S); P = 2^(S − m_new); l = l·2^(m − m_new) + Σ P   (f32)
 //     O[bq, D] = O·2^(m − m_new) + bf16(P) · Vc_tile        (oneDNN matmul into PV, then the f32 rescale-add)
@@ -56,20 +56,24 @@ constexpr dt operand_type() {
   return sizeof(T) == 2 ? dt::bf16 : dt::f32;
 }
 
-// dst[h][i][d] = operand(src[i·row + h·head + d] · scale) for i < len; zero rows up to padded.
+// One row of D operands: dst[d] = operand(src[d] · scale), or zeros (src null: a padding row).
 template <class T>
-void convert(const float* src, int64_t row, int64_t head, int64_t heads, int64_t len, int64_t padded, int64_t D,
-             float scale, T* dst, int threads) {
+void convert_row(const float* src, int64_t D, float scale, T* dst) {
+  if (!src) {
+    std::memset(dst, 0, static_cast<size_t>(D) * sizeof(T));
+    return;
+  }
+  for (int64_t e = 0; e < D; ++e) store_operand(src[e] * scale, dst + e);
+}
+
+// dst[h][i] = the row of (i, h) for i < len, zero rows up to padded; parallel over (head, row).
+template <class T>
+void convert_heads(const float* src, int64_t row, int64_t head, int64_t heads, int64_t len, int64_t padded, int64_t D,
+                   T* dst, int threads) {
 #pragma omp parallel for num_threads(threads) schedule(static)
   for (int64_t hi = 0; hi < heads * padded; ++hi) {
     const int64_t h = hi / padded, i = hi % padded;
-    T* d = dst + hi * D;
-    if (i >= len) {
-      std::memset(d, 0, static_cast<size_t>(D) * sizeof(T));
-      continue;
-    }
-    const float* s = src + i * row + h * head;
-    for (int64_t e = 0; e < D; ++e) store_operand(s[e] * scale, d + e);
+    convert_row(i < len ? src + i * row + h * head : nullptr, D, 1.0f, dst + hi * D);
   }
 }
 
@@ -78,7 +82,20 @@ void convert(const float* src, int64_t row, int64_t head, int64_t heads, int64_t
 template <class T>
 float softmax_row(float* s, int64_t n, float& m, float& l, T* p) {
   float mx = kNegInf;
-  for (int64_t j = 0; j < n; ++j) mx = std::max(mx, s[j]);
+  int64_t j = 0;
+#ifdef SAM3_AVX2
+  __m256 v0 = _mm256_set1_ps(kNegInf), v1 = v0;
+  for (; j + 16 <= n; j += 16) {
+    v0 = _mm256_max_ps(v0, _mm256_loadu_ps(s + j));
+    v1 = _mm256_max_ps(v1, _mm256_loadu_ps(s + j + 8));
+  }
+  v0 = _mm256_max_ps(v0, v1);
+  __m128 hm = _mm_max_ps(_mm256_castps256_ps128(v0), _mm256_extractf128_ps(v0, 1));
+  hm = _mm_max_ps(hm, _mm_movehl_ps(hm, hm));
+  hm = _mm_max_ss(hm, _mm_movehdup_ps(hm));
+  mx = _mm_cvtss_f32(hm);
+#endif
+  for (; j < n; ++j) mx = std::max(mx, s[j]);
   const float m_new = std::max(m, mx);
   if (m_new == kNegInf) {
     std::memset(p, 0, static_cast<size_t>(n) * sizeof(T));
@@ -86,7 +103,7 @@ float softmax_row(float* s, int64_t n, float& m, float& l, T* p) {
   }
   const float alpha = simd::exp2_softmax_scalar(m - m_new);  // 0 when m was -inf
   float sum = 0;
-  int64_t j = 0;
+  j = 0;
 #ifdef SAM3_AVX2
   const __m256 vm = _mm256_set1_ps(m_new);
   __m256 acc = _mm256_setzero_ps();
@@ -124,9 +141,10 @@ float softmax_row(float* s, int64_t n, float& m, float& l, T* p) {
 template <class T>
 struct TilePlan {
   const ops::AttentionArgs& a;
-  int64_t bq, bk, nqt, lqp, lkp;
-  std::vector<T> qc, kc, vc;     // [H][lqp][D], [H][lkp][D], [H][lkp][D]
-  std::vector<uint8_t> hidden;   // [lkp]: padded or key_pad-masked keys
+  int64_t bq, bk, nqt, lkp;
+  std::vector<T> kc, vc;         // [H][lkp][D] each
+  std::vector<uint8_t> hidden;       // [lkp]: padded or key_pad-masked keys
+  std::vector<uint8_t> tile_hidden;  // per key tile: does it hold any hidden key?
   dnnl::memory::desc q_desc, kt_desc, s_desc, p_desc, v_desc, pv_desc;
   dnnl::matmul qk, pv;
 };
@@ -136,14 +154,14 @@ template <class T>
 struct TileWorker {
   const TilePlan<T>& plan;
   std::vector<float> s, pvt, o, m, l, alpha;  // S [bq, bk], PV and O [bq, D], per-row statistics
-  std::vector<T> p;                           // bf16(P) [bq, bk]
+  std::vector<T> qt, p;                       // the query tile [bq, D] and bf16(P) [bq, bk]
   dnnl::stream stream;
   dnnl::memory q_mem, k_mem, s_mem, p_mem, v_mem, pv_mem;
 
   explicit TileWorker(const TilePlan<T>& pl)
       : plan(pl), s(static_cast<size_t>(pl.bq * pl.bk)), pvt(static_cast<size_t>(pl.bq * pl.a.head_dim)),
-        o(pvt.size()), m(static_cast<size_t>(pl.bq)), l(m.size()), alpha(m.size()), p(s.size()),
-        stream(onednn_engine()), q_mem(pl.q_desc, onednn_engine(), DNNL_MEMORY_NONE),
+        o(pvt.size()), m(static_cast<size_t>(pl.bq)), l(m.size()), alpha(m.size()), qt(o.size()), p(s.size()),
+        stream(onednn_engine()), q_mem(pl.q_desc, onednn_engine(), qt.data()),
         k_mem(pl.kt_desc, onednn_engine(), DNNL_MEMORY_NONE), s_mem(pl.s_desc, onednn_engine(), s.data()),
         p_mem(pl.p_desc, onednn_engine(), p.data()), v_mem(pl.v_desc, onednn_engine(), DNNL_MEMORY_NONE),
         pv_mem(pl.pv_desc, onednn_engine(), pvt.data()) {}
@@ -156,7 +174,8 @@ struct TileWorker {
     std::fill(m.begin(), m.end(), kNegInf);
     std::fill(l.begin(), l.end(), 0.0f);
     std::fill(o.begin(), o.end(), 0.0f);
-    q_mem.set_data_handle(const_cast<T*>(plan.qc.data() + (h * plan.lqp + i0) * D));
+    for (int64_t i = 0; i < bq; ++i)
+      convert_row(i < nq ? a.q + (i0 + i) * a.q_row + h * a.q_head : nullptr, D, a.scale * kLog2e, qt.data() + i * D);
     for (int64_t j0 = 0; j0 < plan.lkp; j0 += bk) {
       if (a.causal && j0 > i0 + nq - 1) break;  // keys after the tile's last query are hidden from all of it
       k_mem.set_data_handle(const_cast<T*>(plan.kc.data() + (h * plan.lkp + j0) * D));
@@ -168,8 +187,11 @@ struct TileWorker {
           const float* b = a.bias + h * a.bias_head + (i0 + i) * lk + j0;
           for (int64_t j = 0; j < std::min(bk, lk - j0); ++j) sr[j] += b[j] * kLog2e;
         }
-        for (int64_t j = 0; j < bk; ++j)
-          if (plan.hidden[static_cast<size_t>(j0 + j)] || (a.causal && j0 + j > i0 + i)) sr[j] = kNegInf;
+        if (plan.tile_hidden[static_cast<size_t>(j0 / bk)])
+          for (int64_t j = 0; j < bk; ++j)
+            if (plan.hidden[static_cast<size_t>(j0 + j)]) sr[j] = kNegInf;
+        if (a.causal && j0 + bk > i0 + i + 1)  // keys after query i0 + i
+          std::fill(sr + std::max<int64_t>(0, i0 + i + 1 - j0), sr + bk, kNegInf);
         const size_t r = static_cast<size_t>(i);
         alpha[r] = softmax_row(sr, bk, m[r], l[r], p.data() + i * bk);
       }
@@ -213,15 +235,16 @@ template <class T>
 void run_tiles(const ops::AttentionArgs& a, int n_threads) {
   const int64_t H = a.n_heads, D = a.head_dim, lq = a.lq, lk = a.lk;
   const Tiling qt = balanced(lq, kMaxBq, 16), kt = balanced(lk, kMaxBk, 32);
-  TilePlan<T> plan{a, qt.b, kt.b, qt.n, qt.n * qt.b, kt.n * kt.b, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
-  plan.qc.resize(static_cast<size_t>(H * plan.lqp * D));
+  TilePlan<T> plan{a, qt.b, kt.b, qt.n, kt.n * kt.b, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
   plan.kc.resize(static_cast<size_t>(H * plan.lkp * D));
   plan.vc.resize(plan.kc.size());
-  convert(a.q, a.q_row, a.q_head, H, lq, plan.lqp, D, a.scale * kLog2e, plan.qc.data(), n_threads);
-  convert(a.k, a.k_row, a.k_head, H, lk, plan.lkp, D, 1.0f, plan.kc.data(), n_threads);
-  convert(a.v, a.v_row, a.v_head, H, lk, plan.lkp, D, 1.0f, plan.vc.data(), n_threads);
+  convert_heads(a.k, a.k_row, a.k_head, H, lk, plan.lkp, D, plan.kc.data(), n_threads);
+  convert_heads(a.v, a.v_row, a.v_head, H, lk, plan.lkp, D, plan.vc.data(), n_threads);
   plan.hidden.assign(static_cast<size_t>(plan.lkp), 1);
   for (int64_t j = 0; j < lk; ++j) plan.hidden[static_cast<size_t>(j)] = a.key_pad && a.key_pad[j] ? 1 : 0;
+  plan.tile_hidden.assign(static_cast<size_t>(kt.n), 0);
+  for (int64_t j = 0; j < plan.lkp; ++j)
+    if (plan.hidden[static_cast<size_t>(j)]) plan.tile_hidden[static_cast<size_t>(j / plan.bk)] = 1;
   const dt ot = operand_type<T>();
   const int64_t bq = plan.bq, bk = plan.bk;
   plan.q_desc = dnnl::memory::desc({bq, D}, ot, tag::ab);
