@@ -331,10 +331,19 @@ void key_tile_step(const ops::AttentionArgs& a, int64_t h, const SubTile& t, int
     __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
     jj = 0;
     if (a.bf16) {  // P·V sees bf16(P); l sums the unrounded P
-      for (; jj < nk; ++jj) {
+      for (; jj + 2 <= nk; jj += 2) {
+        const __m256 p0 = simd::exp2_softmax_ps(_mm256_sub_ps(_mm256_loadu_ps(st + jj * kBq + i), m_use));
+        const __m256 p1 = simd::exp2_softmax_ps(_mm256_sub_ps(_mm256_loadu_ps(st + (jj + 1) * kBq + i), m_use));
+        _mm256_storeu_ps(st + jj * kBq + i, simd::round_bf16_ps(p0));
+        _mm256_storeu_ps(st + (jj + 1) * kBq + i, simd::round_bf16_ps(p1));
+        s0 = _mm256_add_ps(s0, p0);
+        s1 = _mm256_add_ps(s1, p1);
+      }
+      if (jj < nk) {
         const __m256 p0 = simd::exp2_softmax_ps(_mm256_sub_ps(_mm256_loadu_ps(st + jj * kBq + i), m_use));
         _mm256_storeu_ps(st + jj * kBq + i, simd::round_bf16_ps(p0));
         s0 = _mm256_add_ps(s0, p0);
+        ++jj;
       }
     }
     for (; jj + 2 <= nk; jj += 2) {
