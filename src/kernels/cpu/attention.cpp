@@ -373,6 +373,24 @@ void key_tile_step(const ops::AttentionArgs& a, int64_t h, const SubTile& t, int
   }
 }
 
+// The K tile as kp [nk][D] and the V tile as vp [D/16][nk][16] (rows k_row / v_row apart in k / v), each value
+// rounded to bf16 when Round.
+template <bool Round>
+void pack_kv(const float* k, int64_t k_row, const float* v, int64_t v_row, int64_t nk, int64_t D, float* kp,
+             float* vp) {
+  auto ld = [](const float* p) { return Round ? simd::round_bf16_ps(_mm256_loadu_ps(p)) : _mm256_loadu_ps(p); };
+  for (int64_t j = 0; j < nk; ++j) {
+    const float* ks = k + j * k_row;
+    const float* vs = v + j * v_row;
+    for (int64_t d0 = 0; d0 < D; d0 += 16) {
+      _mm256_storeu_ps(kp + j * D + d0, ld(ks + d0));
+      _mm256_storeu_ps(kp + j * D + d0 + 8, ld(ks + d0 + 8));
+      _mm256_storeu_ps(vp + d0 * nk + j * 16, ld(vs + d0));
+      _mm256_storeu_ps(vp + d0 * nk + j * 16 + 8, ld(vs + d0 + 8));
+    }
+  }
+}
+
 // AVX2 path, head_dim % 16 == 0: one work item, head h, queries [i0, i0+nq), nq ≤ kGroup·kBq, as up to kGroup
 // sub-tiles that share each packed K/V tile (packing reads K and V from L3/DRAM; sharing it cuts that traffic
 // kGroup-fold). Query columns nq..nqp-1 of a sub-tile are zero padding (scores 0, finite; never written out).
@@ -416,18 +434,10 @@ void attend_block_avx2(const ops::AttentionArgs& a, int64_t h, int64_t i0, int64
     const int64_t nk = std::min(kBk, lk - j0);
     // Pack the K tile as [nk][D] and the V tile as [D/16][nk][16]: contiguous streams for the micro-kernels,
     // whatever the row strides (a packed qkv has rows 12 KB apart: one page per key otherwise).
-    const bool b16 = a.bf16;  // the products see bf16(K), bf16(V)
-    auto ld = [b16](const float* p) { return b16 ? simd::round_bf16_ps(_mm256_loadu_ps(p)) : _mm256_loadu_ps(p); };
-    for (int64_t j = 0; j < nk; ++j) {
-      const float* ks = kh + (j0 + j) * a.k_row;
-      const float* vs = vh + (j0 + j) * a.v_row;
-      for (int64_t d0 = 0; d0 < D; d0 += 16) {
-        _mm256_storeu_ps(kp + j * D + d0, ld(ks + d0));
-        _mm256_storeu_ps(kp + j * D + d0 + 8, ld(ks + d0 + 8));
-        _mm256_storeu_ps(vp + d0 * nk + j * 16, ld(vs + d0));
-        _mm256_storeu_ps(vp + d0 * nk + j * 16 + 8, ld(vs + d0 + 8));
-      }
-    }
+    if (a.bf16)  // the products see bf16(K), bf16(V)
+      pack_kv<true>(kh + j0 * a.k_row, a.k_row, vh + j0 * a.v_row, a.v_row, nk, D, kp, vp);
+    else
+      pack_kv<false>(kh + j0 * a.k_row, a.k_row, vh + j0 * a.v_row, a.v_row, nk, D, kp, vp);
     for (int64_t s = 0; s < n_sub; ++s) key_tile_step(a, h, tiles[s], j0, nk, kp, vp, sc.s.data());
   }
   for (int64_t s = 0; s < n_sub; ++s) {

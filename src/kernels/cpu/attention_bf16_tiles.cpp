@@ -140,8 +140,10 @@ float softmax_row(float* s, int64_t n, float& m, float& l, T* p) {
 // The call's plan: tile shapes, the converted operands, the masks and the two primitives.
 template <class T>
 struct TilePlan {
+  TilePlan(const ops::AttentionArgs& args, Tiling queries, Tiling keys)
+      : a(args), bq(queries.b), bk(keys.b), nqt(queries.n), lkp(keys.n * keys.b) {}
   const ops::AttentionArgs& a;
-  int64_t bq, bk, nqt, lkp;
+  int64_t bq, bk, nqt, lkp;  // query tile rows, key tile keys, query tiles, padded key count
   std::vector<T> kc, vc;         // [H][lkp][D] each
   std::vector<uint8_t> hidden;       // [lkp]: padded or key_pad-masked keys
   std::vector<uint8_t> tile_hidden;  // per key tile: does it hold any hidden key?
@@ -235,7 +237,7 @@ template <class T>
 void run_tiles(const ops::AttentionArgs& a, int n_threads) {
   const int64_t H = a.n_heads, D = a.head_dim, lq = a.lq, lk = a.lk;
   const Tiling qt = balanced(lq, kMaxBq, 16), kt = balanced(lk, kMaxBk, 32);
-  TilePlan<T> plan{a, qt.b, kt.b, qt.n, kt.n * kt.b, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
+  TilePlan<T> plan(a, qt, kt);
   plan.kc.resize(static_cast<size_t>(H * plan.lkp * D));
   plan.vc.resize(plan.kc.size());
   convert_heads(a.k, a.k_row, a.k_head, H, lk, plan.lkp, D, plan.kc.data(), n_threads);
