@@ -15,6 +15,7 @@
 #pragma once
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
@@ -160,6 +161,20 @@ inline __m256 erf_ps(__m256 x) {
   return _mm256_blendv_ps(small_r, big_r, big);
 }
 
+// The sum / the max of the 8 lanes.
+inline float hsum_ps(__m256 a) {
+  __m128 h = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+  h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+  h = _mm_add_ss(h, _mm_movehdup_ps(h));
+  return _mm_cvtss_f32(h);
+}
+inline float hmax_ps(__m256 a) {
+  __m128 h = _mm_max_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+  h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+  h = _mm_max_ss(h, _mm_movehdup_ps(h));
+  return _mm_cvtss_f32(h);
+}
+
 // The nearest bf16 (ties to even) of each lane, as a float: kernels/quantize.h's round_bf16, 8 at a time (NaN stays
 // NaN).
 inline __m256 round_bf16_ps(__m256 x) {
@@ -170,5 +185,22 @@ inline __m256 round_bf16_ps(__m256 x) {
   return _mm256_blendv_ps(_mm256_castsi256_ps(r), x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
 }
 #endif
+
+// max_j s[j] (-inf for n = 0), AVX2 where available.
+inline float max_of(const float* s, int64_t n) {
+  int64_t j = 0;
+  float mx = -INFINITY;
+#ifdef SAM3_AVX2
+  __m256 a = _mm256_set1_ps(-INFINITY), b = a;
+  for (; j + 16 <= n; j += 16) {
+    a = _mm256_max_ps(a, _mm256_loadu_ps(s + j));
+    b = _mm256_max_ps(b, _mm256_loadu_ps(s + j + 8));
+  }
+  for (; j + 8 <= n; j += 8) a = _mm256_max_ps(a, _mm256_loadu_ps(s + j));
+  mx = hmax_ps(_mm256_max_ps(a, b));
+#endif
+  for (; j < n; ++j) mx = std::max(mx, s[j]);
+  return mx;
+}
 
 }  // namespace sam3::kernels::simd

@@ -44,26 +44,6 @@ struct Scratch {
         kp(static_cast<size_t>(kBk * d)), vp(static_cast<size_t>(kBk * d)) {}
 };
 
-inline float row_max(const float* s, int64_t n) {
-  int64_t j = 0;
-  float mx = kNegInf;
-#ifdef SAM3_AVX2
-  __m256 a = _mm256_set1_ps(kNegInf), b = a;
-  for (; j + 16 <= n; j += 16) {
-    a = _mm256_max_ps(a, _mm256_loadu_ps(s + j));
-    b = _mm256_max_ps(b, _mm256_loadu_ps(s + j + 8));
-  }
-  for (; j + 8 <= n; j += 8) a = _mm256_max_ps(a, _mm256_loadu_ps(s + j));
-  a = _mm256_max_ps(a, b);
-  __m128 h = _mm_max_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
-  h = _mm_max_ps(h, _mm_movehl_ps(h, h));
-  h = _mm_max_ss(h, _mm_movehdup_ps(h));
-  mx = _mm_cvtss_f32(h);
-#endif
-  for (; j < n; ++j) mx = std::max(mx, s[j]);
-  return mx;
-}
-
 // s[j] = exp(s[j] - m); returns Σ s[j].
 inline float exp_sum(float* s, int64_t n, float m) {
   int64_t j = 0;
@@ -84,11 +64,7 @@ inline float exp_sum(float* s, int64_t n, float m) {
     _mm256_storeu_ps(s + j, p0);
     a = _mm256_add_ps(a, p0);
   }
-  a = _mm256_add_ps(a, b);
-  __m128 h = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
-  h = _mm_add_ps(h, _mm_movehl_ps(h, h));
-  h = _mm_add_ss(h, _mm_movehdup_ps(h));
-  sum = _mm_cvtss_f32(h);
+  sum = simd::hsum_ps(_mm256_add_ps(a, b));
 #endif
   for (; j < n; ++j) {
     s[j] = simd::exp_scalar(s[j] - m);
@@ -163,7 +139,7 @@ void attend_tile_sgemm(const ops::AttentionArgs& a, int64_t h, int64_t i0, int64
         for (int64_t j = std::max<int64_t>(0, i0 + i + 1 - j0); j < nk; ++j) s[j] = kNegInf;
       float& m = sc.m[static_cast<size_t>(i)];
       float& l = sc.l[static_cast<size_t>(i)];
-      const float m_new = std::max(m, row_max(s, nk));
+      const float m_new = std::max(m, simd::max_of(s, nk));
       if (m_new == kNegInf) {  // every key so far masked: this tile contributes nothing to the row
         std::fill(s, s + nk, 0.0f);
         continue;

@@ -81,29 +81,14 @@ void convert_heads(const float* src, int64_t row, int64_t head, int64_t heads, i
 // m_new) (1 while every key so far is masked), and writes the numerators' operands to p (zeros when all masked).
 template <class T>
 float softmax_row(float* s, int64_t n, float& m, float& l, T* p) {
-  float mx = kNegInf;
-  int64_t j = 0;
-#ifdef SAM3_AVX2
-  __m256 v0 = _mm256_set1_ps(kNegInf), v1 = v0;
-  for (; j + 16 <= n; j += 16) {
-    v0 = _mm256_max_ps(v0, _mm256_loadu_ps(s + j));
-    v1 = _mm256_max_ps(v1, _mm256_loadu_ps(s + j + 8));
-  }
-  v0 = _mm256_max_ps(v0, v1);
-  __m128 hm = _mm_max_ps(_mm256_castps256_ps128(v0), _mm256_extractf128_ps(v0, 1));
-  hm = _mm_max_ps(hm, _mm_movehl_ps(hm, hm));
-  hm = _mm_max_ss(hm, _mm_movehdup_ps(hm));
-  mx = _mm_cvtss_f32(hm);
-#endif
-  for (; j < n; ++j) mx = std::max(mx, s[j]);
-  const float m_new = std::max(m, mx);
+  const float m_new = std::max(m, simd::max_of(s, n));
   if (m_new == kNegInf) {
     std::memset(p, 0, static_cast<size_t>(n) * sizeof(T));
     return 1.0f;
   }
   const float alpha = simd::exp2_softmax_scalar(m - m_new);  // 0 when m was -inf
   float sum = 0;
-  j = 0;
+  int64_t j = 0;
 #ifdef SAM3_AVX2
   const __m256 vm = _mm256_set1_ps(m_new);
   __m256 acc = _mm256_setzero_ps();
@@ -122,10 +107,7 @@ float softmax_row(float* s, int64_t n, float& m, float& l, T* p) {
       _mm256_storeu_ps(p + j + 8, r1);
     }
   }
-  __m128 h = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
-  h = _mm_add_ps(h, _mm_movehl_ps(h, h));
-  h = _mm_add_ss(h, _mm_movehdup_ps(h));
-  sum = _mm_cvtss_f32(h);
+  sum = simd::hsum_ps(acc);
 #endif
   for (; j < n; ++j) {
     const float e = simd::exp2_softmax_scalar(s[j] - m_new);

@@ -11,15 +11,6 @@ namespace sam3::kernels::cpu {
 
 namespace {
 
-#ifdef SAM3_AVX2
-inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-#endif
-
 void norm_row(const float* x, const float* g, const float* b, float eps, float* y, int64_t C) {
   int64_t i = 0;
   float sum = 0;
@@ -30,7 +21,7 @@ void norm_row(const float* x, const float* g, const float* b, float eps, float* 
     a1 = _mm256_add_ps(a1, _mm256_loadu_ps(x + i + 8));
   }
   for (; i + 8 <= C; i += 8) a0 = _mm256_add_ps(a0, _mm256_loadu_ps(x + i));
-  sum = hsum(_mm256_add_ps(a0, a1));
+  sum = simd::hsum_ps(_mm256_add_ps(a0, a1));
 #endif
   for (; i < C; ++i) sum += x[i];
   const float mean = sum / static_cast<float>(C);
@@ -51,7 +42,7 @@ void norm_row(const float* x, const float* g, const float* b, float eps, float* 
     const __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(x + i), vm);
     a0 = _mm256_fmadd_ps(d0, d0, a0);
   }
-  ss = hsum(_mm256_add_ps(a0, a1));
+  ss = simd::hsum_ps(_mm256_add_ps(a0, a1));
 #endif
   for (; i < C; ++i) ss += (x[i] - mean) * (x[i] - mean);
   const float inv = 1.0f / std::sqrt(ss / static_cast<float>(C) + eps);
