@@ -22,7 +22,6 @@
 #include <vector>
 
 #include "kernels/cpu.h"
-#include "kernels/cpu/onednn_matmul.h"
 #include "kernels/quantize.h"
 #include "kernels/simd_math.h"
 

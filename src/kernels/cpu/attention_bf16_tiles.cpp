@@ -270,8 +270,7 @@ void run_tiles(const ops::AttentionArgs& a, int n_threads) {
 }  // namespace
 
 bool attention_bf16_tiles_available() {
-  static const bool available = onednn_supports(OnednnMatmul::Kind::BF16);  // the CPU's, fixed for the process
-  return available;
+  return onednn_supports(OnednnMatmul::Kind::BF16);
 }
 
 void attention_bf16_tiles(const ops::AttentionArgs& a, int n_threads, AttentionTileStorage storage) {

@@ -19,7 +19,6 @@ namespace {
 using dt = dnnl::memory::data_type;
 using tag = dnnl::memory::format_tag;
 
-
 struct Types {
   dt src, wei, dst;
 };
@@ -134,7 +133,9 @@ const dnnl::engine& onednn_engine() {
   return e;
 }
 
-bool onednn_supports(OnednnMatmul::Kind kind) {
+namespace {
+
+bool probe(OnednnMatmul::Kind kind) {
   const int64_t n = 64, k = 64;
   try {
     const Types t = types_of(kind);
@@ -143,6 +144,20 @@ bool onednn_supports(OnednnMatmul::Kind kind) {
   } catch (const dnnl::error&) {
     return false;
   }
+}
+
+}  // namespace
+
+bool onednn_supports(OnednnMatmul::Kind kind) {
+  // oneDNN fixes its ISA (and reads ONEDNN_MAX_CPU_ISA) once per process, so each answer is probed once.
+  static const bool f32 = probe(OnednnMatmul::Kind::F32), bf16 = probe(OnednnMatmul::Kind::BF16),
+                    int8 = probe(OnednnMatmul::Kind::Int8);
+  switch (kind) {
+    case OnednnMatmul::Kind::F32: return f32;
+    case OnednnMatmul::Kind::BF16: return bf16;
+    case OnednnMatmul::Kind::Int8: return int8;
+  }
+  return false;
 }
 
 bool onednn_int8_saturates() {

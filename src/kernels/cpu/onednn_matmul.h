@@ -38,7 +38,8 @@ class OnednnMatmul {
 
 // oneDNN's effective instruction set on this CPU (after ONEDNN_MAX_CPU_ISA), e.g. "avx2", "avx512_core_amx".
 std::string onednn_isa_name();
-// Whether oneDNN has a kernel for `kind` here (probed once per call with a small product).
+// Whether oneDNN has a kernel for `kind` here (probed with a small product once per process: the loads ask per
+// layer).
 bool onednn_supports(OnednnMatmul::Kind kind);
 // Whether u8·s8 products may saturate 16-bit intermediate sums here (AVX2/AVX-512 without VNNI or AMX): int8
 // activations then use 7 bits (kernels/quantize.h).
