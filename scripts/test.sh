@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# sam3.cpp — build (if needed) and run the whole test suite. Extra arguments go to ctest (e.g. -L unit).
+# sam3.cpp — build (if needed) and run the whole test suite. Extra arguments go to ctest (e.g. -L unit; `-L unit`,
+# `-L module` or `-L slow` alone builds only that label's test programs).
 #   scripts/test.sh [CTEST ARGS]             the Release build in build/
 #   scripts/test.sh --sanitize [CTEST ARGS]  AddressSanitizer + UndefinedBehaviorSanitizer build in build-asan/
 #                                            (-DSAM3_SANITIZE=address,undefined; any report fails the test), e.g.
@@ -12,6 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs="${JOBS:-$(nproc)}"
 mode=release
+target=()  # what to build: everything unless narrowed below
 case "${1:-}" in
   --sanitize) mode=sanitize; shift ;;
   --fuzz) mode=fuzz; shift ;;
@@ -23,9 +25,11 @@ case "$mode" in
     ;;
   sanitize)
     dir=build-asan
-    # RelWithDebInfo: sanitizer reports with line numbers; -O2 keeps the module tests' run time reasonable.
+    # RelWithDebInfo with -g1: sanitizer reports with line numbers (line tables only: compiles faster than -g);
+    # -O2 keeps the module tests' run time reasonable.
     # No Python package here: an ASan-built extension would need the runtime preloaded into python3.
     [ -f $dir/CMakeCache.txt ] || cmake -S . -B $dir -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" \
       -DSAM3_SANITIZE=address,undefined -DSAM3_PYTHON=OFF ${SAM3_CMAKE_ARGS:-}
     # Leaks are reported at exit; OpenMP's and OpenBLAS's thread pools keep memory by design, so only ours count.
     export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}"
@@ -37,10 +41,17 @@ case "$mode" in
       echo "test.sh: --fuzz needs clang and clang++ (scripts/setup.sh --deps installs them)" >&2
       exit 1
     fi
+    # -g1 as above: crash reports with line numbers.
     [ -f $dir/CMakeCache.txt ] || CC=clang CXX=clang++ cmake -S . -B $dir -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" \
       -DSAM3_FUZZ=ON -DSAM3_BUILD_TESTS=OFF -DSAM3_PYTHON=OFF ${SAM3_CMAKE_ARGS:-}
     set -- -L fuzz "$@"
+    target=(--target fuzz_targets)  # the fuzz targets only (not the CLI, the server or the benchmarks)
     ;;
 esac
-cmake --build $dir -j"$jobs"
+# `-L unit`, `-L module` or `-L slow` alone builds only that label's test programs and what they link (target
+# tests_<label>): the unit label under the sanitizers then skips the CLI, the server, the benchmarks and the other
+# labels' tests. Anything else builds everything.
+if [ $mode != fuzz ] && [ $# -eq 2 ] && [ "$1" = -L ] && [[ "$2" =~ ^(unit|module|slow)$ ]]; then target=(--target "tests_$2"); fi
+cmake --build $dir -j"$jobs" "${target[@]}"
 ctest --test-dir $dir --output-on-failure -j"$jobs" "$@"
