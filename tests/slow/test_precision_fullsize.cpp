@@ -130,11 +130,33 @@ class FullSize : public ::testing::Test {
 };
 std::string FullSize::path_;
 
-void check(const std::shared_ptr<const Model>& f32, const std::shared_ptr<const Model>& low, const Gate& g) {
-  const std::string img = golden_path("images/groceries.jpg");
-  ImageState a(f32), b(low);
-  a.set_embedding(f32->encode_file(img));
-  b.set_embedding(low->encode_file(img));
+// The f32 side, computed once for every precision: the embedding of the fixture image and its answers to the prompts
+// (a text, and the same text with a box), with every query reported (threshold 0.05).
+struct Reference {
+  std::shared_ptr<const Model> model;
+  ImageState state;
+  std::vector<Prompt> prompts;
+  SegmentParams params = segment_default_params();
+  SegmentResult result;
+
+  explicit Reference(std::shared_ptr<const Model> f32) : model(f32), state(f32) {
+    state.set_embedding(f32->encode_file(golden_path("images/groceries.jpg")));
+    const int w = state.embedding().image_width(), h = state.embedding().image_height();
+    Prompt boxed{"a carton of milk", {PromptBox::from_user_xyxy(0.1f * w, 0.1f * h, 0.5f * w, 0.6f * h, w, h)}};
+    prompts = {Prompt{"a carton of milk", {}}, boxed};
+    params.threshold = 0.05f;
+    result = segment(state, prompts, params);
+  }
+};
+
+void check(const Reference& ref, const std::shared_ptr<const Model>& low, const Gate& g) {
+  const std::shared_ptr<const Model>& f32 = ref.model;
+  const ImageState& a = ref.state;
+  const std::vector<Prompt>& prompts = ref.prompts;
+  const SegmentParams& sp = ref.params;
+  const SegmentResult& ra = ref.result;
+  ImageState b(low);
+  b.set_embedding(low->encode_file(golden_path("images/groceries.jpg")));
   const std::vector<double> cos = embedding_cosines(a.embedding(), b.embedding());
   std::printf("%s: cosines", g.dtype);
   for (size_t i = 0; i < cos.size(); ++i) {
@@ -142,12 +164,7 @@ void check(const std::shared_ptr<const Model>& f32, const std::shared_ptr<const 
     EXPECT_GE(cos[i], g.cosine) << g.dtype << " FPN level " << i;
   }
   std::printf("\n");
-  const int w = a.embedding().image_width(), h = a.embedding().image_height();
-  Prompt boxed{"a carton of milk", {PromptBox::from_user_xyxy(0.1f * w, 0.1f * h, 0.5f * w, 0.6f * h, w, h)}};
-  const std::vector<Prompt> prompts = {Prompt{"a carton of milk", {}}, boxed};
-  SegmentParams sp = segment_default_params();
-  sp.threshold = 0.05f;
-  const SegmentResult ra = segment(a, prompts, sp), rb = segment(b, prompts, sp);
+  const SegmentResult rb = segment(b, prompts, sp);
   for (float threshold : {0.05f, 0.5f}) {  // 0.5: the same outputs re-thresholded (post-processing only)
     for (size_t p = 0; p < prompts.size(); ++p) {
       const PromptResult pa = threshold == sp.threshold ? ra.prompts[p] : rethreshold(ra.prompts[p], threshold);
@@ -185,7 +202,7 @@ void check(const std::shared_ptr<const Model>& f32, const std::shared_ptr<const 
 }  // namespace
 
 TEST_F(FullSize, Bf16AndInt8AgainstF32) {
-  const auto f32 = load("f32");
+  const Reference f32(load("f32"));
   check(f32, load("bf16"), Gate{"bf16", 0.9999, 0.01});
   check(f32, load("int8"), Gate{"int8", 0.999, 0.03});
 }
