@@ -14,6 +14,9 @@ cd "$(dirname "$0")/.."
 jobs="${JOBS:-$(nproc)}"
 mode=release
 target=()  # what to build: everything unless narrowed below
+# The sanitizer and fuzz builds: RelWithDebInfo with line tables only (-g1): reports keep file:line, and it compiles
+# faster than -g.
+g1_flags=(-DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG")
 case "${1:-}" in
   --sanitize) mode=sanitize; shift ;;
   --fuzz) mode=fuzz; shift ;;
@@ -25,11 +28,9 @@ case "$mode" in
     ;;
   sanitize)
     dir=build-asan
-    # RelWithDebInfo with -g1: sanitizer reports with line numbers (line tables only: compiles faster than -g);
-    # -O2 keeps the module tests' run time reasonable.
+    # RelWithDebInfo with -g1 (above); -O2 keeps the module tests' run time reasonable.
     # No Python package here: an ASan-built extension would need the runtime preloaded into python3.
-    [ -f $dir/CMakeCache.txt ] || cmake -S . -B $dir -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-      -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" \
+    [ -f $dir/CMakeCache.txt ] || cmake -S . -B $dir -DCMAKE_BUILD_TYPE=RelWithDebInfo "${g1_flags[@]}" \
       -DSAM3_SANITIZE=address,undefined -DSAM3_PYTHON=OFF ${SAM3_CMAKE_ARGS:-}
     # Leaks are reported at exit; OpenMP's and OpenBLAS's thread pools keep memory by design, so only ours count.
     export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}"
@@ -41,9 +42,8 @@ case "$mode" in
       echo "test.sh: --fuzz needs clang and clang++ (scripts/setup.sh --deps installs them)" >&2
       exit 1
     fi
-    # -g1 as above: crash reports with line numbers.
     [ -f $dir/CMakeCache.txt ] || CC=clang CXX=clang++ cmake -S . -B $dir -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-      -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" \
+      "${g1_flags[@]}" \
       -DSAM3_FUZZ=ON -DSAM3_BUILD_TESTS=OFF -DSAM3_PYTHON=OFF ${SAM3_CMAKE_ARGS:-}
     set -- -L fuzz "$@"
     target=(--target fuzz_targets)  # the fuzz targets only (not the CLI, the server or the benchmarks)
@@ -52,6 +52,8 @@ esac
 # `-L unit`, `-L module` or `-L slow` alone builds only that label's test programs and what they link (target
 # tests_<label>): the unit label under the sanitizers then skips the CLI, the server, the benchmarks and the other
 # labels' tests. Anything else builds everything.
-if [ $mode != fuzz ] && [ $# -eq 2 ] && [ "$1" = -L ] && [[ "$2" =~ ^(unit|module|slow)$ ]]; then target=(--target "tests_$2"); fi
+if [ $mode != fuzz ] && [ $# -eq 2 ] && [ "$1" = -L ] && [[ "$2" =~ ^(unit|module|slow)$ ]]; then
+  target=(--target "tests_$2")
+fi
 cmake --build $dir -j"$jobs" "${target[@]}"
 ctest --test-dir $dir --output-on-failure -j"$jobs" "$@"

@@ -149,13 +149,12 @@ bool probe(OnednnMatmul::Kind kind) {
 }  // namespace
 
 bool onednn_supports(OnednnMatmul::Kind kind) {
-  // oneDNN fixes its ISA (and reads ONEDNN_MAX_CPU_ISA) once per process, so each answer is probed once.
-  static const bool f32 = probe(OnednnMatmul::Kind::F32), bf16 = probe(OnednnMatmul::Kind::BF16),
-                    int8 = probe(OnednnMatmul::Kind::Int8);
+  // oneDNN fixes its ISA (and reads ONEDNN_MAX_CPU_ISA) once per process, so each kind is probed once, when first
+  // asked about.
   switch (kind) {
-    case OnednnMatmul::Kind::F32: return f32;
-    case OnednnMatmul::Kind::BF16: return bf16;
-    case OnednnMatmul::Kind::Int8: return int8;
+    case OnednnMatmul::Kind::F32: { static const bool f32 = probe(kind); return f32; }
+    case OnednnMatmul::Kind::BF16: { static const bool bf16 = probe(kind); return bf16; }
+    case OnednnMatmul::Kind::Int8: { static const bool int8 = probe(kind); return int8; }
   }
   return false;
 }
