@@ -130,6 +130,7 @@ struct TilePlan {
   std::vector<uint8_t> hidden;       // [lkp]: padded or key_pad-masked keys
   std::vector<uint8_t> tile_hidden;  // per key tile: does it hold any hidden key?
   dnnl::memory::desc q_desc, kt_desc, s_desc, p_desc, v_desc, pv_desc;
+  dnnl::matmul::primitive_desc qk_pd, pv_pd;
   dnnl::matmul qk, pv;
 };
 
@@ -140,7 +141,7 @@ struct TileWorker {
   std::vector<float> s, pvt, o, m, l, alpha;  // S [bq, bk], PV and O [bq, D], per-row statistics
   std::vector<T> qt, p;                       // the query tile [bq, D] and bf16(P) [bq, bk]
   dnnl::stream stream;
-  dnnl::memory q_mem, k_mem, s_mem, p_mem, v_mem, pv_mem;
+  dnnl::memory q_mem, k_mem, s_mem, p_mem, v_mem, pv_mem, scratch_mem;
 
   explicit TileWorker(const TilePlan<T>& pl)
       : plan(pl), s(static_cast<size_t>(pl.bq * pl.bk)), pvt(static_cast<size_t>(pl.bq * pl.a.head_dim)),
@@ -148,7 +149,11 @@ struct TileWorker {
         stream(onednn_engine()), q_mem(pl.q_desc, onednn_engine(), qt.data()),
         k_mem(pl.kt_desc, onednn_engine(), DNNL_MEMORY_NONE), s_mem(pl.s_desc, onednn_engine(), s.data()),
         p_mem(pl.p_desc, onednn_engine(), p.data()), v_mem(pl.v_desc, onednn_engine(), DNNL_MEMORY_NONE),
-        pv_mem(pl.pv_desc, onednn_engine(), pvt.data()) {}
+        pv_mem(pl.pv_desc, onednn_engine(), pvt.data()) {
+    // One scratchpad for both products (this thread runs them one after the other), sized for the larger.
+    const dnnl::memory::desc qk_pad = pl.qk_pd.scratchpad_desc(), pv_pad = pl.pv_pd.scratchpad_desc();
+    scratch_mem = dnnl::memory(qk_pad.get_size() >= pv_pad.get_size() ? qk_pad : pv_pad, onednn_engine());
+  }
 
   // Work item: head h, query tile starting at i0.
   void run(int64_t h, int64_t i0) {
@@ -163,7 +168,8 @@ struct TileWorker {
     for (int64_t j0 = 0; j0 < plan.lkp; j0 += bk) {
       if (a.causal && j0 > i0 + nq - 1) break;  // keys after the tile's last query are hidden from all of it
       k_mem.set_data_handle(const_cast<T*>(plan.kc.data() + (h * plan.lkp + j0) * D));
-      plan.qk.execute(stream, {{DNNL_ARG_SRC, q_mem}, {DNNL_ARG_WEIGHTS, k_mem}, {DNNL_ARG_DST, s_mem}});
+      plan.qk.execute(stream, {{DNNL_ARG_SRC, q_mem}, {DNNL_ARG_WEIGHTS, k_mem}, {DNNL_ARG_DST, s_mem},
+                               {DNNL_ARG_SCRATCHPAD, scratch_mem}});
       stream.wait();
       for (int64_t i = 0; i < bq; ++i) {
         float* sr = s.data() + i * bk;
@@ -180,7 +186,8 @@ struct TileWorker {
         alpha[r] = softmax_row(sr, bk, m[r], l[r], p.data() + i * bk);
       }
       v_mem.set_data_handle(const_cast<T*>(plan.vc.data() + (h * plan.lkp + j0) * D));
-      plan.pv.execute(stream, {{DNNL_ARG_SRC, p_mem}, {DNNL_ARG_WEIGHTS, v_mem}, {DNNL_ARG_DST, pv_mem}});
+      plan.pv.execute(stream, {{DNNL_ARG_SRC, p_mem}, {DNNL_ARG_WEIGHTS, v_mem}, {DNNL_ARG_DST, pv_mem},
+                               {DNNL_ARG_SCRATCHPAD, scratch_mem}});
       stream.wait();
       for (int64_t i = 0; i < bq; ++i) {
         const float al = alpha[static_cast<size_t>(i)];
@@ -211,8 +218,10 @@ class OneOmpThread {
   int prev_;
 };
 
-dnnl::matmul make_matmul(const dnnl::memory::desc& src, const dnnl::memory::desc& wei, const dnnl::memory::desc& dst) {
-  return dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wei, dst), onednn_engine()));
+// A tile product; each thread of the kernel runs it on its own tiles with its own scratchpad (onednn_engine.h).
+dnnl::matmul::primitive_desc tile_product(const dnnl::memory::desc& src, const dnnl::memory::desc& wei,
+                                          const dnnl::memory::desc& dst) {
+  return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wei, dst), onednn_attr(), onednn_engine());
 }
 
 template <class T>
@@ -239,8 +248,10 @@ void run_tiles(const ops::AttentionArgs& a, int n_threads) {
   plan.pv_desc = dnnl::memory::desc({bq, D}, dt::f32, tag::ab);
   {
     OneOmpThread one;
-    plan.qk = make_matmul(plan.q_desc, plan.kt_desc, plan.s_desc);
-    plan.pv = make_matmul(plan.p_desc, plan.v_desc, plan.pv_desc);
+    plan.qk_pd = tile_product(plan.q_desc, plan.kt_desc, plan.s_desc);
+    plan.pv_pd = tile_product(plan.p_desc, plan.v_desc, plan.pv_desc);
+    plan.qk = dnnl::matmul(plan.qk_pd);
+    plan.pv = dnnl::matmul(plan.pv_pd);
   }
   const int64_t items = H * plan.nqt;
   const int threads = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(n_threads, items)));

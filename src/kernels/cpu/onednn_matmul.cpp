@@ -6,6 +6,7 @@
 #include <omp.h>
 
 #include <map>
+#include <tuple>
 #include <mutex>
 #include <oneapi/dnnl/dnnl.hpp>
 
@@ -37,9 +38,17 @@ dnnl::matmul::primitive_desc make_pd(OnednnMatmul::Kind kind, int64_t M, int64_t
   const dnnl::memory::desc src({M, K}, t.src, tag::ab), dst({M, N}, t.dst, tag::ab);
   if (bias) {
     const dnnl::memory::desc b({1, N}, dt::f32, tag::ab);
-    return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wei, b, dst), onednn_engine());
+    return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wei, b, dst), onednn_attr(), onednn_engine());
   }
-  return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wei, dst), onednn_engine());
+  return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wei, dst), onednn_attr(), onednn_engine());
+}
+
+// dst = src in dst's layout, with this call's own scratchpad (onednn_engine.h).
+void reorder(const dnnl::memory& src, const dnnl::memory& dst, dnnl::stream& s) {
+  const dnnl::reorder::primitive_desc pd(src, dst, onednn_attr());
+  dnnl::memory scratch(pd.scratchpad_desc(), onednn_engine());
+  dnnl::reorder(pd).execute(s, {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}, {DNNL_ARG_SCRATCHPAD, scratch}});
+  s.wait();
 }
 
 // A representative row count for choosing the packed layout (the ViT's token count at 1008 px).
@@ -50,8 +59,14 @@ constexpr int64_t kPackRows = 5184;
 struct OnednnMatmul::Impl {
   dnnl::memory::desc plain_desc;  // {K, N} of W[N,K] row-major: tag ba
   dnnl::memory packed;            // the weight in the layout oneDNN chose
+  struct Prim {
+    dnnl::matmul matmul;
+    dnnl::memory::desc scratchpad;
+  };
   mutable std::mutex mu;
-  mutable std::map<std::pair<int64_t, bool>, dnnl::matmul> prims;  // (M, has bias) -> primitive
+  // (M, has bias, threads) -> primitive: oneDNN plans a primitive's work split for the thread count current when it
+  // is created, and runs that many threads whatever the count at execution.
+  mutable std::map<std::tuple<int64_t, bool, int>, Prim> prims;
 };
 
 OnednnMatmul::OnednnMatmul(Kind kind, int64_t N, int64_t K, std::unique_ptr<Impl> impl)
@@ -73,24 +88,26 @@ std::unique_ptr<OnednnMatmul> OnednnMatmul::create(Kind kind, const void* w, int
   dnnl::stream s(onednn_engine());
   dnnl::memory src(impl->plain_desc, onednn_engine(), const_cast<void*>(w));
   impl->packed = dnnl::memory(pd.weights_desc(), onednn_engine());
-  dnnl::reorder(src, impl->packed).execute(s, src, impl->packed);
-  s.wait();
+  reorder(src, impl->packed, s);
   return std::unique_ptr<OnednnMatmul>(new OnednnMatmul(kind, N, K, std::move(impl)));
 }
 
 void OnednnMatmul::run(const void* x, const float* bias, void* y, int64_t M, int n_threads) const {
   if (M <= 0) return;
   const bool has_bias = bias != nullptr && kind_ != Kind::Int8;
-  dnnl::matmul prim;
+  const int threads = n_threads < 1 ? 1 : n_threads;
+  omp_set_num_threads(threads);  // before the primitive's creation: oneDNN plans it for this count
+  Impl::Prim prim;
   {
     std::lock_guard<std::mutex> lock(impl_->mu);
-    auto it = impl_->prims.find({M, has_bias});
+    const auto key = std::make_tuple(M, has_bias, threads);
+    auto it = impl_->prims.find(key);
     if (it == impl_->prims.end()) {
       // The packed layout was chosen for kPackRows rows; oneDNN's layouts depend on the types and the ISA, not on
       // M, so the same packed weight serves every M. Were that ever not so, oneDNN would pick a slower
       // implementation that accepts the layout (or throw when none does): `ONEDNN_VERBOSE=1` names the one used.
       auto pd = make_pd(kind_, M, n_, k_, impl_->packed.get_desc(), has_bias);
-      it = impl_->prims.emplace(std::make_pair(M, has_bias), dnnl::matmul(pd)).first;
+      it = impl_->prims.emplace(key, Impl::Prim{dnnl::matmul(pd), pd.scratchpad_desc()}).first;
     }
     prim = it->second;
   }
@@ -101,17 +118,16 @@ void OnednnMatmul::run(const void* x, const float* bias, void* y, int64_t M, int
   std::unordered_map<int, dnnl::memory> args{
       {DNNL_ARG_SRC, xm}, {DNNL_ARG_WEIGHTS, impl_->packed}, {DNNL_ARG_DST, ym}};
   if (has_bias) args.emplace(DNNL_ARG_BIAS, dnnl::memory({{1, n_}, dt::f32, tag::ab}, eng, const_cast<float*>(bias)));
-  omp_set_num_threads(n_threads < 1 ? 1 : n_threads);
+  args.emplace(DNNL_ARG_SCRATCHPAD, dnnl::memory(prim.scratchpad, eng));  // this call's own (onednn_engine.h)
   dnnl::stream s(eng);
-  prim.execute(s, args);
+  prim.matmul.execute(s, args);
   s.wait();
 }
 
 void OnednnMatmul::unpack(void* w) const {
   dnnl::stream s(onednn_engine());
   dnnl::memory dst(impl_->plain_desc, onednn_engine(), w);
-  dnnl::reorder(impl_->packed, dst).execute(s, impl_->packed, dst);
-  s.wait();
+  reorder(impl_->packed, dst, s);
 }
 
 std::string onednn_isa_name() {
@@ -131,6 +147,12 @@ std::string onednn_isa_name() {
 const dnnl::engine& onednn_engine() {
   static const dnnl::engine e(dnnl::engine::kind::cpu, 0);  // created once, immutable afterwards
   return e;
+}
+
+dnnl::primitive_attr onednn_attr() {
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
 }
 
 namespace {
