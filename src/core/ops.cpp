@@ -178,9 +178,14 @@ std::shared_ptr<const PackedWeight> pack_weight(const Tensor& w, const Tensor* s
   const float* w32 = dt == DType::F32 ? w.data<float>() : nullptr;
   const uint16_t* w16 = dt == DType::F16 ? w.data<uint16_t>() : nullptr;
   const float* f16 = w16 ? kernels::f16_value_table() : nullptr;  // f16 bits -> their exact f32 value
+  // oneDNN's packed copy where the library uses oneDNN for the precision here (onednn_supports), else the fallback.
+  const bool onednn = kernels::cpu::onednn_supports(precision == Precision::BF16 ? Kind::BF16 : Kind::Int8);
+  auto pack = [&](Kind kind, const void* plain) {
+    return onednn ? kernels::cpu::OnednnMatmul::create(kind, plain, p->n, p->k) : nullptr;
+  };
   if (precision == Precision::BF16) {
     if (dt == DType::BF16) {
-      p->onednn = kernels::cpu::OnednnMatmul::create(Kind::BF16, w.raw(), p->n, p->k);
+      p->onednn = pack(Kind::BF16, w.raw());
       if (!p->onednn) borrow_plain(p->bf16_plain, w);
       return p;
     }
@@ -189,7 +194,7 @@ std::shared_ptr<const PackedWeight> pack_weight(const Tensor& w, const Tensor* s
       for (size_t i = 0; i < numel; ++i) bits[i] = kernels::bf16_bits(w32[i]);
     else
       for (size_t i = 0; i < numel; ++i) bits[i] = kernels::bf16_bits(f16[w16[i]]);
-    p->onednn = kernels::cpu::OnednnMatmul::create(Kind::BF16, bits.data(), p->n, p->k);
+    p->onednn = pack(Kind::BF16, bits.data());
     if (!p->onednn) p->bf16_plain.owned = std::move(bits);
     return p;
   }
@@ -201,7 +206,7 @@ std::shared_ptr<const PackedWeight> pack_weight(const Tensor& w, const Tensor* s
     std::copy(scale->f32(), scale->f32() + p->n, p->scale.begin());
     if (!kernels::s8_row_sums(w.data<int8_t>(), p->n, p->k, p->colsum.data()))
       fail("pack_weight", "an I8 weight holds -128: quantized weights lie in [-127, 127]");
-    p->onednn = kernels::cpu::OnednnMatmul::create(Kind::Int8, w.raw(), p->n, p->k);
+    p->onednn = pack(Kind::Int8, w.raw());
     if (!p->onednn) borrow_plain(p->s8_plain, w);
     return p;
   }
@@ -214,7 +219,7 @@ std::shared_ptr<const PackedWeight> pack_weight(const Tensor& w, const Tensor* s
   }
   LoadVector<int8_t> q(numel);
   kernels::quantize_weights_s8(wf, p->n, p->k, q.data(), p->scale.data(), p->colsum.data());
-  p->onednn = kernels::cpu::OnednnMatmul::create(Kind::Int8, q.data(), p->n, p->k);
+  p->onednn = pack(Kind::Int8, q.data());
   if (!p->onednn) p->s8_plain.owned = std::move(q);
   return p;
 }

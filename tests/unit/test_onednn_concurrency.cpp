@@ -38,7 +38,7 @@ std::vector<uint8_t> operand(OnednnMatmul::Kind kind, int64_t n, bool weight, st
 }
 
 void concurrent_equals_alone(OnednnMatmul::Kind kind, const char* name) {
-  if (!sam3::kernels::cpu::onednn_supports(kind)) GTEST_SKIP() << name << ": no oneDNN kernel on this CPU";
+  if (!sam3::kernels::cpu::onednn_has_kernel(kind)) GTEST_SKIP() << name << ": no oneDNN kernel on this CPU";
   constexpr int64_t N = 256, K = 256, M = 1000;  // M large enough for oneDNN to copy A blocks into its scratchpad
   constexpr int kThreads = 3, kReps = 40;
   std::mt19937 g(7);

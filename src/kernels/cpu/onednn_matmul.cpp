@@ -75,6 +75,7 @@ OnednnMatmul::~OnednnMatmul() = default;
 
 std::unique_ptr<OnednnMatmul> OnednnMatmul::create(Kind kind, const void* w, int64_t N, int64_t K) {
   if (N <= 0 || K <= 0) throw Error("OnednnMatmul: empty weight");
+  if (!onednn_has_kernel(kind)) return nullptr;
   auto impl = std::make_unique<Impl>();
   const Types t = types_of(kind);
   impl->plain_desc = dnnl::memory::desc({K, N}, t.wei, tag::ba);
@@ -170,7 +171,7 @@ bool probe(OnednnMatmul::Kind kind) {
 
 }  // namespace
 
-bool onednn_supports(OnednnMatmul::Kind kind) {
+bool onednn_has_kernel(OnednnMatmul::Kind kind) {
   // oneDNN fixes its ISA (and reads ONEDNN_MAX_CPU_ISA) once per process, so each kind is probed once, when first
   // asked about.
   switch (kind) {
@@ -179,6 +180,16 @@ bool onednn_supports(OnednnMatmul::Kind kind) {
     case OnednnMatmul::Kind::Int8: { static const bool int8 = probe(kind); return int8; }
   }
   return false;
+}
+
+bool onednn_supports(OnednnMatmul::Kind kind) {
+  if (!onednn_has_kernel(kind)) return false;
+  if (kind != OnednnMatmul::Kind::BF16) return true;
+  switch (dnnl::get_effective_cpu_isa()) {  // bf16 instructions (oneDNN 2.6 knows no other ISA with them)
+    case dnnl::cpu_isa::avx512_core_bf16:
+    case dnnl::cpu_isa::avx512_core_amx: return true;
+    default: return false;
+  }
 }
 
 bool onednn_int8_saturates() {

@@ -15,7 +15,7 @@ class OnednnMatmul {
   enum class Kind : uint8_t { F32, BF16, Int8 };
 
   // Packs w (plain [N,K] row-major of the kind's weight type: float, uint16_t bf16 bits or int8_t). Returns null
-  // when oneDNN has no kernel for `kind` on this CPU (e.g. bf16 without AVX512-BF16/AMX).
+  // when oneDNN has no kernel for `kind` on this CPU (onednn_has_kernel; e.g. bf16 on AVX2).
   static std::unique_ptr<OnednnMatmul> create(Kind kind, const void* w, int64_t N, int64_t K);
   ~OnednnMatmul();
 
@@ -38,8 +38,12 @@ class OnednnMatmul {
 
 // oneDNN's effective instruction set on this CPU (after ONEDNN_MAX_CPU_ISA), e.g. "avx2", "avx512_core_amx".
 std::string onednn_isa_name();
-// Whether oneDNN has a kernel for `kind` here (probed with a small product once per process: the loads ask per
-// layer).
+// Whether oneDNN has any kernel for `kind` here (probed with a small product once per process: the loads ask per
+// layer), emulated ones included: oneDNN 2.6 runs bf16 on AVX-512 without AVX512-BF16 with f32 arithmetic.
+bool onednn_has_kernel(OnednnMatmul::Kind kind);
+// Whether the library uses oneDNN for `kind` here: it has a kernel, and for bf16 the CPU has bf16 instructions
+// (AVX512-BF16 or AMX). oneDNN's emulated bf16 is slower than f32 (71 against 305 GFLOP/s for the 5184x4736x1024
+// product on a 2-core Ice Lake Xeon), so bf16 there takes the fallback, as on AVX2.
 bool onednn_supports(OnednnMatmul::Kind kind);
 // Whether u8·s8 products may saturate 16-bit intermediate sums here (AVX2/AVX-512 without VNNI or AMX): int8
 // activations then use 7 bits (kernels/quantize.h).
