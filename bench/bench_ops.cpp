@@ -173,6 +173,12 @@ int main(int argc, char** argv) {
     ops::AttentionArgs d = seq_first_args(dq, k, v, dout, 8, Q, L, 32);
     d.bias = bias.f32(), d.bias_head = Q * L;
     run("attention decoder x-attn 8h 201x5184 +bias", 4.0 * 8 * Q * L * 32, 0, [&] { ops::attention(d, RunContext{T}); });
+    // Where attention() takes the AVX-512 kernels: the AVX2 ones on the same shapes (the baseline they replace).
+    if (kernels::cpu::attention_avx512_available()) {
+      run("attention ViT global, AVX2 kernels", 4.0 * 16 * L * L * 64, 0, [&] { kernels::cpu::attention_avx2(a, T); });
+      run("attention fusion, AVX2 kernels", 4.0 * 8 * L * L * 32, 0, [&] { kernels::cpu::attention_avx2(f, T); });
+      run("attention decoder x-attn, AVX2 kernels", 4.0 * 8 * Q * L * 32, 0, [&] { kernels::cpu::attention_avx2(d, T); });
+    }
     // bf16 products (AttentionArgs::bf16): oneDNN tiles where the CPU has bf16 kernels, else the CPU kernels with
     // the roundings; and the tile kernel on f32 storage (oneDNN's f32 kernels), its overhead on any CPU.
     const bool tiles = kernels::cpu::attention_bf16_tiles_available();

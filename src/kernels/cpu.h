@@ -47,6 +47,12 @@ void add(const float* a, const float* b, float* y, int64_t n, int n_threads);
 // Fused flash-style attention (online softmax), parallel over (head, query tile). With a.bf16 it runs on
 // attention_bf16_tiles where oneDNN has bf16 kernels, else on its own kernels with the same roundings.
 void attention(const ops::AttentionArgs& a, int n_threads);
+// attention()'s kernels for AVX2 (head_dim % 16 == 0; other head dims, and builds without AVX2, on sgemm tiles) and
+// for AVX-512 (head_dim % 16 == 0; attention_avx512.cpp): the same floats, 8 or 16 lanes. AVX-512 is available where
+// oneDNN's effective ISA is (ONEDNN_MAX_CPU_ISA=AVX2 caps both); attention() takes it there.
+void attention_avx2(const ops::AttentionArgs& a, int n_threads);
+bool attention_avx512_available();
+void attention_avx512(const ops::AttentionArgs& a, int n_threads);
 // a.bf16 attention as oneDNN matmuls over tiles (flash style: Q·Kᵀ and P·V per tile, f32 online softmax between
 // them), so the products run on the matrix units (AMX) where the CPU has them. The operands are stored as bf16
 // (BF16: needs attention_bf16_tiles_available()) or as the same bf16-rounded values in f32 (F32: oneDNN's f32

@@ -33,17 +33,18 @@ struct Case {
   bool causal = false;
 };
 
-// Which kernel computes the result compared with the reference: kernels::cpu::attention (its dispatch), or the tile
-// kernel with f32 or bf16 storage.
-enum class Kernel { kCpu, kTilesF32, kTilesBf16 };
+// Which kernel computes the result compared with the reference: kernels::cpu::attention (its dispatch), the tile
+// kernel with f32 or bf16 storage, or the AVX-512 kernels (then also compared bit for bit with the AVX2 ones).
+enum class Kernel { kCpu, kTilesF32, kTilesBf16, kAvx512 };
 constexpr double kBf16Ulp = 1.0 / 256;  // 2^-8: two bf16 roundings of the same weight differ by at most this
 
 // Keys up to which every kernel the case may run visits one key tile (the CPU kernels' tiles hold 128, the oneDNN
 // tiles 576): the running max is then the row's max, so the kernel rounds P on the reference's grid.
-int64_t key_tile(Kernel k) { return k == Kernel::kCpu ? 128 : 576; }
+int64_t key_tile(Kernel k) { return k == Kernel::kCpu || k == Kernel::kAvx512 ? 128 : 576; }
 
 void run_kernel(Kernel k, const ops::AttentionArgs& a, int threads) {
   if (k == Kernel::kCpu) return kernels::cpu::attention(a, threads);
+  if (k == Kernel::kAvx512) return kernels::cpu::attention_avx512(a, threads);
   kernels::cpu::attention_bf16_tiles(
       a, threads, k == Kernel::kTilesF32 ? kernels::cpu::AttentionTileStorage::F32 : kernels::cpu::AttentionTileStorage::BF16);
 }
@@ -123,6 +124,18 @@ void check(const Case& c, int threads, uint32_t seed, Kernel kernel = Kernel::kC
   r.out = want.data();
   run_kernel(kernel, a, threads);
   kernels::ref::attention(r);
+  if (kernel == Kernel::kAvx512) {  // the same floats as the AVX2 kernels (attention_avx512.cpp)
+    std::vector<float> avx2(got.size(), NAN);
+    ops::AttentionArgs a2 = a;
+    a2.out = avx2.data();
+    kernels::cpu::attention_avx2(a2, threads);
+    size_t differ = 0;
+    for (size_t e = 0; e < got.size(); ++e)
+      if (std::memcmp(&got[e], &avx2[e], sizeof(float)) != 0) ++differ;
+    EXPECT_EQ(differ, 0u) << "AVX-512 vs AVX2 kernels, H=" << H << " lq=" << c.lq << " lk=" << c.lk << " d=" << D
+                          << (c.bias ? " bias" : "") << (c.pad ? " pad" : "") << (c.causal ? " causal" : "")
+                          << (c.bf16 ? " bf16" : "") << ": elements that differ";
+  }
 
   // The operands as the products see them (bf16: rounded, q·scale·log2 e; scores in log2 units).
   const double log2e = 1.44269504088896340736;
@@ -235,6 +248,40 @@ TEST(KernelAttention, Bf16Products) { check_bf16_cases(Kernel::kCpu); }
 // The oneDNN tile kernel with f32 storage of the bf16-rounded operands: oneDNN's f32 kernels, so every CPU runs the
 // tile kernel's tiling, masks, online softmax and rescaling.
 TEST(KernelAttention, Bf16TilesWithF32Storage) { check_bf16_cases(Kernel::kTilesF32); }
+
+// The AVX-512 kernels where the CPU has AVX-512: against the reference, and bit for bit against the AVX2 kernels, on
+// every case above whose head_dim they take (a multiple of 16). (Elsewhere, and in the _isa_avx2 run, they are
+// not available: attention() takes the AVX2 kernels, which the tests above cover.)
+TEST(KernelAttention, Avx512MatchesAvx2) {
+  if (!kernels::cpu::attention_avx512_available())
+    GTEST_SKIP() << "no AVX-512 here (" << kernels::cpu::onednn_isa_name() << ")";
+  uint32_t seed = 1;
+  for (int64_t lq : {1, 7, 64, 65, 131})
+    for (int64_t lk : {1, 5, 255, 256, 257, 600})
+      for (int64_t d : {16, 32, 48, 64}) {
+        check({2, lq, lk, d}, static_cast<int>(seed % 2) + 1, seed, Kernel::kAvx512);
+        ++seed;
+      }
+  check({3, 97, 97, 16, Layout::kPackedQkv}, 2, 1, Kernel::kAvx512);
+  check({4, 300, 300, 32, Layout::kPackedQkv}, 1, 2, Kernel::kAvx512);
+  check({1, 577, 577, 64, Layout::kSeqFirst}, 2, 4, Kernel::kAvx512);
+  check({2, 66, 300, 32, Layout::kSeqFirst, true, false}, 2, 5, Kernel::kAvx512);
+  check({2, 66, 300, 32, Layout::kSeqFirst, false, true}, 2, 6, Kernel::kAvx512);
+  check({3, 200, 513, 16, Layout::kHeadFirst, true, true}, 1, 7, Kernel::kAvx512);
+  check({2, 129, 777, 64, Layout::kSeqFirst, false, false, 4.0f}, 2, 8, Kernel::kAvx512);
+  check({2, 33, 300, 64, Layout::kSeqFirst, true, true, 3.0f}, 2, 9, Kernel::kAvx512);
+  check({2, 120, 120, 64, Layout::kSeqFirst, false, true, 3.0f, false, true}, 2, 10, Kernel::kAvx512);  // causal
+  check({2, 300, 300, 48, Layout::kSeqFirst, true, false, 1.0f, false, true}, 2, 11, Kernel::kAvx512);  // causal
+  for (int64_t lq : {1, 37, 200})  // bf16 products
+    for (int64_t lk : {1, 100, 300, 700})
+      for (int64_t d : {16, 32, 64}) {
+        check({2, lq, lk, d, Layout::kSeqFirst, false, false, 1.0f, true}, static_cast<int>(seed % 2) + 1, seed,
+              Kernel::kAvx512);
+        ++seed;
+      }
+  check({2, 66, 120, 32, Layout::kSeqFirst, true, true, 1.0f, true}, 2, 5, Kernel::kAvx512);
+  check({2, 120, 120, 64, Layout::kSeqFirst, false, true, 3.0f, true, true}, 2, 9, Kernel::kAvx512);
+}
 
 // The tile kernel as the model runs it where the CPU has bf16 kernels (AMX, AVX512-BF16); also where oneDNN only
 // emulates bf16 (AVX-512 without AVX512-BF16: the model does not use the tiles there, too slow, but they run).

@@ -431,6 +431,11 @@ void attend_block_avx2(const ops::AttentionArgs& a, int64_t h, int64_t i0, int64
 
 void attention(const ops::AttentionArgs& a, int n_threads) {
   if (a.bf16 && attention_bf16_tiles_available()) return attention_bf16_tiles(a, n_threads, AttentionTileStorage::BF16);
+  if (a.head_dim % 16 == 0 && attention_avx512_available()) return attention_avx512(a, n_threads);
+  attention_avx2(a, n_threads);
+}
+
+void attention_avx2(const ops::AttentionArgs& a, int n_threads) {
   // Work item: (head, block of up to kGroup query tiles), blocks balanced in tile count (576 queries = 6 tiles:
   // 3 + 3, not 4 + 2); head-major so concurrent items share K/V in cache.
   const int64_t n_tiles = (a.lq + kBq - 1) / kBq;
