@@ -179,7 +179,7 @@ int main(int argc, char** argv) {
       run("attention fusion, AVX2 kernels", 4.0 * 8 * L * L * 32, 0, [&] { kernels::cpu::attention_avx2(f, T); });
       run("attention decoder x-attn, AVX2 kernels", 4.0 * 8 * Q * L * 32, 0, [&] { kernels::cpu::attention_avx2(d, T); });
     }
-    // bf16 products (AttentionArgs::bf16): oneDNN tiles where the CPU has bf16 kernels, else the CPU kernels with
+    // bf16 products (AttentionArgs::bf16): oneDNN tiles where the CPU has bf16 instructions, else the CPU kernels with
     // the roundings; and the tile kernel on f32 storage (oneDNN's f32 kernels), its overhead on any CPU.
     const bool tiles = kernels::cpu::attention_bf16_tiles_available();
     const std::string how = tiles ? ", oneDNN" : ", rounded";

@@ -61,11 +61,11 @@ void linear(const Tensor& x, const PackedWeight& w, const Tensor* b, Tensor& y, 
 // Scratch bytes linear() takes from ctx's arena for `rows` rows (for arena size plans).
 size_t linear_scratch_bytes(const PackedWeight& w, int64_t rows);
 // Whether `precision` runs on matrix-unit/vector kernels here (oneDNN); false: a correct but slower fallback
-// (bf16 without AVX512-BF16 or AMX). F32 is always true.
+// (bf16 without AVX512-BF16 or AMX, even where oneDNN emulates it). F32 is always true.
 bool has_fast_kernel(Precision precision);
 // Whether the attention of modules computing at `precision` multiplies in bf16 (AttentionArgs::bf16): for bf16, and
-// for int8 where the CPU has bf16 kernels (8-bit softmax weights would lose the many small weights of a long row;
-// on a CPU without bf16 kernels bf16 attention would only cost accuracy, so int8's attention stays f32 there).
+// for int8 where the CPU has bf16 instructions (8-bit softmax weights would lose the many small weights of a long row;
+// on a CPU without them bf16 attention would only cost accuracy, so int8's attention stays f32 there).
 bool attention_in_bf16(Precision precision);
 // The instruction set the reduced-precision kernels use here (oneDNN's, after ONEDNN_MAX_CPU_ISA), e.g. "avx2".
 std::string matmul_isa();

@@ -45,7 +45,7 @@ void relu(float* x, int64_t n, int n_threads);
 void add(const float* a, const float* b, float* y, int64_t n, int n_threads);
 
 // Fused flash-style attention (online softmax), parallel over (head, query tile). With a.bf16 it runs on
-// attention_bf16_tiles where oneDNN has bf16 kernels, else on its own kernels with the same roundings.
+// attention_bf16_tiles where the CPU has bf16 instructions, else on its own kernels with the same roundings.
 void attention(const ops::AttentionArgs& a, int n_threads);
 // attention()'s kernels for AVX2 (head_dim % 16 == 0; other head dims, and builds without AVX2, on sgemm tiles) and
 // for AVX-512 (head_dim % 16 == 0; attention_avx512.cpp): the same floats, 8 or 16 lanes. AVX-512 is available where
@@ -55,8 +55,9 @@ bool attention_avx512_available();
 void attention_avx512(const ops::AttentionArgs& a, int n_threads);
 // a.bf16 attention as oneDNN matmuls over tiles (flash style: Q·Kᵀ and P·V per tile, f32 online softmax between
 // them), so the products run on the matrix units (AMX) where the CPU has them. The operands are stored as bf16
-// (BF16: needs attention_bf16_tiles_available()) or as the same bf16-rounded values in f32 (F32: oneDNN's f32
-// kernels, every CPU; the same products, for the tests on CPUs without bf16 kernels).
+// (BF16: needs a oneDNN bf16 kernel, onednn_has_kernel; attention() takes it only where
+// attention_bf16_tiles_available(), i.e. with bf16 instructions) or as the same bf16-rounded values in f32 (F32:
+// oneDNN's f32 kernels, every CPU; the same products, for the tests on CPUs without bf16 kernels).
 enum class AttentionTileStorage : uint8_t { BF16, F32 };
 bool attention_bf16_tiles_available();
 void attention_bf16_tiles(const ops::AttentionArgs& a, int n_threads, AttentionTileStorage storage);

@@ -2,7 +2,7 @@
 // sizes (1, primes, non-multiples of the 64-query / 256-key tiles and of the SIMD width), strided layouts
 // (packed qkv, head-first, sequence-first), additive bias, key padding (incl. fully masked rows) and large logits;
 // and bf16 products (ops.h) on every kernel that computes them: the CPU kernels' roundings, and the oneDNN tile
-// kernel with f32 storage (every CPU) and bf16 storage (where oneDNN has bf16 kernels).
+// kernel with f32 storage (every CPU) and bf16 storage (where oneDNN has bf16 kernels, emulated ones included).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -241,7 +241,7 @@ void check_bf16_cases(Kernel kernel) {
   check({1, 5184 / 8, 1300, 64, Layout::kSeqFirst, false, false, 1.0f, true}, 2, 12, kernel);
 }
 
-// kernels::cpu::attention with a.bf16: the oneDNN tiles where the CPU has bf16 kernels, else the CPU kernels with
+// kernels::cpu::attention with a.bf16: the oneDNN tiles where the CPU has bf16 instructions, else the CPU kernels with
 // the roundings (this test's _isa_avx2 run takes the latter on every CPU).
 TEST(KernelAttention, Bf16Products) { check_bf16_cases(Kernel::kCpu); }
 

@@ -11,7 +11,7 @@
 //   its accumulator initialisation.
 // - otherwise, single-threaded sgemm calls on the tiles (S = Q·Kᵀ, O += P·V) with the same online softmax.
 // bf16 products (a.bf16, ops.h): both round q·scale·log2 e, the K and V tiles and the numerators P to bf16 as they
-// pack or write them, and keep the statistics in f32; where oneDNN has bf16 kernels the tiles run there instead
+// pack or write them, and keep the statistics in f32; where the CPU has bf16 instructions the oneDNN tiles run instead
 // (attention_bf16_tiles.cpp).
 // ref: torch.nn.functional.scaled_dot_product_attention
 #include <omp.h>

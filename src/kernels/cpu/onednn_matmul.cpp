@@ -6,8 +6,8 @@
 #include <omp.h>
 
 #include <map>
-#include <tuple>
 #include <mutex>
+#include <tuple>
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "core/error.h"
