@@ -1,5 +1,6 @@
-// sam3.cpp — vectorised transcendental functions for the CPU kernels (AVX2 + FMA, 8 floats per call), each
-// with a scalar twin that evaluates the same approximation, for tails and non-AVX2 builds.
+// sam3.cpp — vectorised transcendental functions for the CPU kernels (AVX2 + FMA, 8 floats per call; the softmax
+// ones also for AVX-512, 16 per call), each with a scalar twin that evaluates the same approximation, for tails and
+// non-AVX2 builds.
 //
 // exp: Cephes-style range reduction x = n·ln2 + r, |r| ≤ ln2/2, degree-6 polynomial, 2ⁿ built in the exponent
 //      bits. Max relative error ≈ 1 eps on [-87.3, 88.3]; returns exactly 0 below -87.33 (also for -inf), so
@@ -17,8 +18,10 @@
 #include <cmath>
 #include <cstdint>
 
-#if defined(__AVX2__) && defined(__FMA__)
+#if defined(__x86_64__)
 #include <immintrin.h>
+#endif
+#if defined(__AVX2__) && defined(__FMA__)
 #define SAM3_AVX2 1
 #endif
 
@@ -183,6 +186,37 @@ inline __m256 round_bf16_ps(__m256 x) {
   const __m256i r = _mm256_and_si256(_mm256_add_epi32(u, _mm256_add_epi32(_mm256_set1_epi32(0x7fff), lsb)),
                                      _mm256_set1_epi32(static_cast<int>(0xffff0000u)));
   return _mm256_blendv_ps(_mm256_castsi256_ps(r), x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
+}
+#endif
+
+#if defined(__x86_64__)
+// AVX-512 (F, BW, DQ, VL): compiled whatever the build's -march, for kernels that choose it at run time
+// (kernels/cpu/attention_avx512.cpp); every function using it carries this attribute. exp2_softmax_ps and
+// round_bf16_ps above, 16 lanes: the same operations lane by lane, so the same floats.
+#define SAM3_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")))
+
+SAM3_AVX512 inline __m512 exp2_softmax_ps16(__m512 x) {
+  x = _mm512_max_ps(_mm512_set1_ps(c::kExp2Lo), x);  // NaN (second operand) passes through
+  const __m512 n = _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m512 r = _mm512_sub_ps(x, n);
+  __m512 p = _mm512_set1_ps(c::kE6);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c::kE5));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c::kE4));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c::kE3));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c::kE2));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c::kE1));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c::kE0));
+  const __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
+  return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
+}
+
+SAM3_AVX512 inline __m512 round_bf16_ps16(__m512 x) {
+  const __m512i u = _mm512_castps_si512(x);
+  const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+  const __m512i r = _mm512_and_si512(_mm512_add_epi32(u, _mm512_add_epi32(_mm512_set1_epi32(0x7fff), lsb)),
+                                     _mm512_set1_epi32(static_cast<int>(0xffff0000u)));
+  const __mmask16 nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
+  return _mm512_mask_blend_ps(nan, _mm512_castsi512_ps(r), x);
 }
 #endif
 

@@ -14,14 +14,11 @@
 // pack or write them, and keep the statistics in f32; where the CPU has bf16 instructions the oneDNN tiles run instead
 // (attention_bf16_tiles.cpp).
 // ref: torch.nn.functional.scaled_dot_product_attention
-#include <omp.h>
-
 #include <algorithm>
 #include <cmath>
-#include <limits>
-#include <vector>
 
 #include "kernels/cpu.h"
+#include "kernels/cpu/attention_flash.h"
 #include "kernels/quantize.h"
 #include "kernels/simd_math.h"
 
@@ -29,19 +26,7 @@ namespace sam3::kernels::cpu {
 
 namespace {
 
-constexpr int64_t kBq = 96;   // queries per work item (a multiple of 16, and of 6 for the P·V register tile)
-constexpr int64_t kBk = 128;  // keys per inner tile
-constexpr int64_t kGroup = 4;  // query tiles per work item sharing each packed K/V tile (AVX2 path)
-constexpr float kNegInf = -std::numeric_limits<float>::infinity();
-constexpr float kLog2e = 1.44269504088896341f;
-
-struct Scratch {
-  std::vector<float> q, s, o, m, l, alpha, kp, vp;
-  explicit Scratch(int64_t d)
-      : q(static_cast<size_t>(kGroup * kBq * d)), s(static_cast<size_t>(kBq * kBk)),
-        o(static_cast<size_t>(kGroup * kBq * d)), m(kGroup * kBq), l(kGroup * kBq), alpha(kGroup * kBq),
-        kp(static_cast<size_t>(kBk * d)), vp(static_cast<size_t>(kBk * d)) {}
-};
+using namespace flash;  // NOLINT(google-build-using-namespace): the tiling and state both kernels share
 
 // s[j] = exp(s[j] - m); returns Σ s[j].
 inline float exp_sum(float* s, int64_t n, float m) {
@@ -255,12 +240,6 @@ inline void add_bias_transposed(const float* b, int64_t lk, int64_t nq, int64_t 
     for (int64_t jj = 0; jj < nk; ++jj) st[jj * kBq + i] += b[i * lk + jj] * kLog2e;
 }
 
-// The state of one sub-tile of kBq queries: Qᵀ (pre-scaled, zero-padded to nqp columns), O, running max and sum.
-struct SubTile {
-  int64_t i0, nq, nqp;
-  float *qt, *o, *m, *l, *alpha;
-};
-
 // One key tile (keys j0.., packed in kp / vp) for one sub-tile: scores, bias/padding, online softmax, O update.
 void key_tile_step(const ops::AttentionArgs& a, int64_t h, const SubTile& t, int64_t j0, int64_t nk,
                    const float* kp, const float* vp, float* st) {
@@ -277,16 +256,7 @@ void key_tile_step(const ops::AttentionArgs& a, int64_t h, const SubTile& t, int
     default: break;
   }
   if (a.bias) add_bias_transposed(a.bias + h * a.bias_head + t.i0 * a.lk + j0, a.lk, t.nq, nk, st);
-  if (a.key_pad) {
-    for (int64_t jj = 0; jj < nk; ++jj)
-      if (a.key_pad[j0 + jj]) std::fill(st + jj * kBq, st + jj * kBq + nqp, kNegInf);
-  }
-  if (a.causal) {  // key j0+jj is hidden from the queries before it: columns i < j0 + jj - t.i0
-    for (int64_t jj = 0; jj < nk; ++jj) {
-      const int64_t first_seeing = std::clamp<int64_t>(j0 + jj - t.i0, 0, nqp);
-      std::fill(st + jj * kBq, st + jj * kBq + first_seeing, kNegInf);
-    }
-  }
+  flash::mask_keys(a, t, j0, nk, st);
   // Online softmax in log2 units, 8 queries per lane group: m_new = max(m, max_j Sᵀ[j, ·]);
   // P = 2^(Sᵀ - m_new); l = l·2^(m - m_new) + Σ_j P. While a query has seen only masked keys m_new = -inf;
   // exponents then use 0 instead, so P = 0 and alpha = 0 rather than NaN.
@@ -371,34 +341,8 @@ void pack_kv(const float* k, int64_t k_row, const float* v, int64_t v_row, int64
 // kGroup-fold). Query columns nq..nqp-1 of a sub-tile are zero padding (scores 0, finite; never written out).
 void attend_block_avx2(const ops::AttentionArgs& a, int64_t h, int64_t i0, int64_t nq, Scratch& sc) {
   const int64_t D = a.head_dim;
-  const float qscale = a.scale * kLog2e;  // scores in log2 units: softmax uses 2^x
   SubTile tiles[kGroup];
-  const int64_t n_sub = (nq + kBq - 1) / kBq;
-  for (int64_t s = 0; s < n_sub; ++s) {
-    SubTile& t = tiles[s];
-    t.i0 = i0 + s * kBq;
-    t.nq = std::min(kBq, i0 + nq - t.i0);
-    t.nqp = (t.nq + 15) / 16 * 16;
-    t.qt = sc.q.data() + s * kBq * D;
-    t.o = sc.o.data() + s * kBq * D;
-    t.m = sc.m.data() + s * kBq;
-    t.l = sc.l.data() + s * kBq;
-    t.alpha = sc.alpha.data() + s * kBq;
-    for (int64_t i = 0; i < t.nqp; ++i) {
-      if (i < t.nq) {
-        const float* src = a.q + (t.i0 + i) * a.q_row + h * a.q_head;
-        if (a.bf16)
-          for (int64_t d = 0; d < D; ++d) t.qt[d * kBq + i] = round_bf16(src[d] * qscale);
-        else
-          for (int64_t d = 0; d < D; ++d) t.qt[d * kBq + i] = src[d] * qscale;
-      } else {
-        for (int64_t d = 0; d < D; ++d) t.qt[d * kBq + i] = 0.0f;
-      }
-      t.m[i] = kNegInf;
-      t.l[i] = 0.0f;
-    }
-    std::fill(t.o, t.o + t.nqp * D, 0.0f);
-  }
+  const int64_t n_sub = flash::init_subtiles(a, h, i0, nq, 16, sc, tiles);  // Qᵀ scaled to log2 units
   const float* kh = a.k + h * a.k_head;
   const float* vh = a.v + h * a.v_head;
   float* kp = sc.kp.data();  // K tile [kBk, D]
@@ -415,14 +359,7 @@ void attend_block_avx2(const ops::AttentionArgs& a, int64_t h, int64_t i0, int64
       pack_kv<false>(kh + j0 * a.k_row, a.k_row, vh + j0 * a.v_row, a.v_row, nk, D, kp, vp);
     for (int64_t s = 0; s < n_sub; ++s) key_tile_step(a, h, tiles[s], j0, nk, kp, vp, sc.s.data());
   }
-  for (int64_t s = 0; s < n_sub; ++s) {
-    const SubTile& t = tiles[s];
-    for (int64_t i = 0; i < t.nq; ++i) {
-      const float inv = t.l[i] > 0.0f ? 1.0f / t.l[i] : 0.0f;
-      float* dst = a.out + (t.i0 + i) * a.o_row + h * a.o_head;
-      for (int64_t d = 0; d < D; ++d) dst[d] = t.o[i * D + d] * inv;
-    }
-  }
+  for (int64_t s = 0; s < n_sub; ++s) flash::write_out(a, h, tiles[s]);
 }
 
 #endif  // SAM3_AVX2
@@ -436,32 +373,12 @@ void attention(const ops::AttentionArgs& a, int n_threads) {
 }
 
 void attention_avx2(const ops::AttentionArgs& a, int n_threads) {
-  // Work item: (head, block of up to kGroup query tiles), blocks balanced in tile count (576 queries = 6 tiles:
-  // 3 + 3, not 4 + 2); head-major so concurrent items share K/V in cache.
-  const int64_t n_tiles = (a.lq + kBq - 1) / kBq;
-  const int64_t q_blocks = (n_tiles + kGroup - 1) / kGroup;
-  const int64_t items = a.n_heads * q_blocks;
-  const int threads = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(n_threads, items)));
-  auto run = [&](int64_t it, Scratch& sc) {
-    const int64_t h = it / q_blocks, b = it % q_blocks;
-    const int64_t i0 = b * n_tiles / q_blocks * kBq, i1 = std::min(a.lq, (b + 1) * n_tiles / q_blocks * kBq);
-    const int64_t nq = i1 - i0;
+  flash::for_each_work_item(a, n_threads, [&](int64_t h, int64_t i0, int64_t nq, Scratch& sc) {
 #ifdef SAM3_AVX2
     if (a.head_dim % 16 == 0) return attend_block_avx2(a, h, i0, nq, sc);
 #endif
     for (int64_t s = i0; s < i0 + nq; s += kBq) attend_tile_sgemm(a, h, s, std::min(kBq, i0 + nq - s), sc);
-  };
-  if (threads <= 1) {
-    Scratch sc(a.head_dim);
-    for (int64_t it = 0; it < items; ++it) run(it, sc);
-    return;
-  }
-#pragma omp parallel num_threads(threads)
-  {
-    Scratch sc(a.head_dim);
-#pragma omp for schedule(dynamic, 1)
-    for (int64_t it = 0; it < items; ++it) run(it, sc);
-  }
+  });
 }
 
 }  // namespace sam3::kernels::cpu

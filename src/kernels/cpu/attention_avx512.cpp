@@ -7,75 +7,33 @@
 //   R ≤ 12), V packed as [D/16W][nk][16W].
 // Each output is the same float as the AVX2 kernel's (each lane accumulates the same terms in the same order):
 // tests/unit/test_kernel_attention.cpp compares the two bit for bit. Compiled for AVX-512 whatever the build's
-// -march (function target attributes), run only where avx512_available() says so.
+// -march (function target attributes), run only where attention_avx512_available() says so.
 // ref: torch.nn.functional.scaled_dot_product_attention
-#include <omp.h>
 
-#include <algorithm>
-#include <cmath>
-#include <cstring>
-#include <limits>
-#include <vector>
-
-#include "core/error.h"
-#include "kernels/cpu.h"
-#include "kernels/cpu/onednn_engine.h"
-#include "kernels/quantize.h"
-#include "kernels/simd_math.h"
-
-#if defined(__x86_64__)
 // GCC 12's AVX-512 intrinsics start from _mm512_undefined_*(), which -Wmaybe-uninitialized reports at every inlined
 // use (GCC bug 105593, fixed in GCC 13): a false positive, silenced for this file only.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
-#include <immintrin.h>
 
-#define SAM3_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")))
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "core/error.h"
+#include "kernels/cpu.h"
+#include "kernels/cpu/attention_flash.h"
+#include "kernels/cpu/onednn_engine.h"
+#include "kernels/quantize.h"
+#include "kernels/simd_math.h"
+
+#if defined(__x86_64__)
 
 namespace sam3::kernels::cpu {
 
 namespace {
 
-constexpr int64_t kBq = 96;    // queries per tile (a multiple of 32)
-constexpr int64_t kBk = 128;   // keys per tile
-constexpr int64_t kGroup = 4;  // query tiles per work item sharing each packed K/V tile
-constexpr float kNegInf = -std::numeric_limits<float>::infinity();
-constexpr float kLog2e = 1.44269504088896341f;
-
-struct Scratch {
-  std::vector<float> q, s, o, m, l, alpha, kp, vp;
-  explicit Scratch(int64_t d)
-      : q(static_cast<size_t>(kGroup * kBq * d)), s(static_cast<size_t>(kBq * kBk)),
-        o(static_cast<size_t>(kGroup * kBq * d)), m(kGroup * kBq), l(kGroup * kBq), alpha(kGroup * kBq),
-        kp(static_cast<size_t>(kBk * d)), vp(static_cast<size_t>(kBk * d)) {}
-};
-
-// simd_math.h's exp2_softmax_ps and round_bf16_ps, 16 lanes (the same operations lane by lane).
-SAM3_AVX512 inline __m512 exp2_softmax16(__m512 x) {
-  namespace c = simd::c;
-  x = _mm512_max_ps(_mm512_set1_ps(c::kExp2Lo), x);  // NaN (second operand) passes through
-  const __m512 n = _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  const __m512 r = _mm512_sub_ps(x, n);
-  __m512 p = _mm512_set1_ps(c::kE6);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c::kE5));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c::kE4));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c::kE3));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c::kE2));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c::kE1));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c::kE0));
-  const __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
-  return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
-}
-
-SAM3_AVX512 inline __m512 round_bf16_16(__m512 x) {
-  const __m512i u = _mm512_castps_si512(x);
-  const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
-  const __m512i r = _mm512_and_si512(_mm512_add_epi32(u, _mm512_add_epi32(_mm512_set1_epi32(0x7fff), lsb)),
-                                     _mm512_set1_epi32(static_cast<int>(0xffff0000u)));
-  const __mmask16 nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
-  return _mm512_mask_blend_ps(nan, _mm512_castsi512_ps(r), x);
-}
+using namespace flash;  // NOLINT(google-build-using-namespace): the tiling and state both kernels share
 
 // Sᵀ[j, 0:32] = Σ_d K[j, d] · Qᵀ[d, 0:32] for R ≤ 8 keys j (rows of kp, D apart); st row stride kBq.
 template <int R>
@@ -164,16 +122,10 @@ SAM3_AVX512 void add_bias_transposed(const float* b, int64_t lk, int64_t nq, int
 
 // p[0:16] = 2^(p − m) (bf16-rounded when b16: P·V sees bf16(P)); returns sum + the unrounded values.
 SAM3_AVX512 inline __m512 softmax_numerators(float* p, __m512 m, bool b16, __m512 sum) {
-  const __m512 e = exp2_softmax16(_mm512_sub_ps(_mm512_loadu_ps(p), m));
-  _mm512_storeu_ps(p, b16 ? round_bf16_16(e) : e);
+  const __m512 e = simd::exp2_softmax_ps16(_mm512_sub_ps(_mm512_loadu_ps(p), m));
+  _mm512_storeu_ps(p, b16 ? simd::round_bf16_ps16(e) : e);
   return _mm512_add_ps(sum, e);
 }
-
-// The state of one sub-tile of kBq queries: Qᵀ (pre-scaled, zero-padded to nqp columns), O, running max and sum.
-struct SubTile {
-  int64_t i0, nq, nqp;
-  float *qt, *o, *m, *l, *alpha;
-};
 
 // One key tile (keys j0.., packed in kp / vp) for one sub-tile: scores, bias/padding, online softmax, O update.
 SAM3_AVX512 void key_tile_step(const ops::AttentionArgs& a, int64_t h, const SubTile& t, int64_t j0, int64_t nk,
@@ -193,16 +145,7 @@ SAM3_AVX512 void key_tile_step(const ops::AttentionArgs& a, int64_t h, const Sub
     default: break;
   }
   if (a.bias) add_bias_transposed(a.bias + h * a.bias_head + t.i0 * a.lk + j0, a.lk, t.nq, nk, st);
-  if (a.key_pad) {
-    for (int64_t jj = 0; jj < nk; ++jj)
-      if (a.key_pad[j0 + jj]) std::fill(st + jj * kBq, st + jj * kBq + nqp, kNegInf);
-  }
-  if (a.causal) {  // key j0+jj is hidden from the queries before it: columns i < j0 + jj - t.i0
-    for (int64_t jj = 0; jj < nk; ++jj) {
-      const int64_t first_seeing = std::clamp<int64_t>(j0 + jj - t.i0, 0, nqp);
-      std::fill(st + jj * kBq, st + jj * kBq + first_seeing, kNegInf);
-    }
-  }
+  flash::mask_keys(a, t, j0, nk, st);
   // Online softmax in log2 units, 16 queries per vector (attention.cpp's comments say why -inf maxima use 0).
   const __m512 neg_inf = _mm512_set1_ps(kNegInf);
   for (int64_t i = 0; i < nqp; i += 16) {
@@ -216,7 +159,7 @@ SAM3_AVX512 void key_tile_step(const ops::AttentionArgs& a, int64_t h, const Sub
     const __m512 m_old = _mm512_loadu_ps(t.m + i);
     const __m512 m_new = _mm512_max_ps(m_old, _mm512_max_ps(mx0, mx1));
     const __m512 m_use = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(m_new, neg_inf, _CMP_NEQ_UQ), m_new);
-    const __m512 al = exp2_softmax16(_mm512_sub_ps(m_old, m_use));
+    const __m512 al = simd::exp2_softmax_ps16(_mm512_sub_ps(m_old, m_use));
     __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
     for (jj = 0; jj + 2 <= nk; jj += 2) {
       s0 = softmax_numerators(st + jj * kBq + i, m_use, a.bf16, s0);
@@ -243,9 +186,9 @@ SAM3_AVX512 void pack_kv(const float* k, int64_t k_row, const float* v, int64_t 
     const float* vs = v + j * v_row;
     for (int64_t d0 = 0; d0 < D; d0 += 16) {
       const __m512 kv = _mm512_loadu_ps(ks + d0), vv = _mm512_loadu_ps(vs + d0);
-      _mm512_storeu_ps(kp + j * D + d0, round ? round_bf16_16(kv) : kv);
+      _mm512_storeu_ps(kp + j * D + d0, round ? simd::round_bf16_ps16(kv) : kv);
       const int64_t blk = d0 / cw * cw;  // the column block holding d0
-      _mm512_storeu_ps(vp + blk * nk + j * cw + (d0 - blk), round ? round_bf16_16(vv) : vv);
+      _mm512_storeu_ps(vp + blk * nk + j * cw + (d0 - blk), round ? simd::round_bf16_ps16(vv) : vv);
     }
   }
 }
@@ -253,31 +196,8 @@ SAM3_AVX512 void pack_kv(const float* k, int64_t k_row, const float* v, int64_t 
 // One work item: head h, queries [i0, i0+nq), nq ≤ kGroup·kBq, as up to kGroup sub-tiles sharing each K/V tile.
 SAM3_AVX512 void attend_block(const ops::AttentionArgs& a, int64_t h, int64_t i0, int64_t nq, Scratch& sc) {
   const int64_t D = a.head_dim;
-  const float qscale = a.scale * kLog2e;  // scores in log2 units: softmax uses 2^x
   SubTile tiles[kGroup];
-  const int64_t n_sub = (nq + kBq - 1) / kBq;
-  for (int64_t s = 0; s < n_sub; ++s) {
-    SubTile& t = tiles[s];
-    t.i0 = i0 + s * kBq;
-    t.nq = std::min(kBq, i0 + nq - t.i0);
-    t.nqp = (t.nq + 31) / 32 * 32;
-    t.qt = sc.q.data() + s * kBq * D;
-    t.o = sc.o.data() + s * kBq * D;
-    t.m = sc.m.data() + s * kBq;
-    t.l = sc.l.data() + s * kBq;
-    t.alpha = sc.alpha.data() + s * kBq;
-    for (int64_t i = 0; i < t.nqp; ++i) {
-      if (i < t.nq) {
-        const float* src = a.q + (t.i0 + i) * a.q_row + h * a.q_head;
-        for (int64_t d = 0; d < D; ++d) t.qt[d * kBq + i] = a.bf16 ? round_bf16(src[d] * qscale) : src[d] * qscale;
-      } else {
-        for (int64_t d = 0; d < D; ++d) t.qt[d * kBq + i] = 0.0f;
-      }
-      t.m[i] = kNegInf;
-      t.l[i] = 0.0f;
-    }
-    std::fill(t.o, t.o + t.nqp * D, 0.0f);
-  }
+  const int64_t n_sub = flash::init_subtiles(a, h, i0, nq, 32, sc, tiles);  // Qᵀ scaled to log2 units
   const float* kh = a.k + h * a.k_head;
   const float* vh = a.v + h * a.v_head;
   const int64_t lk = a.causal ? std::min(a.lk, i0 + nq) : a.lk;  // later key tiles are hidden from the whole block
@@ -286,14 +206,7 @@ SAM3_AVX512 void attend_block(const ops::AttentionArgs& a, int64_t h, int64_t i0
     pack_kv(kh + j0 * a.k_row, a.k_row, vh + j0 * a.v_row, a.v_row, nk, D, a.bf16, sc.kp.data(), sc.vp.data());
     for (int64_t s = 0; s < n_sub; ++s) key_tile_step(a, h, tiles[s], j0, nk, sc.kp.data(), sc.vp.data(), sc.s.data());
   }
-  for (int64_t s = 0; s < n_sub; ++s) {
-    const SubTile& t = tiles[s];
-    for (int64_t i = 0; i < t.nq; ++i) {
-      const float inv = t.l[i] > 0.0f ? 1.0f / t.l[i] : 0.0f;
-      float* dst = a.out + (t.i0 + i) * a.o_row + h * a.o_head;
-      for (int64_t d = 0; d < D; ++d) dst[d] = t.o[i * D + d] * inv;
-    }
-  }
+  for (int64_t s = 0; s < n_sub; ++s) flash::write_out(a, h, tiles[s]);
 }
 
 }  // namespace
@@ -313,27 +226,9 @@ bool attention_avx512_available() {
 void attention_avx512(const ops::AttentionArgs& a, int n_threads) {
   if (a.head_dim % 16 != 0 || !attention_avx512_available())
     throw Error("attention_avx512: needs head_dim % 16 == 0 and AVX-512");
-  // Work items as in attention.cpp: (head, block of up to kGroup query tiles), balanced, head-major.
-  const int64_t n_tiles = (a.lq + kBq - 1) / kBq;
-  const int64_t q_blocks = (n_tiles + kGroup - 1) / kGroup;
-  const int64_t items = a.n_heads * q_blocks;
-  const int threads = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(n_threads, items)));
-  auto run = [&](int64_t it, Scratch& sc) {
-    const int64_t h = it / q_blocks, b = it % q_blocks;
-    const int64_t i0 = b * n_tiles / q_blocks * kBq, i1 = std::min(a.lq, (b + 1) * n_tiles / q_blocks * kBq);
-    attend_block(a, h, i0, i1 - i0, sc);
-  };
-  if (threads <= 1) {
-    Scratch sc(a.head_dim);
-    for (int64_t it = 0; it < items; ++it) run(it, sc);
-    return;
-  }
-#pragma omp parallel num_threads(threads)
-  {
-    Scratch sc(a.head_dim);
-#pragma omp for schedule(dynamic, 1)
-    for (int64_t it = 0; it < items; ++it) run(it, sc);
-  }
+  flash::for_each_work_item(a, n_threads, [&](int64_t h, int64_t i0, int64_t nq, Scratch& sc) {
+    attend_block(a, h, i0, nq, sc);
+  });
 }
 
 }  // namespace sam3::kernels::cpu
