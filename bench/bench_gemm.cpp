@@ -1,10 +1,12 @@
 // sam3.cpp — GEMM libraries and precisions at the model's shapes (docs/precision.md, "OpenBLAS or oneDNN for f32?"):
 // OpenBLAS sgemm, oneDNN f32 on a pre-packed weight, and the bf16 / int8 linear layers (ops::linear with a packed
-// weight, activation conversion included), best of --reps, in one run. Usage: bench_gemm [threads] [reps]
+// weight, activation conversion included), best of --reps, in one run.
+// Usage: bench_gemm [--threads N] [--reps N]   (or the two numbers alone, in that order)
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "core/ops.h"
@@ -27,11 +29,38 @@ double best_seconds(int reps, F&& f) {
   return best;
 }
 
+// A whole positive number, or 0 (not one).
+int positive(const char* s) {
+  char* end = nullptr;
+  const long v = std::strtol(s, &end, 10);
+  return end != s && *end == '\0' && v > 0 && v <= 1024 ? static_cast<int>(v) : 0;
+}
+
+int usage(const char* why) {
+  std::fprintf(stderr, "bench_gemm: %s\nusage: bench_gemm [--threads N] [--reps N]   (or: bench_gemm [N [REPS]])\n", why);
+  return 2;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int threads = argc > 1 ? std::atoi(argv[1]) : 2;
-  const int reps = argc > 2 ? std::atoi(argv[2]) : 3;
+  int threads = 2, reps = 3, positional = 0;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    int* target = arg == "--threads" ? &threads : arg == "--reps" ? &reps : nullptr;
+    const char* value = argv[i];
+    if (target) {
+      if (i + 1 >= argc) return usage((arg + " needs a value").c_str());
+      value = argv[++i];
+    } else if (arg.rfind("--", 0) == 0) {
+      return usage(("unknown option '" + arg + "'").c_str());
+    } else if (positional < 2) {
+      target = positional++ == 0 ? &threads : &reps;
+    } else {
+      return usage(("unexpected argument '" + arg + "'").c_str());
+    }
+    if (!(*target = positive(value))) return usage(("not a positive count: '" + std::string(value) + "'").c_str());
+  }
   struct Shape3 {
     const char* name;
     int64_t M, N, K;
