@@ -37,7 +37,8 @@ int positive(const char* s) {
 }
 
 int usage(const char* why) {
-  std::fprintf(stderr, "bench_gemm: %s\nusage: bench_gemm [--threads N] [--reps N]   (or: bench_gemm [N [REPS]])\n", why);
+  std::fprintf(stderr, "bench_gemm: %s\nusage: bench_gemm [--threads N] [--reps N]   (or: bench_gemm [N [REPS]])\n",
+               why);
   return 2;
 }
 

@@ -60,7 +60,8 @@ TEST(PackStored, Bf16BitsPackLikeTheF32Weight) {
   const auto from_bits = ops::pack_weight(bits, nullptr, Precision::BF16);
   EXPECT_EQ(from_f32->bf16(), from_bits->bf16());
   EXPECT_EQ(run(*from_f32, pr.x, pr.b), run(*from_bits, pr.x, pr.b));
-  // Where the library does not use oneDNN for bf16 (no bf16 instructions) the stored bits are used in place (zero-copy), else packed by oneDNN.
+  // Where the library does not use oneDNN for bf16 (no bf16 instructions) the stored bits are used in place
+  // (zero-copy), else packed by oneDNN.
   EXPECT_EQ(ops::packed_weight_borrows(*from_bits), from_bits->onednn == nullptr);
   if (!from_bits->onednn) {
     EXPECT_EQ(from_bits->bf16_plain.data(), bits.data<uint16_t>());

@@ -67,7 +67,9 @@ SAM3_AVX512 inline void pv_kernel(const float* pt, const float* v, int64_t nk, c
   __m512 c[R][W];
   _Pragma("GCC unroll 12") for (int r = 0; r < R; ++r) {
     const __m512 al = _mm512_set1_ps(alpha[r]);
-    _Pragma("GCC unroll 2") for (int w = 0; w < W; ++w) c[r][w] = _mm512_mul_ps(_mm512_loadu_ps(o + r * D + 16 * w), al);
+    _Pragma("GCC unroll 2") for (int w = 0; w < W; ++w) {
+      c[r][w] = _mm512_mul_ps(_mm512_loadu_ps(o + r * D + 16 * w), al);
+    }
   }
   for (int64_t j = 0; j < nk; ++j) {
     __m512 vv[W];
@@ -107,8 +109,8 @@ SAM3_AVX512 void add_bias_transposed(const float* b, int64_t lk, int64_t nq, int
   const __m512 l2e = _mm512_set1_ps(kLog2e);
   int64_t i = 0;
   if (16 * lk <= std::numeric_limits<int32_t>::max()) {  // gather offsets are 32-bit
-    const __m512i rows = _mm512_mullo_epi32(
-        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(static_cast<int>(lk)));
+    const __m512i rows = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                            _mm512_set1_epi32(static_cast<int>(lk)));
     for (; i + 16 <= nq; i += 16)
       for (int64_t jj = 0; jj < nk; ++jj) {
         float* dst = st + jj * kBq + i;
