@@ -563,11 +563,21 @@ Tensor as_tensor(const sam3::FeatureMap& f) {
   return Tensor::borrow(const_cast<float*>(f.data), {1, f.channels, f.height, f.width}, DType::F32);
 }
 
-std::shared_ptr<const sam3::Model> tiny_api_model() {
+// dtype f32 for parity with the fixtures.
+std::shared_ptr<const sam3::Model> tiny_api_model(const char* dtype = "f32") {
   sam3::ModelParams p = sam3::model_default_params();
-  p.dtype = "f32";  // parity with the fixtures
+  p.dtype = dtype;
   p.config_path = golden_path("tiny/config.json");
   return sam3::Model::load(golden_path("tiny/sam3_random.pt"), p);
+}
+
+// A view of a fixture's [H, W, 3] uint8 image.
+sam3::ImageView view_of(const Tensor& rgb) {
+  sam3::ImageView view;
+  view.rgb = rgb.data<uint8_t>();
+  view.height = static_cast<int>(rgb.size(0));
+  view.width = static_cast<int>(rgb.size(1));
+  return view;
 }
 
 }  // namespace
@@ -624,16 +634,9 @@ TEST(ImageEncoderApi, EncodeFileMatchesFixtureAndRoundTrips) {
 // passed with the race put back); tests/unit/test_onednn_concurrency.cpp catches that one.
 TEST(ImageEncoderApi, ConcurrentEncodesAtReducedPrecision) {
   TensorFile fixture = open_fixture("tiny/groceries.image.safetensors");
-  const Tensor& rgb = fixture.get("input.image_rgb_u8");
-  sam3::ImageView view;
-  view.rgb = rgb.data<uint8_t>();
-  view.height = static_cast<int>(rgb.size(0));
-  view.width = static_cast<int>(rgb.size(1));
+  const sam3::ImageView view = view_of(fixture.get("input.image_rgb_u8"));
   for (const char* dtype : {"int8", "bf16"}) {
-    sam3::ModelParams p = sam3::model_default_params();
-    p.dtype = dtype;
-    p.config_path = golden_path("tiny/config.json");
-    auto model = sam3::Model::load(golden_path("tiny/sam3_random.pt"), p);
+    auto model = tiny_api_model(dtype);
     sam3::EncodeParams ep = sam3::encode_default_params();
     ep.n_threads = 1;
     const sam3::ImageEmbedding alone = model->encode(view, ep);
@@ -654,11 +657,7 @@ TEST(ImageEncoderApi, ConcurrentEncodesAtReducedPrecision) {
 TEST(ImageEncoderApi, ImageStateAndViewsAndConcurrentEncodes) {
   auto model = tiny_api_model();
   TensorFile fixture = open_fixture("tiny/groceries.image.safetensors");
-  const Tensor& rgb = fixture.get("input.image_rgb_u8");
-  sam3::ImageView view;
-  view.rgb = rgb.data<uint8_t>();
-  view.height = static_cast<int>(rgb.size(0));
-  view.width = static_cast<int>(rgb.size(1));
+  const sam3::ImageView view = view_of(fixture.get("input.image_rgb_u8"));
   sam3::EncodeParams ep = sam3::encode_default_params();
   ep.n_threads = 1;
   // Two threads encode with the same Model at once (the thread-safety contract); both equal a state's result.

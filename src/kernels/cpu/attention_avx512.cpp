@@ -23,7 +23,7 @@
 #include "core/error.h"
 #include "kernels/cpu.h"
 #include "kernels/cpu/attention_flash.h"
-#include "kernels/cpu/onednn_engine.h"
+#include "kernels/cpu/onednn_matmul.h"
 #include "kernels/quantize.h"
 #include "kernels/simd_math.h"
 
@@ -213,17 +213,8 @@ SAM3_AVX512 void attend_block(const ops::AttentionArgs& a, int64_t h, int64_t i0
 
 }  // namespace
 
-bool attention_avx512_available() {
-  // oneDNN's avx512_core is AVX-512 F + BW + DQ + VL, what this file is compiled for; ONEDNN_MAX_CPU_ISA caps it
-  // (the tests' AVX2 runs take the AVX2 kernels).
-  switch (dnnl::get_effective_cpu_isa()) {
-    case dnnl::cpu_isa::avx512_core:
-    case dnnl::cpu_isa::avx512_core_vnni:
-    case dnnl::cpu_isa::avx512_core_bf16:
-    case dnnl::cpu_isa::avx512_core_amx: return true;
-    default: return false;
-  }
-}
+// What this file is compiled for; ONEDNN_MAX_CPU_ISA caps it (the tests' AVX2 runs take the AVX2 kernels).
+bool attention_avx512_available() { return onednn_isa_avx512(); }
 
 void attention_avx512(const ops::AttentionArgs& a, int n_threads) {
   if (a.head_dim % 16 != 0 || !attention_avx512_available())

@@ -75,7 +75,6 @@ OnednnMatmul::~OnednnMatmul() = default;
 
 std::unique_ptr<OnednnMatmul> OnednnMatmul::create(Kind kind, const void* w, int64_t N, int64_t K) {
   if (N <= 0 || K <= 0) throw Error("OnednnMatmul: empty weight");
-  if (!onednn_has_kernel(kind)) return nullptr;
   auto impl = std::make_unique<Impl>();
   const Types t = types_of(kind);
   impl->plain_desc = dnnl::memory::desc({K, N}, t.wei, tag::ba);
@@ -186,6 +185,16 @@ bool onednn_supports(OnednnMatmul::Kind kind) {
   if (!onednn_has_kernel(kind)) return false;
   if (kind != OnednnMatmul::Kind::BF16) return true;
   switch (dnnl::get_effective_cpu_isa()) {  // bf16 instructions (oneDNN 2.6 knows no other ISA with them)
+    case dnnl::cpu_isa::avx512_core_bf16:
+    case dnnl::cpu_isa::avx512_core_amx: return true;
+    default: return false;
+  }
+}
+
+bool onednn_isa_avx512() {
+  switch (dnnl::get_effective_cpu_isa()) {
+    case dnnl::cpu_isa::avx512_core:
+    case dnnl::cpu_isa::avx512_core_vnni:
     case dnnl::cpu_isa::avx512_core_bf16:
     case dnnl::cpu_isa::avx512_core_amx: return true;
     default: return false;

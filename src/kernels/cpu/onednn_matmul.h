@@ -48,5 +48,8 @@ bool onednn_supports(OnednnMatmul::Kind kind);
 // Whether u8·s8 products may saturate 16-bit intermediate sums here (AVX2/AVX-512 without VNNI or AMX): int8
 // activations then use 7 bits (kernels/quantize.h).
 bool onednn_int8_saturates();
+// Whether oneDNN's effective ISA (after ONEDNN_MAX_CPU_ISA) is AVX-512 (F, BW, DQ, VL: its avx512_core) or above: the
+// library's own AVX-512 kernels follow it, so one cap covers both.
+bool onednn_isa_avx512();
 
 }  // namespace sam3::kernels::cpu
