@@ -10,11 +10,14 @@
 
 namespace sam3::kernels::cpu {
 
-// y[M,N] = x[M,K] · w[N,K]ᵀ + b[N]  (b may be null). One OpenBLAS sgemm on n_threads threads.
+// y[M,N] = x[M,K] · w[N,K]ᵀ + b[N]  (b may be null). One product on n_threads threads: oneDNN's where its ISA is
+// AVX-512 (onednn_f32_linear in onednn_matmul.h), else OpenBLAS's sgemm. Either way each row's result is the same
+// bits whatever M and n_threads.
 void linear(const float* x, const float* w, const float* b, float* y, int64_t M, int64_t N, int64_t K,
             int n_threads);
 void matmul(const float* a, const float* b, float* y, int64_t M, int64_t N, int64_t K, int n_threads);
-// y[M,N] = x[M,K] · w[N,K]ᵀ + addend[M,N]: addend copied into y (skipped when it is y), then one sgemm with beta = 1.
+// y[M,N] = x[M,K] · w[N,K]ᵀ + addend[M,N]: addend copied into y (skipped when it is y), then one product accumulated
+// onto it (as linear: oneDNN or OpenBLAS).
 void linear_add(const float* x, const float* w, const float* addend, float* y, int64_t M, int64_t N, int64_t K,
                 int n_threads);
 

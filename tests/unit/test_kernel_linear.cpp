@@ -1,9 +1,16 @@
-// Unit tests: the CPU linear kernel (OpenBLAS sgemm + bias) against the reference, and ops::linear's checks.
+// Unit tests: the CPU linear kernel (oneDNN on AVX-512, else OpenBLAS sgemm + bias) against the reference, each row's
+// result the same bits whatever the row and thread counts, and ops::linear's checks. It runs again with oneDNN capped
+// to AVX2 (tests/CMakeLists.txt), which takes the OpenBLAS path on an AVX-512 CPU.
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
 
 #include "core/error.h"
 #include "core/ops.h"
 #include "kernels/cpu.h"
+#include "kernels/cpu/onednn_matmul.h"
 #include "kernels/ref.h"
 #include "test_kernel_common.h"
 
@@ -46,6 +53,49 @@ TEST(KernelLinear, LargerShapes) {
   check_linear(577, 1024, 256, true, 2, 11);
   check_linear(1000, 67, 1031, false, 2, 12);
   check_linear(33, 4096, 1024, true, 1, 13);
+}
+
+// Batched prompts must give what each prompt gives alone, bit for bit (tests/module/test_pipeline.cpp,
+// SeveralPromptsInOneCall), and results must not depend on --threads: so a row of y must not depend on how many
+// rows the product has nor on the thread count. Measured to hold for oneDNN's AVX-512 brgemm kernels on every
+// product, and for OpenBLAS on products of 2^21 multiply-adds or more (below that it takes other kernels: on an Ice
+// Lake Xeon 1, 2 and 7 rows of 256x256, one row of 256x2048, 32 rows of 17x67 gave other bits); not for oneDNN's
+// AVX2 gemm (why f32 runs on oneDNN only on AVX-512: onednn_f32_linear). The model's batched products have
+// thousands of rows (tokens x prompts).
+TEST(KernelLinear, RowsAreTheSameBitsWhateverRowsAndThreads) {
+  const bool onednn = kernels::cpu::onednn_f32_linear();
+  std::printf("f32 linear on %s\n", onednn ? ("oneDNN (" + kernels::cpu::onednn_isa_name() + ")").c_str() : "OpenBLAS");
+  const int64_t rows = 640, openblas_min_product = int64_t{1} << 21;
+  struct Shape {
+    int64_t n, k;
+  };
+  uint32_t seed = 40;
+  for (const Shape s : {Shape{256, 256}, Shape{2048, 256}, Shape{256, 2048}, Shape{1024, 1024}, Shape{3072, 1024},
+                        Shape{1024, 4736}, Shape{17, 67}}) {
+    for (bool bias : {true, false}) {
+      std::mt19937 g(seed++);
+      auto x = random_vec(g, rows * s.k), w = random_vec(g, s.n * s.k), b = random_vec(g, s.n);
+      const float* bp = bias ? b.data() : nullptr;
+      std::vector<float> all(static_cast<size_t>(rows * s.n));
+      kernels::cpu::linear(x.data(), w.data(), bp, all.data(), rows, s.n, s.k, 2);
+      for (int64_t m : {int64_t{1}, int64_t{2}, int64_t{7}, int64_t{32}, int64_t{201}, rows - 1})
+        for (int threads : {1, 2, 3}) {
+          if (!onednn && m * s.n * s.k < openblas_min_product) continue;
+          std::vector<float> part(static_cast<size_t>(m * s.n), NAN);
+          kernels::cpu::linear(x.data(), w.data(), bp, part.data(), m, s.n, s.k, threads);
+          EXPECT_EQ(std::memcmp(part.data(), all.data(), part.size() * sizeof(float)), 0)
+              << "N=" << s.n << " K=" << s.k << (bias ? " +b" : "") << ": the first " << m << " of " << rows
+              << " rows on " << threads << " threads differ from the whole product's";
+          // linear_add onto zeros is the same product accumulated (the same bits again, in place).
+          std::fill(part.begin(), part.end(), 0.0f);
+          kernels::cpu::linear_add(x.data(), w.data(), part.data(), part.data(), m, s.n, s.k, threads);
+          if (!bias) {
+            EXPECT_EQ(std::memcmp(part.data(), all.data(), part.size() * sizeof(float)), 0)
+                << "linear_add N=" << s.n << " K=" << s.k << " rows " << m << " threads " << threads;
+          }
+        }
+    }
+  }
 }
 
 TEST(KernelLinear, OpLeadingDimsAndChecks) {

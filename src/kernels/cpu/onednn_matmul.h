@@ -52,4 +52,13 @@ bool onednn_int8_saturates();
 // library's own AVX-512 kernels follow it, so one cap covers both.
 bool onednn_isa_avx512();
 
+// Whether f32 Linear layers (kernels::cpu::linear, linear_add) run on oneDNN here rather than OpenBLAS: where its
+// effective ISA is AVX-512 or above. There its brgemm kernels are 4-20% faster than OpenBLAS on the model's shapes
+// with the weight read in place, and each row's result is the same bits whatever the row count and thread count
+// (tests/unit/test_kernel_linear.cpp); on AVX2 (gemm:jit) neither holds (docs/precision.md).
+bool onednn_f32_linear();
+// y[M,N] = x[M,K] · W[N,K]ᵀ (+ b[N], b may be null) (+ y when accumulate), all f32 row-major, W used in place.
+void onednn_linear_f32(const float* x, const float* w, const float* b, float* y, int64_t M, int64_t N, int64_t K,
+                       bool accumulate, int n_threads);
+
 }  // namespace sam3::kernels::cpu

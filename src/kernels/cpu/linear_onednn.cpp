@@ -1,0 +1,64 @@
+// sam3.cpp — f32 Linear layers on oneDNN's matmul, the weight read in place (see onednn_matmul.h,
+// onednn_linear_f32). Nothing is packed: the primitive is looked up in oneDNN's own primitive cache per shape (a few
+// microseconds after the first call; measured), and the weight's blocks are copied into the call's scratchpad as the
+// kernel goes, which costs ~4% against a pre-packed weight on the model's shapes (docs/precision.md).
+#include <omp.h>
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "kernels/cpu/onednn_engine.h"
+#include "kernels/cpu/onednn_matmul.h"
+
+namespace sam3::kernels::cpu {
+
+namespace {
+
+using dt = dnnl::memory::data_type;
+using tag = dnnl::memory::format_tag;
+
+bool probe_f32_plain() {
+  try {
+    const dnnl::memory::desc src({64, 64}, dt::f32, tag::ab), wei({64, 64}, dt::f32, tag::ba);
+    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, wei, src), onednn_attr(), onednn_engine());
+    return true;
+  } catch (const dnnl::error&) {
+    return false;
+  }
+}
+
+}  // namespace
+
+bool onednn_f32_linear() {
+  // oneDNN fixes its ISA once per process (ONEDNN_MAX_CPU_ISA included): decided once, when first asked.
+  static const bool use = onednn_isa_avx512() && probe_f32_plain();
+  return use;
+}
+
+void onednn_linear_f32(const float* x, const float* w, const float* b, float* y, int64_t M, int64_t N, int64_t K,
+                       bool accumulate, int n_threads) {
+  if (M <= 0 || N <= 0 || K <= 0) return;
+  omp_set_num_threads(n_threads < 1 ? 1 : n_threads);  // before the primitive: oneDNN plans it for this count
+  const auto& eng = onednn_engine();
+  const dnnl::memory::desc src({M, K}, dt::f32, tag::ab), wei({K, N}, dt::f32, tag::ba), dst({M, N}, dt::f32, tag::ab);
+  dnnl::primitive_attr attr = onednn_attr();
+  if (accumulate) {
+    dnnl::post_ops po;
+    po.append_sum(1.0f);  // y = x·Wᵀ (+ b) + y
+    attr.set_post_ops(po);
+  }
+  const dnnl::memory::desc bias({1, N}, dt::f32, tag::ab);
+  const dnnl::matmul::primitive_desc pd =
+      b ? dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wei, bias, dst), attr, eng)
+        : dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wei, dst), attr, eng);
+  const dnnl::matmul prim(pd);  // from oneDNN's primitive cache after the first call with this shape and thread count
+  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, dnnl::memory(src, eng, const_cast<float*>(x))},
+                                             {DNNL_ARG_WEIGHTS, dnnl::memory(wei, eng, const_cast<float*>(w))},
+                                             {DNNL_ARG_DST, dnnl::memory(dst, eng, y)},
+                                             {DNNL_ARG_SCRATCHPAD, dnnl::memory(pd.scratchpad_desc(), eng)}};
+  if (b) args.emplace(DNNL_ARG_BIAS, dnnl::memory(bias, eng, const_cast<float*>(b)));
+  dnnl::stream s(eng);
+  prim.execute(s, args);
+  s.wait();
+}
+
+}  // namespace sam3::kernels::cpu
