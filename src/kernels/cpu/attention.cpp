@@ -327,6 +327,10 @@ void pack_kv(const float* k, int64_t k_row, const float* v, int64_t v_row, int64
   for (int64_t j = 0; j < nk; ++j) {
     const float* ks = k + j * k_row;
     const float* vs = v + j * v_row;
+    if (j + kAhead < nk) {
+      prefetch_row(ks + kAhead * k_row, D);
+      prefetch_row(vs + kAhead * v_row, D);
+    }
     for (int64_t d0 = 0; d0 < D; d0 += 16) {
       _mm256_storeu_ps(kp + j * D + d0, ld(ks + d0));
       _mm256_storeu_ps(kp + j * D + d0 + 8, ld(ks + d0 + 8));

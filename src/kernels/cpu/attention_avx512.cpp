@@ -94,11 +94,10 @@ SAM3_AVX512 inline void pv_cols(const float* st, const float* vp, int64_t nk, co
 template <int W>
 SAM3_AVX512 void pv_all(const float* st, const float* vp, int64_t nk, const float* alpha, float* o, int64_t nqp,
                         int64_t D) {
-  constexpr int R = W == 2 ? 6 : 12;
+  constexpr int R = 12;
   int64_t i = 0;
   for (; i + R <= nqp; i += R) pv_cols<R, W>(st + i, vp, nk, alpha + i, o + i * D, D);
-  const int64_t rest = nqp - i;  // W = 2: 0, 2 or 4 (nqp mod 6); W = 1: 0, 4 or 8 (nqp mod 12)
-  if (rest == 2) pv_cols<2, W>(st + i, vp, nk, alpha + i, o + i * D, D);
+  const int64_t rest = nqp - i;  // 0, 4 or 8 (nqp mod 12)
   if (rest == 4) pv_cols<4, W>(st + i, vp, nk, alpha + i, o + i * D, D);
   if (rest == 8) pv_cols<8, W>(st + i, vp, nk, alpha + i, o + i * D, D);
 }
@@ -186,10 +185,14 @@ SAM3_AVX512 void pack_kv(const float* k, int64_t k_row, const float* v, int64_t 
   for (int64_t j = 0; j < nk; ++j) {
     const float* ks = k + j * k_row;
     const float* vs = v + j * v_row;
+    if (j + kAhead < nk) {
+      prefetch_row(ks + kAhead * k_row, D);
+      prefetch_row(vs + kAhead * v_row, D);
+    }
     for (int64_t d0 = 0; d0 < D; d0 += 16) {
       const __m512 kv = _mm512_loadu_ps(ks + d0), vv = _mm512_loadu_ps(vs + d0);
       _mm512_storeu_ps(kp + j * D + d0, round ? simd::round_bf16_ps16(kv) : kv);
-      const int64_t blk = d0 / cw * cw;  // the column block holding d0
+      const int64_t blk = d0 & -cw;  // the column block holding d0 (cw a power of two: no division in this loop)
       _mm512_storeu_ps(vp + blk * nk + j * cw + (d0 - blk), round ? simd::round_bf16_ps16(vv) : vv);
     }
   }

@@ -21,6 +21,15 @@ constexpr int64_t kGroup = 4;  // query sub-tiles per work item sharing each pac
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 constexpr float kLog2e = 1.44269504088896341f;
 
+// Q, K and V rows are a head's slice of a wider row (the qkv projection's: 12 KB apart in the ViT), so each row
+// read is a cache miss the hardware prefetchers do not see coming (they stop at page boundaries): the row `kAhead`
+// rows on is prefetched while this one is copied. Measured on an Ice Lake Xeon (perf): without it the copies of Q
+// into Qᵀ and of K/V into their packed tiles took ~14% of the windowed ViT attention's time.
+constexpr int64_t kAhead = 4;
+inline void prefetch_row(const float* p, int64_t n) {
+  for (int64_t i = 0; i < n; i += 16) __builtin_prefetch(p + i);  // one cache line (16 floats) each
+}
+
 struct Scratch {
   std::vector<float> q, s, o, m, l, alpha, kp, vp;
   explicit Scratch(int64_t d)
@@ -57,6 +66,7 @@ inline int64_t init_subtiles(const ops::AttentionArgs& a, int64_t h, int64_t i0,
     for (int64_t i = 0; i < t.nqp; ++i) {
       if (i < t.nq) {
         const float* src = a.q + (t.i0 + i) * a.q_row + h * a.q_head;
+        if (i + kAhead < t.nq) prefetch_row(src + kAhead * a.q_row, D);
         if (a.bf16)
           for (int64_t d = 0; d < D; ++d) t.qt[d * kBq + i] = round_bf16(src[d] * qscale);
         else
