@@ -191,8 +191,8 @@ inline __m256 round_bf16_ps(__m256 x) {
 
 #if defined(__x86_64__)
 // AVX-512 (F, BW, DQ, VL): compiled whatever the build's -march, for kernels that choose it at run time
-// (kernels/cpu/attention_avx512.cpp); every function using it carries this attribute. exp2_softmax_ps and
-// round_bf16_ps above, 16 lanes: the same operations lane by lane, so the same floats.
+// (kernels/cpu/attention_avx512.cpp, gelu.cpp); every function using it carries this attribute. exp2_softmax_ps,
+// erf_ps and round_bf16_ps above, 16 lanes: the same operations lane by lane, so the same floats.
 #define SAM3_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")))
 
 SAM3_AVX512 inline __m512 exp2_softmax_ps16(__m512 x) {
@@ -208,6 +208,31 @@ SAM3_AVX512 inline __m512 exp2_softmax_ps16(__m512 x) {
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c::kE0));
   const __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
   return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
+}
+
+// erf_ps, 16 lanes (kernels/cpu/gelu.cpp): the same operations, so the same floats.
+SAM3_AVX512 inline __m512 erf_ps16(__m512 x) {
+  const __m512 sign = _mm512_and_ps(x, _mm512_set1_ps(-0.0f));
+  const __m512 t = _mm512_andnot_ps(_mm512_set1_ps(-0.0f), x);
+  const __m512 s = _mm512_mul_ps(x, x);
+  const __mmask16 big = _mm512_cmp_ps_mask(t, _mm512_set1_ps(c::kErfSplit), _CMP_GT_OQ);
+  __m512 r = _mm512_set1_ps(c::kA0);
+  r = _mm512_fmadd_ps(r, s, _mm512_set1_ps(c::kA1));
+  r = _mm512_fmadd_ps(r, s, _mm512_set1_ps(c::kA2));
+  r = _mm512_fmadd_ps(r, s, _mm512_set1_ps(c::kA3));
+  r = _mm512_fmadd_ps(r, s, _mm512_set1_ps(c::kA4));
+  r = _mm512_fmadd_ps(r, s, _mm512_set1_ps(c::kA5));
+  const __m512 small_r = _mm512_fmadd_ps(r, x, x);
+  __m512 q = _mm512_fmadd_ps(_mm512_set1_ps(c::kB0), t, _mm512_set1_ps(c::kB1));
+  const __m512 u = _mm512_fmadd_ps(_mm512_set1_ps(c::kB2), t, _mm512_set1_ps(c::kB3));
+  q = _mm512_fmadd_ps(q, s, u);
+  q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(c::kB4));
+  q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(c::kB5));
+  q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(c::kB6));
+  q = _mm512_fmsub_ps(q, t, t);
+  const __m512 big_r = _mm512_or_ps(
+      _mm512_sub_ps(_mm512_set1_ps(1.0f), exp2_softmax_ps16(_mm512_mul_ps(q, _mm512_set1_ps(c::kLog2e)))), sign);
+  return _mm512_mask_blend_ps(big, small_r, big_r);
 }
 
 SAM3_AVX512 inline __m512 round_bf16_ps16(__m512 x) {
