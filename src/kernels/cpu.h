@@ -11,7 +11,7 @@
 namespace sam3::kernels::cpu {
 
 // y[M,N] = x[M,K] · w[N,K]ᵀ + b[N]  (b may be null). One product on n_threads threads: oneDNN's where its ISA is
-// AVX-512 (onednn_f32_linear in onednn_matmul.h), else OpenBLAS's sgemm. Either way each row's result is the same
+// AVX-512 (onednn_f32 in onednn_matmul.h), else OpenBLAS's sgemm. Either way each row's result is the same
 // bits whatever M and n_threads.
 void linear(const float* x, const float* w, const float* b, float* y, int64_t M, int64_t N, int64_t K,
             int n_threads);
@@ -68,7 +68,7 @@ void attention_bf16_tiles(const ops::AttentionArgs& a, int n_threads, AttentionT
 void few_query_attention(const ops::FewQueryAttentionArgs& a, int n_threads);
 void rope(const ops::RopeArgs& a, int n_threads);
 
-// im2col + sgemm (1×1 stride-1 convs skip im2col).
+// im2col + sgemm (1×1 stride-1 convs skip im2col); the others on oneDNN where onednn_f32() (onednn_matmul.h).
 void conv2d(const float* x, int64_t cin, int64_t h, int64_t w_in, const float* w, int64_t cout, int64_t kh,
             int64_t kw, const float* b, int stride, int pad, float* y, int n_threads);
 // Four phases × four taps of sgemm over the zero-padded input at shifted offsets (an implicit GEMM).

@@ -3,9 +3,12 @@
 // polyphase identity itself against conv2d of the up-sampled map; the ops' shape checks.
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "core/error.h"
 #include "core/ops.h"
 #include "kernels/cpu.h"
+#include "kernels/cpu/onednn_matmul.h"
 #include "kernels/ref.h"
 #include "test_kernel_common.h"
 
@@ -113,8 +116,38 @@ TEST(KernelConv2d, AwkwardShapes) {
                                                static_cast<int>(seed % 2) + 1, seed), ++seed;
 }
 
-// Large enough that the im2col buffer is split into several bands of output rows (band = 8M floats / (K·Wo)).
+// Large enough that the im2col buffer is split into several bands of output rows (band = 8M floats / (K·Wo)), on
+// the im2col path (the `_isa_avx2` copy of this test on an AVX-512 CPU, every run on an AVX2 one).
 TEST(KernelConv2d, BandedIm2col) { check_conv(256, 30, 288, 3, 3, 3, 1, 1, true, 2, 40); }
+
+// Results must not depend on --threads: each output the same bits on 1, 2 and 3 threads, on whichever path this CPU
+// takes (oneDNN where onednn_f32(), else im2col + OpenBLAS), at the neck's shape (3x3, 256 channels; smaller map).
+TEST(KernelConv2d, SameBitsWhateverThreads) {
+  std::printf("conv2d on %s\n", kernels::cpu::onednn_f32() ? "oneDNN" : "im2col + OpenBLAS");
+  struct C {
+    int64_t cin, h, w, cout, k;
+    int stride, pad;
+  };
+  uint32_t seed = 60;
+  for (const C& c : {C{256, 36, 36, 256, 3, 1, 1}, C{64, 45, 38, 32, 3, 2, 1}, C{8, 33, 29, 16, 5, 1, 2}}) {
+    std::mt19937 g(seed++);
+    auto x = random_vec(g, c.cin * c.h * c.w), wt = random_vec(g, c.cout * c.cin * c.k * c.k), b = random_vec(g, c.cout);
+    const int64_t ho = (c.h + 2 * c.pad - c.k) / c.stride + 1, wo = (c.w + 2 * c.pad - c.k) / c.stride + 1;
+    std::vector<float> first;
+    for (int threads : {2, 1, 3}) {
+      std::vector<float> y(static_cast<size_t>(c.cout * ho * wo), NAN);
+      kernels::cpu::conv2d(x.data(), c.cin, c.h, c.w, wt.data(), c.cout, c.k, c.k, b.data(), c.stride, c.pad, y.data(),
+                           threads);
+      if (first.empty()) {
+        first = y;
+        continue;
+      }
+      EXPECT_EQ(std::memcmp(y.data(), first.data(), y.size() * sizeof(float)), 0)
+          << "conv2d cin=" << c.cin << " " << c.h << "x" << c.w << " k=" << c.k << " s=" << c.stride << " on "
+          << threads << " threads differs from 2 threads";
+    }
+  }
+}
 
 TEST(KernelConvTranspose, AwkwardShapes) {
   uint32_t seed = 100;

@@ -60,10 +60,10 @@ TEST(KernelLinear, LargerShapes) {
 // rows the product has nor on the thread count. Measured to hold for oneDNN's AVX-512 brgemm kernels on every
 // product, and for OpenBLAS on products of 2^21 multiply-adds or more (below that it takes other kernels: on an Ice
 // Lake Xeon 1, 2 and 7 rows of 256x256, one row of 256x2048, 32 rows of 17x67 gave other bits); not for oneDNN's
-// AVX2 gemm (why f32 runs on oneDNN only on AVX-512: onednn_f32_linear). The model's batched products have
+// AVX2 gemm (why f32 runs on oneDNN only on AVX-512: onednn_f32). The model's batched products have
 // thousands of rows (tokens x prompts).
 TEST(KernelLinear, RowsAreTheSameBitsWhateverRowsAndThreads) {
-  const bool onednn = kernels::cpu::onednn_f32_linear();
+  const bool onednn = kernels::cpu::onednn_f32();
   std::printf("f32 linear on %s\n", onednn ? ("oneDNN (" + kernels::cpu::onednn_isa_name() + ")").c_str() : "OpenBLAS");
   const int64_t rows = 640, openblas_min_product = int64_t{1} << 21;
   struct Shape {

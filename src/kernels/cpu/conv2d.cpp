@@ -1,12 +1,13 @@
 // sam3.cpp — conv2d as im2col + sgemm, in bands of output rows so the column buffer stays bounded
 // (a 3×3, 256-channel conv at 288×288 would need 764 MB of columns at once). 1×1 stride-1 unpadded convs are a
-// single sgemm on the input itself.
+// single sgemm on the input itself. The others run on oneDNN's convolution where onednn_f32() (conv2d_onednn.cpp).
 #include <algorithm>
 #include <cstring>
 #include <memory>
 
 #include "core/parallel.h"
 #include "kernels/cpu.h"
+#include "kernels/cpu/onednn_matmul.h"
 
 namespace sam3::kernels::cpu {
 
@@ -19,6 +20,9 @@ void conv2d(const float* x, int64_t cin, int64_t h, int64_t w_in, const float* w
   const int64_t ho = (h + 2 * pad - kh) / stride + 1;
   const int64_t wo = (w_in + 2 * pad - kw) / stride + 1;
   const int64_t hw = ho * wo, kdim = cin * kh * kw;
+  const bool pointwise = kh == 1 && kw == 1 && stride == 1 && pad == 0;
+  if (!pointwise && kdim > 0 && hw > 0 && onednn_f32())
+    return onednn_conv2d_f32(x, cin, h, w_in, w, cout, kh, kw, b, stride, pad, y, n_threads);
   // y[Cout, Ho·Wo] starts as the bias (or zero); the product accumulates onto it.
   parallel_for(n_threads, cout, [&](int64_t co) {
     float* yr = y + co * hw;
@@ -26,7 +30,7 @@ void conv2d(const float* x, int64_t cin, int64_t h, int64_t w_in, const float* w
     else std::memset(yr, 0, static_cast<size_t>(hw) * sizeof(float));
   });
   if (kdim == 0) return;
-  if (kh == 1 && kw == 1 && stride == 1 && pad == 0) {
+  if (pointwise) {
     // y[Cout, HW] += w[Cout, Cin] · x[Cin, HW]
     sgemm(false, false, cout, hw, cin, w, cin, x, hw, y, hw, true, n_threads);
     return;

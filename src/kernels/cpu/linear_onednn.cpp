@@ -1,5 +1,5 @@
 // sam3.cpp — f32 Linear layers on oneDNN's matmul, the weight read in place (see onednn_matmul.h,
-// onednn_linear_f32). Nothing is packed: the primitive is looked up in oneDNN's own primitive cache per shape (a few
+// onednn_linear_f32; where: onednn_f32). Nothing is packed: the primitive is looked up in oneDNN's own primitive cache per shape (a few
 // microseconds after the first call; measured), and the weight's blocks are copied into the call's scratchpad as the
 // kernel goes, which costs ~4% against a pre-packed weight on the model's shapes (docs/precision.md).
 #include <omp.h>
@@ -16,23 +16,7 @@ namespace {
 using dt = dnnl::memory::data_type;
 using tag = dnnl::memory::format_tag;
 
-bool probe_f32_plain() {
-  try {
-    const dnnl::memory::desc src({64, 64}, dt::f32, tag::ab), wei({64, 64}, dt::f32, tag::ba);
-    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, wei, src), onednn_attr(), onednn_engine());
-    return true;
-  } catch (const dnnl::error&) {
-    return false;
-  }
-}
-
 }  // namespace
-
-bool onednn_f32_linear() {
-  // oneDNN fixes its ISA once per process (ONEDNN_MAX_CPU_ISA included): decided once, when first asked.
-  static const bool use = onednn_isa_avx512() && probe_f32_plain();
-  return use;
-}
 
 void onednn_linear_f32(const float* x, const float* w, const float* b, float* y, int64_t M, int64_t N, int64_t K,
                        bool accumulate, int n_threads) {

@@ -201,6 +201,11 @@ bool onednn_isa_avx512() {
   }
 }
 
+bool onednn_f32() {
+  static const bool use = onednn_isa_avx512() && onednn_has_kernel(OnednnMatmul::Kind::F32);  // decided once
+  return use;
+}
+
 bool onednn_int8_saturates() {
   switch (dnnl::get_effective_cpu_isa()) {
     case dnnl::cpu_isa::avx2_vnni:

@@ -52,13 +52,18 @@ bool onednn_int8_saturates();
 // library's own AVX-512 kernels follow it, so one cap covers both.
 bool onednn_isa_avx512();
 
-// Whether f32 Linear layers (kernels::cpu::linear, linear_add) run on oneDNN here rather than OpenBLAS: where its
-// effective ISA is AVX-512 or above. There its brgemm kernels are 4-20% faster than OpenBLAS on the model's shapes
-// with the weight read in place, and each row's result is the same bits whatever the row count and thread count
-// (tests/unit/test_kernel_linear.cpp); on AVX2 (gemm:jit) neither holds (docs/precision.md).
-bool onednn_f32_linear();
+// Whether f32 Linear layers (kernels::cpu::linear, linear_add) and convolutions (conv2d, all but 1x1) run on
+// oneDNN here rather than on OpenBLAS (im2col + sgemm for convolutions): where its effective ISA is AVX-512 or above.
+// There its kernels are faster on the model's shapes (matmul 4-20%, the neck's 3x3 convolutions ~25%), each row of a
+// matmul is the same bits whatever the row and thread counts (tests/unit/test_kernel_linear.cpp) and a
+// convolution's output whatever the thread count (test_kernel_conv.cpp); on AVX2 (oneDNN's gemm:jit) the matmul rows
+// are not, and the speed is OpenBLAS's (docs/precision.md).
+bool onednn_f32();
 // y[M,N] = x[M,K] · W[N,K]ᵀ (+ b[N], b may be null) (+ y when accumulate), all f32 row-major, W used in place.
 void onednn_linear_f32(const float* x, const float* w, const float* b, float* y, int64_t M, int64_t N, int64_t K,
                        bool accumulate, int n_threads);
+// kernels::cpu::conv2d's contract (kernels/cpu.h) on oneDNN's convolution, every tensor in its plain layout.
+void onednn_conv2d_f32(const float* x, int64_t cin, int64_t h, int64_t w_in, const float* w, int64_t cout, int64_t kh,
+                       int64_t kw, const float* b, int stride, int pad, float* y, int n_threads);
 
 }  // namespace sam3::kernels::cpu
