@@ -217,7 +217,8 @@ class ImageState {
   const Model& model() const;
 
   // Scratch memory the state keeps between calls so that the next encode or prompt does not go back to the
-  // allocator: the encoder's plan after set_image(), grown to the largest prompt's need by segment().
+  // allocator: the encoder's plan after set_image(), grown to the largest prompt's need by segment(), plus up to two
+  // blocks of mask logits given back by dropped PromptResults (66 MB each at full size) for the next prompts.
   size_t scratch_bytes() const;
   // Bytes of the interactive features a pick() computed and keeps for this image (0 before the first pick, or when
   // the embedding already held them: ImageEmbedding::pick_bytes counts those), plus what the picks without a mask

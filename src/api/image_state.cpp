@@ -14,13 +14,16 @@ ImageState& ImageState::operator=(ImageState&&) noexcept = default;
 ImageState::Impl& ImageState::impl() { return *impl_; }
 const Model& ImageState::model() const { return *impl_->model; }
 bool ImageState::has_image() const { return !impl_->embedding.empty(); }
-size_t ImageState::scratch_bytes() const { return impl_->scratch.capacity(); }
+size_t ImageState::scratch_bytes() const { return impl_->scratch.capacity() + impl_->outputs.free_bytes(); }
 size_t ImageState::pick_bytes() const {
   const bool own = impl_->pvs && !(has_image() && impl_->embedding.impl().features.pvs == impl_->pvs);
   return (own ? impl_->pvs->bytes() : 0) + (impl_->pick_click ? impl_->pick_click->bytes() : 0);
 }
 size_t ImageState::prompt_cache_bytes() const { return static_cast<size_t>(impl_->prompt_cache.bytes()); }
-void ImageState::release_scratch() { impl_->scratch = Arena(0, Arena::Growth::Grow); }
+void ImageState::release_scratch() {
+  impl_->scratch = Arena(0, Arena::Growth::Grow);
+  impl_->outputs.clear();
+}
 
 const ImageEmbedding& ImageState::embedding() const {
   if (!has_image()) throw Error("ImageState: no image set (call set_image or set_embedding first)");

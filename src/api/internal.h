@@ -42,6 +42,9 @@ struct ImageState::Impl {
   std::shared_ptr<const Model> model;
   ImageEmbedding embedding;
   Arena scratch{0, Arena::Growth::Grow};  // the encoder's and the prompts' scratch: sized on first use, then reused
+  // The prompts' large outputs (mask logits, kept in each PromptResult for re-thresholding): the memory of results
+  // already dropped is used again. Two free blocks: one prompt's at a time, plus one.
+  BufferRecycler outputs{2};
   ImagePromptCache prompt_cache;  // per-image work shared by prompts (model/prompt.h)
   std::shared_ptr<const PvsFeatures> pvs;  // the interactive features of this image, once a pick computed them
   // With pvs: the image side of the picks without a mask input (Sam1TaskPredictor::click_tokens), once one ran.

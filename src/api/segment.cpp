@@ -162,7 +162,8 @@ PromptResult run_prompt(ImageState::Impl& st, const Model::Impl& m, const Prompt
 
   Dumper dump = params.dump_dir.empty() ? Dumper::from_env() : Dumper(params.dump_dir);
   ArenaScope scope(st.scratch);  // every intermediate of this prompt is released when it is done
-  const RunContext ctx{n_threads, &st.scratch, &dump};
+  RunContext ctx{n_threads, &st.scratch, &dump};
+  ctx.outputs = &st.outputs;
   GroundingTimings t;
   const Sam3Image& model = *m.sam3;
   const EncodedPrompt ep = model.encode_prompt(ids, boxes, f, st.prompt_cache, ctx, &t);

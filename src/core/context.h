@@ -11,6 +11,7 @@
 #include <string>
 
 #include "core/arena.h"
+#include "core/buffer_recycler.h"
 #include "core/dump.h"
 #include "core/tensor.h"
 
@@ -26,11 +27,17 @@ struct RunContext {
   Arena* arena = nullptr;   // scratch for intermediates (released by the module that took them); null: the heap
   Dumper* dumper = nullptr;  // null or disabled: nothing recorded
   Backend backend = Backend::Cpu;
+  BufferRecycler* outputs = nullptr;  // where large outputs come from (output()); null: the heap
 
   // Scratch tensor for an intermediate: from the arena when there is one, otherwise owned. Never return such a
   // tensor from a forward pass that outlives the arena scope it was taken in (use Tensor::empty for outputs).
   Tensor scratch(const Shape& shape, DType dtype = DType::F32) const {
     return arena ? arena->alloc(shape, dtype) : Tensor::empty(shape, dtype);
+  }
+  // A large output tensor (uninitialised) that outlives the forward pass: from the recycler when there is one
+  // (memory given back by earlier outputs of the same size: no page faults), otherwise Tensor::empty.
+  Tensor output(const Shape& shape, DType dtype = DType::F32) const {
+    return outputs ? outputs->empty(shape, dtype) : Tensor::empty(shape, dtype);
   }
   // The dump hook: records a copy of `t` under the fixture name `name` when dumping, otherwise does nothing.
   // Recording never changes what is computed.

@@ -129,7 +129,7 @@ SegmentationOutput SegmentationHead::forward(const Tensor& memory, int64_t feat_
   out.semantic_seg = Tensor::empty({1, H, W});
   semantic_seg_head_.forward(p, out.semantic_seg, ctx);
   const Tensor me = mask_embed_.forward(queries.reshape({Q, d_}), ctx);  // [Q, d]
-  out.pred_masks = Tensor::empty({Q, H, W});
+  out.pred_masks = ctx.output({Q, H, W});  // 66 MB at full size: recycled across prompts
   Tensor masks2d = out.pred_masks.reshape({Q, H * W});
   ops::matmul(me, inst.reshape({d_, H * W}), masks2d, ctx);
   if (dumping) {

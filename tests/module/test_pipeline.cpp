@@ -287,18 +287,22 @@ TEST(Pipeline, CacheFollowsTheImage) {
 }
 
 // The state's scratch: kept after a prompt (reused by the next), freed by release_scratch(), re-grown on demand;
-// the results are the same whichever way the memory came.
+// the results are the same whichever way the memory came. The mask logits of a dropped result are kept too and
+// used again by the next prompt (BufferRecycler).
 TEST(Pipeline, ScratchKeptReleasedAndRegrown) {
   const Image img = decode_image_file(golden_path("images/groceries.jpg"));
   ImageState st(tiny());
   st.set_embedding(state_for(tiny(), img).embedding());  // no encode: the scratch is the prompts' alone
   EXPECT_EQ(st.scratch_bytes(), 0u);
   const Prompt text{"paper bag", {}}, boxed{"paper bag", {PromptBox{0.5f, 0.5f, 0.2f, 0.3f, true}}};
-  const PromptResult first = segment(st, boxed, params_at(0.3f));
+  const PromptResult first = segment(st, boxed, params_at(0.3f));  // kept alive: its mask logits stay with it
   const size_t kept = st.scratch_bytes();
   EXPECT_GT(kept, 0u);
   expect_same(segment(st, boxed, params_at(0.3f)), first, "second run on the kept scratch");
-  EXPECT_EQ(st.scratch_bytes(), kept);  // the same workload fits what was kept
+  const size_t steady = st.scratch_bytes();  // + the dropped second result's mask logits
+  EXPECT_GT(steady, kept);
+  expect_same(segment(st, boxed, params_at(0.3f)), first, "third run, on the recycled mask logits");
+  EXPECT_EQ(st.scratch_bytes(), steady);  // the same workload fits what was kept (a new block would add to it)
   st.release_scratch();
   EXPECT_EQ(st.scratch_bytes(), 0u);
   segment(st, text, params_at(0.3f));
