@@ -131,7 +131,8 @@ TEST(KernelConv2d, SameBitsWhateverThreads) {
   uint32_t seed = 60;
   for (const C& c : {C{256, 36, 36, 256, 3, 1, 1}, C{64, 45, 38, 32, 3, 2, 1}, C{8, 33, 29, 16, 5, 1, 2}}) {
     std::mt19937 g(seed++);
-    auto x = random_vec(g, c.cin * c.h * c.w), wt = random_vec(g, c.cout * c.cin * c.k * c.k), b = random_vec(g, c.cout);
+    auto x = random_vec(g, c.cin * c.h * c.w), wt = random_vec(g, c.cout * c.cin * c.k * c.k);
+    auto b = random_vec(g, c.cout);
     const int64_t ho = (c.h + 2 * c.pad - c.k) / c.stride + 1, wo = (c.w + 2 * c.pad - c.k) / c.stride + 1;
     std::vector<float> first;
     for (int threads : {2, 1, 3}) {

@@ -8,6 +8,7 @@
 #include <omp.h>
 
 #include <oneapi/dnnl/dnnl.hpp>
+#include <unordered_map>
 
 #include "kernels/cpu/onednn_engine.h"
 #include "kernels/cpu/onednn_matmul.h"

@@ -1,25 +1,22 @@
-// sam3.cpp — f32 Linear layers on oneDNN's matmul, the weight read in place (see onednn_matmul.h,
-// onednn_linear_f32; where: onednn_f32). Nothing is packed: the primitive is looked up in oneDNN's own primitive cache per shape (a few
-// microseconds after the first call; measured), and the weight's blocks are copied into the call's scratchpad as the
-// kernel goes, which costs ~4% against a pre-packed weight on the model's shapes (docs/precision.md).
+// sam3.cpp — f32 Linear layers on oneDNN's matmul, the weight read in place (see onednn_matmul.h:
+// onednn_linear_f32, and onednn_f32 for where). Nothing is packed: the primitive is looked up in oneDNN's own
+// primitive cache per shape (a few microseconds after the first call; measured), and the weight's blocks are copied
+// into the call's scratchpad as the kernel goes, which costs ~4% against a pre-packed weight on the model's shapes
+// (docs/precision.md).
 #include <omp.h>
 
 #include <oneapi/dnnl/dnnl.hpp>
+#include <unordered_map>
 
 #include "kernels/cpu/onednn_engine.h"
 #include "kernels/cpu/onednn_matmul.h"
 
 namespace sam3::kernels::cpu {
 
-namespace {
-
-using dt = dnnl::memory::data_type;
-using tag = dnnl::memory::format_tag;
-
-}  // namespace
-
 void onednn_linear_f32(const float* x, const float* w, const float* b, float* y, int64_t M, int64_t N, int64_t K,
                        bool accumulate, int n_threads) {
+  using dt = dnnl::memory::data_type;
+  using tag = dnnl::memory::format_tag;
   if (M <= 0 || N <= 0 || K <= 0) return;
   omp_set_num_threads(n_threads < 1 ? 1 : n_threads);  // before the primitive: oneDNN plans it for this count
   const auto& eng = onednn_engine();
