@@ -9,6 +9,7 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 #include <unordered_map>
+#include <utility>
 
 #include "kernels/cpu/onednn_engine.h"
 #include "kernels/cpu/onednn_matmul.h"
@@ -37,12 +38,9 @@ void onednn_conv2d_f32(const float* x, int64_t cin, int64_t h, int64_t w_in, con
   const dnnl::convolution_forward conv(pd);  // from oneDNN's primitive cache after the first call with this shape
   std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, dnnl::memory(src, eng, const_cast<float*>(x))},
                                              {DNNL_ARG_WEIGHTS, dnnl::memory(wei, eng, const_cast<float*>(w))},
-                                             {DNNL_ARG_DST, dnnl::memory(dst, eng, y)},
-                                             {DNNL_ARG_SCRATCHPAD, dnnl::memory(pd.scratchpad_desc(), eng)}};
+                                             {DNNL_ARG_DST, dnnl::memory(dst, eng, y)}};
   if (b) args.emplace(DNNL_ARG_BIAS, dnnl::memory(bias, eng, const_cast<float*>(b)));
-  dnnl::stream s(eng);
-  conv.execute(s, args);
-  s.wait();
+  onednn_execute(conv, pd.scratchpad_desc(), std::move(args));
 }
 
 }  // namespace sam3::kernels::cpu

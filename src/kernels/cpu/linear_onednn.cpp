@@ -7,6 +7,7 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 #include <unordered_map>
+#include <utility>
 
 #include "kernels/cpu/onednn_engine.h"
 #include "kernels/cpu/onednn_matmul.h"
@@ -34,12 +35,9 @@ void onednn_linear_f32(const float* x, const float* w, const float* b, float* y,
   const dnnl::matmul prim(pd);  // from oneDNN's primitive cache after the first call with this shape and thread count
   std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, dnnl::memory(src, eng, const_cast<float*>(x))},
                                              {DNNL_ARG_WEIGHTS, dnnl::memory(wei, eng, const_cast<float*>(w))},
-                                             {DNNL_ARG_DST, dnnl::memory(dst, eng, y)},
-                                             {DNNL_ARG_SCRATCHPAD, dnnl::memory(pd.scratchpad_desc(), eng)}};
+                                             {DNNL_ARG_DST, dnnl::memory(dst, eng, y)}};
   if (b) args.emplace(DNNL_ARG_BIAS, dnnl::memory(bias, eng, const_cast<float*>(b)));
-  dnnl::stream s(eng);
-  prim.execute(s, args);
-  s.wait();
+  onednn_execute(prim, pd.scratchpad_desc(), std::move(args));
 }
 
 }  // namespace sam3::kernels::cpu

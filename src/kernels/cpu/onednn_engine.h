@@ -2,6 +2,7 @@
 // API directly; everything else goes through onednn_matmul.h).
 #pragma once
 #include <oneapi/dnnl/dnnl.hpp>
+#include <unordered_map>
 
 namespace sam3::kernels::cpu {
 
@@ -15,5 +16,9 @@ const dnnl::engine& onednn_engine();
 // model, several at once. Breaking that rule is not caught: oneDNN 2.6's brgemm kernels on AVX-512 return wrong
 // products when two threads run one primitive at once (tests/unit/test_onednn_concurrency.cpp).
 dnnl::primitive_attr onednn_attr();
+
+// Runs `p` on `args` plus a scratchpad of `scratchpad` (this call's own) on a stream of its own, and waits.
+void onednn_execute(const dnnl::primitive& p, const dnnl::memory::desc& scratchpad,
+                    std::unordered_map<int, dnnl::memory> args);
 
 }  // namespace sam3::kernels::cpu

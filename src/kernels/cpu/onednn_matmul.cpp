@@ -118,10 +118,7 @@ void OnednnMatmul::run(const void* x, const float* bias, void* y, int64_t M, int
   std::unordered_map<int, dnnl::memory> args{
       {DNNL_ARG_SRC, xm}, {DNNL_ARG_WEIGHTS, impl_->packed}, {DNNL_ARG_DST, ym}};
   if (has_bias) args.emplace(DNNL_ARG_BIAS, dnnl::memory({{1, n_}, dt::f32, tag::ab}, eng, const_cast<float*>(bias)));
-  args.emplace(DNNL_ARG_SCRATCHPAD, dnnl::memory(prim.scratchpad, eng));  // this call's own (onednn_engine.h)
-  dnnl::stream s(eng);
-  prim.matmul.execute(s, args);
-  s.wait();
+  onednn_execute(prim.matmul, prim.scratchpad, std::move(args));
 }
 
 void OnednnMatmul::unpack(void* w) const {
@@ -153,6 +150,15 @@ dnnl::primitive_attr onednn_attr() {
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   return attr;
+}
+
+void onednn_execute(const dnnl::primitive& p, const dnnl::memory::desc& scratchpad,
+                    std::unordered_map<int, dnnl::memory> args) {
+  const auto& eng = onednn_engine();
+  args.emplace(DNNL_ARG_SCRATCHPAD, dnnl::memory(scratchpad, eng));
+  dnnl::stream s(eng);
+  p.execute(s, args);
+  s.wait();
 }
 
 namespace {
