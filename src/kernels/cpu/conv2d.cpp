@@ -21,8 +21,9 @@ void conv2d(const float* x, int64_t cin, int64_t h, int64_t w_in, const float* w
   const int64_t wo = (w_in + 2 * pad - kw) / stride + 1;
   const int64_t hw = ho * wo, kdim = cin * kh * kw;
   const bool pointwise = kh == 1 && kw == 1 && stride == 1 && pad == 0;
-  if (!pointwise && kdim > 0 && hw > 0 && onednn_f32())
-    return onednn_conv2d_f32(x, cin, h, w_in, w, cout, kh, kw, b, stride, pad, y, n_threads);
+  if (!pointwise && kdim > 0 && hw > 0 && onednn_f32() &&
+      onednn_conv2d_f32(x, cin, h, w_in, w, cout, kh, kw, b, stride, pad, y, n_threads))
+    return;
   // y[Cout, Ho·Wo] starts as the bias (or zero); the product accumulates onto it.
   parallel_for(n_threads, cout, [&](int64_t co) {
     float* yr = y + co * hw;

@@ -16,7 +16,7 @@
 
 namespace sam3::kernels::cpu {
 
-void onednn_conv2d_f32(const float* x, int64_t cin, int64_t h, int64_t w_in, const float* w, int64_t cout, int64_t kh,
+bool onednn_conv2d_f32(const float* x, int64_t cin, int64_t h, int64_t w_in, const float* w, int64_t cout, int64_t kh,
                        int64_t kw, const float* b, int stride, int pad, float* y, int n_threads) {
   using dt = dnnl::memory::data_type;
   using tag = dnnl::memory::format_tag;
@@ -28,19 +28,24 @@ void onednn_conv2d_f32(const float* x, int64_t cin, int64_t h, int64_t w_in, con
   const dnnl::memory::dims strides{stride, stride}, padding{pad, pad};
   const auto fwd = dnnl::prop_kind::forward_inference;
   const auto algo = dnnl::algorithm::convolution_direct;
-  const dnnl::convolution_forward::primitive_desc pd =
-      b ? dnnl::convolution_forward::primitive_desc(
-              dnnl::convolution_forward::desc(fwd, algo, src, wei, bias, dst, strides, padding, padding),
-              onednn_attr(), eng)
-        : dnnl::convolution_forward::primitive_desc(
-              dnnl::convolution_forward::desc(fwd, algo, src, wei, dst, strides, padding, padding), onednn_attr(),
-              eng);
+  dnnl::convolution_forward::primitive_desc pd;
+  try {
+    pd = b ? dnnl::convolution_forward::primitive_desc(
+                 dnnl::convolution_forward::desc(fwd, algo, src, wei, bias, dst, strides, padding, padding),
+                 onednn_attr(), eng)
+           : dnnl::convolution_forward::primitive_desc(
+                 dnnl::convolution_forward::desc(fwd, algo, src, wei, dst, strides, padding, padding),
+                 onednn_attr(), eng);
+  } catch (const dnnl::error&) {
+    return false;  // no kernel for this shape: the caller takes im2col + OpenBLAS
+  }
   const dnnl::convolution_forward conv(pd);  // from oneDNN's primitive cache after the first call with this shape
   std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, dnnl::memory(src, eng, const_cast<float*>(x))},
                                              {DNNL_ARG_WEIGHTS, dnnl::memory(wei, eng, const_cast<float*>(w))},
                                              {DNNL_ARG_DST, dnnl::memory(dst, eng, y)}};
   if (b) args.emplace(DNNL_ARG_BIAS, dnnl::memory(bias, eng, const_cast<float*>(b)));
   onednn_execute(conv, pd.scratchpad_desc(), std::move(args));
+  return true;
 }
 
 }  // namespace sam3::kernels::cpu

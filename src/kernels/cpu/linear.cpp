@@ -11,7 +11,7 @@ namespace sam3::kernels::cpu {
 
 void linear(const float* x, const float* w, const float* b, float* y, int64_t M, int64_t N, int64_t K,
             int n_threads) {
-  if (K > 0 && onednn_f32()) return onednn_linear_f32(x, w, b, y, M, N, K, /*accumulate=*/false, n_threads);
+  if (K > 0 && onednn_f32() && onednn_linear_f32(x, w, b, y, M, N, K, /*accumulate=*/false, n_threads)) return;
   if (b) {
     parallel_for(n_threads, M, [&](int64_t m) { std::memcpy(y + m * N, b, static_cast<size_t>(N) * sizeof(float)); });
   }
@@ -28,7 +28,7 @@ void linear_add(const float* x, const float* w, const float* addend, float* y, i
     parallel_for(n_threads, M, [&](int64_t m) {
       std::memcpy(y + m * N, addend + m * N, static_cast<size_t>(N) * sizeof(float));
     });
-  if (K > 0 && onednn_f32()) return onednn_linear_f32(x, w, nullptr, y, M, N, K, /*accumulate=*/true, n_threads);
+  if (K > 0 && onednn_f32() && onednn_linear_f32(x, w, nullptr, y, M, N, K, /*accumulate=*/true, n_threads)) return;
   if (K > 0) sgemm(false, true, M, N, K, x, K, w, K, y, N, /*accumulate=*/true, n_threads);
 }
 

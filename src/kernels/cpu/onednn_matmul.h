@@ -60,10 +60,12 @@ bool onednn_isa_avx512();
 // are not, and the speed is OpenBLAS's (docs/precision.md).
 bool onednn_f32();
 // y[M,N] = x[M,K] · W[N,K]ᵀ (+ b[N], b may be null) (+ y when accumulate), all f32 row-major, W used in place.
-void onednn_linear_f32(const float* x, const float* w, const float* b, float* y, int64_t M, int64_t N, int64_t K,
+// Returns false, computing nothing, when oneDNN has no kernel for it (the caller then takes OpenBLAS).
+bool onednn_linear_f32(const float* x, const float* w, const float* b, float* y, int64_t M, int64_t N, int64_t K,
                        bool accumulate, int n_threads);
-// kernels::cpu::conv2d's contract (kernels/cpu.h) on oneDNN's convolution, every tensor in its plain layout.
-void onednn_conv2d_f32(const float* x, int64_t cin, int64_t h, int64_t w_in, const float* w, int64_t cout, int64_t kh,
+// kernels::cpu::conv2d's contract (kernels/cpu.h) on oneDNN's convolution, every tensor in its plain layout; false,
+// computing nothing, when oneDNN has no kernel for it.
+bool onednn_conv2d_f32(const float* x, int64_t cin, int64_t h, int64_t w_in, const float* w, int64_t cout, int64_t kh,
                        int64_t kw, const float* b, int stride, int pad, float* y, int n_threads);
 
 }  // namespace sam3::kernels::cpu
