@@ -54,13 +54,7 @@ BufferRecycler::BufferRecycler(size_t max_blocks) : pool_(std::make_shared<Pool>
 BufferRecycler::~BufferRecycler() = default;
 
 Tensor BufferRecycler::empty(const Shape& shape, DType dtype) {
-  size_t bytes = dtype_size(dtype);
-  for (int64_t d : shape) {
-    if (d < 0) throw Error("BufferRecycler::empty: negative dimension in shape " + shape_str(shape));
-    if (d > 0 && bytes > SIZE_MAX / static_cast<size_t>(d))
-      throw Error("tensor " + shape_str(shape) + " is larger than the address space");
-    bytes *= static_cast<size_t>(d);
-  }
+  const size_t bytes = Tensor::borrow(nullptr, shape, dtype).nbytes();  // Tensor's shape and size checks
   if (bytes > SIZE_MAX - 63) throw Error("tensor " + shape_str(shape) + " is larger than the address space");
   const size_t rounded = bytes == 0 ? 64 : (bytes + 63) / 64 * 64;
   void* p = pool_->take(rounded);

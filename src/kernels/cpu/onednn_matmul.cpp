@@ -44,11 +44,9 @@ dnnl::matmul::primitive_desc make_pd(OnednnMatmul::Kind kind, int64_t M, int64_t
 }
 
 // dst = src in dst's layout, with this call's own scratchpad (onednn_engine.h).
-void reorder(const dnnl::memory& src, const dnnl::memory& dst, dnnl::stream& s) {
+void reorder(const dnnl::memory& src, const dnnl::memory& dst) {
   const dnnl::reorder::primitive_desc pd(src, dst, onednn_attr());
-  dnnl::memory scratch(pd.scratchpad_desc(), onednn_engine());
-  dnnl::reorder(pd).execute(s, {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}, {DNNL_ARG_SCRATCHPAD, scratch}});
-  s.wait();
+  onednn_execute(dnnl::reorder(pd), pd.scratchpad_desc(), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}});
 }
 
 // A representative row count for choosing the packed layout (the ViT's token count at 1008 px).
@@ -85,10 +83,9 @@ std::unique_ptr<OnednnMatmul> OnednnMatmul::create(Kind kind, const void* w, int
   } catch (const dnnl::error&) {
     return nullptr;  // no kernel for these types on this CPU
   }
-  dnnl::stream s(onednn_engine());
   dnnl::memory src(impl->plain_desc, onednn_engine(), const_cast<void*>(w));
   impl->packed = dnnl::memory(pd.weights_desc(), onednn_engine());
-  reorder(src, impl->packed, s);
+  reorder(src, impl->packed);
   return std::unique_ptr<OnednnMatmul>(new OnednnMatmul(kind, N, K, std::move(impl)));
 }
 
@@ -122,9 +119,8 @@ void OnednnMatmul::run(const void* x, const float* bias, void* y, int64_t M, int
 }
 
 void OnednnMatmul::unpack(void* w) const {
-  dnnl::stream s(onednn_engine());
   dnnl::memory dst(impl_->plain_desc, onednn_engine(), w);
-  reorder(impl_->packed, dst, s);
+  reorder(impl_->packed, dst);
 }
 
 std::string onednn_isa_name() {
